@@ -1,0 +1,122 @@
+//! Identifiers: project slugs (the `<project>` in `/<project>/mcp`) and deployment ids.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest slug accepted; keeps URLs, keys and log lines short.
+pub const MAX_SLUG_LEN: usize = 48;
+
+/// Path segments a project may not take, because the platform serves them itself.
+const RESERVED: &[&str] = &[
+    "api", "assets", "static", "login", "logout", "auth", "healthz", "readyz", "metrics", "dashboard",
+    "projects", "webhooks", "settings", "oauth", "well-known", "mcp", "admin",
+];
+
+/// A project's URL name: lowercase letters, digits and single hyphens, starting with a letter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProjectSlug(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlugError {
+    #[error("project name is empty; use lowercase letters, digits and hyphens, e.g. `weather-tools`")]
+    Empty,
+    #[error("project name `{0}` is longer than {MAX_SLUG_LEN} characters")]
+    TooLong(String),
+    #[error(
+        "project name `{0}` must start with a lowercase letter and use only lowercase letters, digits and single hyphens (not at the end)"
+    )]
+    Malformed(String),
+    #[error("project name `{0}` is reserved by the platform; pick another")]
+    Reserved(String),
+}
+
+impl ProjectSlug {
+    pub fn parse(s: &str) -> Result<Self, SlugError> {
+        if s.is_empty() {
+            return Err(SlugError::Empty);
+        }
+        if s.len() > MAX_SLUG_LEN {
+            return Err(SlugError::TooLong(s.to_string()));
+        }
+        let b = s.as_bytes();
+        let ok_chars = b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+        if !ok_chars || !b[0].is_ascii_lowercase() || s.ends_with('-') || s.contains("--") {
+            return Err(SlugError::Malformed(s.to_string()));
+        }
+        if RESERVED.contains(&s) {
+            return Err(SlugError::Reserved(s.to_string()));
+        }
+        Ok(Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The slug a pull request's preview is served at: `<slug>-pr-<number>`.
+    pub fn preview(&self, pr: u64) -> ProjectSlug {
+        ProjectSlug(format!("{}-pr-{pr}", self.0))
+    }
+}
+
+impl TryFrom<String> for ProjectSlug {
+    type Error = SlugError;
+    fn try_from(s: String) -> Result<Self, SlugError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ProjectSlug> for String {
+    fn from(s: ProjectSlug) -> String {
+        s.0
+    }
+}
+
+impl fmt::Display for ProjectSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A deployment's id: opaque, unique, safe in paths and keys (`d-` then hex).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeploymentId(pub String);
+
+impl DeploymentId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeploymentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["a", "weather", "my-tools-2", "x1"] {
+            assert_eq!(ProjectSlug::parse(ok).unwrap().as_str(), ok);
+        }
+        let cases = [
+            ("", SlugError::Empty),
+            ("Weather", SlugError::Malformed("Weather".into())),
+            ("1abc", SlugError::Malformed("1abc".into())),
+            ("a--b", SlugError::Malformed("a--b".into())),
+            ("ab-", SlugError::Malformed("ab-".into())),
+            ("a_b", SlugError::Malformed("a_b".into())),
+            ("api", SlugError::Reserved("api".into())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ProjectSlug::parse(input).unwrap_err(), want, "{input}");
+        }
+        assert!(matches!(ProjectSlug::parse(&"a".repeat(49)), Err(SlugError::TooLong(_))));
+        assert_eq!(ProjectSlug::parse("x").unwrap().preview(7).as_str(), "x-pr-7");
+    }
+}

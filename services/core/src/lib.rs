@@ -1,0 +1,14 @@
+//! Berth's domain core: the names and rules every other crate shares.
+//!
+//! Project slugs, deployment ids, sandbox limits, and the value types of the guest contract
+//! (`sandbox/wit/berth.wit`) as plain Rust: what a server offers, what a call asks and what it returns,
+//! and the callbacks a guest may make while it runs. Nothing here knows about databases, HTTP or wasm;
+//! the edge translates these types to MCP's wire format, the sandbox host to and from WIT.
+
+pub mod guest;
+pub mod ids;
+pub mod limits;
+
+pub use guest::*;
+pub use ids::{DeploymentId, ProjectSlug, SlugError};
+pub use limits::Limits;

