@@ -1,0 +1,267 @@
+"""``Context``: what a tool, resource or prompt may ask of the platform during a call.
+
+Method names and shapes follow fastmcp's Context (and ``ctx.sample``, which older fastmcp guides
+teach). Each method calls the host installed in ``berth_sdk.runtime``.
+"""
+
+import dataclasses
+import enum
+import json
+import typing
+
+from berth_sdk import runtime
+from berth_sdk.content import as_block, dumps
+from berth_sdk.schema import _Generator, finish, strip_annotated, to_jsonable
+
+_STATE_PREFIX = "state:"
+
+
+class ResourceContent:
+    """One item read from a resource: ``.content`` is text or bytes, with ``.mime_type`` and ``.uri``."""
+
+    def __init__(self, uri, mime_type, content):
+        self.uri = uri
+        self.mime_type = mime_type
+        self.content = content
+
+    @property
+    def text(self):
+        return self.content if isinstance(self.content, str) else None
+
+    @property
+    def blob(self):
+        return self.content if isinstance(self.content, bytes) else None
+
+    def __repr__(self):
+        return f"ResourceContent(uri={self.uri!r}, mime_type={self.mime_type!r}, content={self.content!r})"
+
+
+class ResourceResult(list):
+    """A list of ResourceContent that also offers ``.contents``, as fastmcp's ResourceResult does."""
+
+    @property
+    def contents(self):
+        return list(self)
+
+
+@dataclasses.dataclass
+class AcceptedElicitation:
+    data: typing.Any
+    action: str = "accept"
+
+
+@dataclasses.dataclass
+class DeclinedElicitation:
+    action: str = "decline"
+
+
+@dataclasses.dataclass
+class CancelledElicitation:
+    action: str = "cancel"
+
+
+@dataclasses.dataclass
+class SamplingResult:
+    """What the client's model answered: ``.text`` for text replies, ``.type`` of the content."""
+
+    text: str | None
+    type: str
+    role: str = "assistant"
+    model: str | None = None
+    stop_reason: str | None = None
+    content: typing.Any = None
+
+    def __str__(self):
+        return self.text or ""
+
+
+class Context:
+    """Per-call access to logging, progress, state, elicitation, sampling and this server's resources."""
+
+    def __init__(self, server=None):
+        self.fastmcp = server
+
+    @property
+    def request_id(self):
+        return runtime.current.request_id
+
+    @property
+    def session_id(self):
+        return runtime.current.session_id
+
+    @property
+    def client_id(self):
+        return None
+
+    # Logging -------------------------------------------------------------------------------
+
+    async def log(self, message, level=None, logger_name=None, extra=None):
+        data = {"msg": message, "extra": to_jsonable(extra)} if extra else message
+        runtime.host.log(level or "info", logger_name, dumps(data))
+
+    async def debug(self, message, logger_name=None, extra=None):
+        await self.log(message, "debug", logger_name, extra)
+
+    async def info(self, message, logger_name=None, extra=None):
+        await self.log(message, "info", logger_name, extra)
+
+    async def warning(self, message, logger_name=None, extra=None):
+        await self.log(message, "warning", logger_name, extra)
+
+    async def error(self, message, logger_name=None, extra=None):
+        await self.log(message, "error", logger_name, extra)
+
+    async def report_progress(self, progress, total=None, message=None):
+        runtime.host.progress(float(progress), None if total is None else float(total), message)
+
+    # State ---------------------------------------------------------------------------------
+
+    async def set_state(self, key, value, *, serializable=True):
+        """Stores a JSON value under ``key`` for this project (all instances and requests see it)."""
+        try:
+            text = json.dumps(to_jsonable(value), separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"state value for {key!r} is not JSON-serializable: {exc}") from exc
+        runtime.host.kv_set(_STATE_PREFIX + key, text)
+
+    async def get_state(self, key, default=None):
+        text = runtime.host.kv_get(_STATE_PREFIX + key)
+        return default if text is None else json.loads(text)
+
+    async def delete_state(self, key):
+        runtime.host.kv_delete(_STATE_PREFIX + key)
+
+    # Resources -----------------------------------------------------------------------------
+
+    async def read_resource(self, uri):
+        """Reads one of this server's resources; returns a list of ResourceContent."""
+        items = runtime.host.read_resource(str(uri))
+        if items is None and self.fastmcp is not None:
+            items = self.fastmcp._read_resource_sync(str(uri))
+        return ResourceResult(
+            ResourceContent(i["uri"], i.get("mimeType"), i["blob"] if "blob" in i else i.get("text", ""))
+            for i in items or []
+        )
+
+    # Client requests -----------------------------------------------------------------------
+
+    async def elicit(self, message, response_type=None):
+        """Asks the user through the client; returns Accepted/Declined/CancelledElicitation."""
+        schema, unwrap, build = elicitation_schema(response_type)
+        action, content = runtime.host.elicit(message, dumps(schema))
+        if action == "decline":
+            return DeclinedElicitation()
+        if action == "cancel":
+            return CancelledElicitation()
+        content = content or {}
+        if unwrap:
+            return AcceptedElicitation(build(content.get("value")))
+        return AcceptedElicitation(build(content) if build else None)
+
+    async def sample(self, messages, system_prompt=None, include_context=None, temperature=None,
+                     max_tokens=None, model_preferences=None, stop_sequences=None, **_ignored):
+        """Asks the client's model for a reply (MCP ``sampling/createMessage``)."""
+        params = {"messages": _sampling_messages(messages), "maxTokens": max_tokens or 512}
+        if system_prompt is not None:
+            params["systemPrompt"] = system_prompt
+        if include_context is not None:
+            params["includeContext"] = include_context
+        if temperature is not None:
+            params["temperature"] = temperature
+        if stop_sequences:
+            params["stopSequences"] = list(stop_sequences)
+        prefs = _model_preferences(model_preferences)
+        if prefs is not None:
+            params["modelPreferences"] = prefs
+        reply = json.loads(runtime.host.sample(dumps(params)))
+        content = reply.get("content") or {}
+        if isinstance(content, list):
+            content = next((c for c in content if c.get("type") == "text"), content[0] if content else {})
+        return SamplingResult(
+            text=content.get("text"), type=content.get("type", "text"), role=reply.get("role", "assistant"),
+            model=reply.get("model"), stop_reason=reply.get("stopReason"), content=content,
+        )
+
+
+def _sampling_messages(messages):
+    if isinstance(messages, str):
+        messages = [messages]
+    out = []
+    for m in messages:
+        if isinstance(m, str):
+            out.append({"role": "user", "content": {"type": "text", "text": m}})
+        elif isinstance(m, dict):
+            out.append(m)
+        else:
+            role = getattr(m, "role", "user")
+            block = as_block(getattr(m, "content", m))
+            out.append({"role": getattr(role, "value", role), "content": _wire_block(block)})
+    return out
+
+
+def _wire_block(block):
+    import base64
+
+    if block["type"] in ("image", "audio"):
+        return {**block, "data": base64.b64encode(block["data"]).decode()}
+    return block
+
+
+def _model_preferences(prefs):
+    if prefs is None:
+        return None
+    if isinstance(prefs, str):
+        return {"hints": [{"name": prefs}]}
+    if isinstance(prefs, (list, tuple)):
+        return {"hints": [{"name": p} for p in prefs]}
+    return to_jsonable(prefs if isinstance(prefs, dict) else vars(prefs))
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def elicitation_schema(response_type):
+    """``(schema, unwrap, build)`` for ``ctx.elicit``'s response_type, as fastmcp builds them.
+
+    Scalars, Literals, Enums and lists of choices are wrapped in a ``value`` property; a dataclass,
+    TypedDict or model gives its own flat properties; None asks for no data. A dict that is already a
+    JSON Schema object (``{"type": "object", "properties": ...}``) is sent as given.
+    """
+    if response_type is None:
+        return {"type": "object", "properties": {}}, False, None
+    if isinstance(response_type, dict) and response_type.get("type") == "object" and "properties" in response_type:
+        return response_type, False, lambda data: data
+    if isinstance(response_type, dict):
+        return _wrap(_titled(response_type), multi=False), True, lambda v: v
+    if isinstance(response_type, list):
+        if len(response_type) == 1 and isinstance(response_type[0], list):
+            return _wrap({"items": {"enum": list(response_type[0])}, "type": "array"}), True, list
+        if len(response_type) == 1 and isinstance(response_type[0], dict):
+            return _wrap({"items": _titled(response_type[0], multi=True), "type": "array"}), True, list
+        response_type = typing.Literal[tuple(response_type)]
+    bare = strip_annotated(response_type)[0]
+    gen = _Generator()
+    if bare in _SCALARS or typing.get_origin(bare) is typing.Literal or (isinstance(bare, type) and issubclass(bare, enum.Enum)):
+        schema = finish(gen.generate(response_type), gen.defs)
+        build = bare if isinstance(bare, type) and issubclass(bare, enum.Enum) else (lambda v: v)
+        return _wrap(schema), True, build
+    schema = finish(gen.generate(response_type), gen.defs)
+    schema.pop("description", None)
+    return schema, False, _builder(bare)
+
+
+def _wrap(value_schema, multi=False):
+    return {"type": "object", "properties": {"value": value_schema}, "required": ["value"]}
+
+
+def _titled(choices, multi=False):
+    options = [{"const": k, "title": (v or {}).get("title", k) if isinstance(v, dict) else str(v)} for k, v in choices.items()]
+    return {"anyOf": options} if multi else {"oneOf": options, "type": "string"}
+
+
+def _builder(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return lambda data: tp(**data)
+    if hasattr(tp, "model_validate"):
+        return tp.model_validate
+    return lambda data: data

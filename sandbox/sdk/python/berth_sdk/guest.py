@@ -1,0 +1,255 @@
+"""The component's ``guest`` export: WIT calls in, the user's server out.
+
+The builder generates ``berth_app.py`` containing ``Guest = load_entry("server", "mcp")``.
+componentize-py runs that at build time (pre-initialization), so the user's module, this SDK and
+everything they import are loaded then and bundled; errors raised here end up in the build log.
+"""
+
+import importlib
+import json
+import os
+import sys
+import traceback
+
+import componentize_py_types
+from wit_world.exports import guest as wit_guest
+from wit_world.imports import host as wit_host
+from wit_world.imports import types as wit_types
+
+from berth_sdk import runtime
+from berth_sdk.binding import ArgumentError
+from berth_sdk.errors import DefinitionError, NotFound
+from berth_sdk.server import FastMCP
+
+_LEVELS = {name: getattr(wit_host.LogLevel, name.upper()) for name in
+           ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")}
+_ACTIONS = {wit_host.ElicitAction.ACCEPT: "accept", wit_host.ElicitAction.DECLINE: "decline",
+            wit_host.ElicitAction.CANCEL: "cancel"}
+
+
+class WitHost:
+    """Host capabilities backed by the component's ``host`` imports."""
+
+    def log(self, level, logger, data_json):
+        wit_host.log(_LEVELS.get(str(level).lower(), wit_host.LogLevel.INFO), logger, data_json)
+
+    def progress(self, progress, total, message):
+        wit_host.progress(progress, total, message)
+
+    def kv_get(self, key):
+        return wit_host.kv_get(key)
+
+    def kv_set(self, key, value):
+        wit_host.kv_set(key, value)
+
+    def kv_delete(self, key):
+        wit_host.kv_delete(key)
+
+    def elicit(self, message, schema_json):
+        try:
+            response = wit_host.elicit(message, schema_json)
+        except componentize_py_types.Err as err:
+            raise runtime.HostError(f"elicitation failed: {err.value}") from None
+        content = json.loads(response.content_json) if response.content_json else None
+        return _ACTIONS[response.action], content
+
+    def sample(self, params_json):
+        try:
+            return wit_host.sample(params_json)
+        except componentize_py_types.Err as err:
+            raise runtime.HostError(f"sampling failed: {err.value}") from None
+
+    def read_resource(self, uri):
+        try:
+            items = wit_host.read_resource(uri)
+        except componentize_py_types.Err as err:
+            raise runtime.HostError(f"reading resource '{uri}' failed: {_error_text(err.value)}") from None
+        return [_contents_from_wit(i) for i in items]
+
+    def environment(self):
+        return wit_host.environment()
+
+
+def _error_text(error):
+    return getattr(error, "value", str(error))
+
+
+# Conversions between the SDK's MCP-shaped dicts and the WIT records ---------------------------
+
+def _contents_to_wit(c):
+    if "blob" in c:
+        body = wit_types.ResourceBody_Blob(bytes(c["blob"]))
+    else:
+        body = wit_types.ResourceBody_Text(str(c.get("text", "")))
+    return wit_types.ResourceContents(str(c["uri"]), c.get("mimeType"), body)
+
+
+def _contents_from_wit(c):
+    out = {"uri": c.uri, "mimeType": c.mime_type}
+    if isinstance(c.body, wit_types.ResourceBody_Blob):
+        out["blob"] = bytes(c.body.value)
+    else:
+        out["text"] = c.body.value
+    return out
+
+
+def _block_to_wit(b):
+    kind = b["type"]
+    if kind == "text":
+        return wit_types.ContentBlock_Text(b["text"])
+    if kind == "image":
+        return wit_types.ContentBlock_Image(wit_types.Media(bytes(b["data"]), b["mimeType"] or "image/png"))
+    if kind == "audio":
+        return wit_types.ContentBlock_Audio(wit_types.Media(bytes(b["data"]), b["mimeType"] or "audio/wav"))
+    if kind == "resource":
+        return wit_types.ContentBlock_Resource(_contents_to_wit(b["resource"]))
+    return wit_types.ContentBlock_ResourceLink(
+        wit_types.ResourceLink(str(b["uri"]), str(b["name"]), b.get("description"), b.get("mimeType")))
+
+
+def _guest_error(exc):
+    if isinstance(exc, NotFound):
+        return componentize_py_types.Err(wit_types.GuestError_NotFound(str(exc.args[0] if exc.args else exc)))
+    if isinstance(exc, ArgumentError):
+        return componentize_py_types.Err(wit_types.GuestError_InvalidParams(str(exc)))
+    return componentize_py_types.Err(wit_types.GuestError_Internal(_describe_exception(exc)))
+
+
+def _describe_exception(exc):
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+_env_baseline = None
+
+
+def _begin(ctx):
+    """Per call: who is asking, and the project's environment as it is now."""
+    global _env_baseline
+    runtime.current = runtime._Call(ctx.request_id, ctx.session_id)
+    env = runtime.host.environment()
+    if env is None:
+        return
+    if _env_baseline is None:
+        _env_baseline = set()
+        os.environ.clear()  # what pre-initialization saw was the build's environment
+    fresh = dict(env)
+    for key in _env_baseline - set(fresh):
+        os.environ.pop(key, None)
+    os.environ.update(fresh)
+    _env_baseline = set(fresh)
+
+
+def make_guest(server):
+    """The class componentize-py instantiates for the ``guest`` export, serving ``server``."""
+
+    class Guest:
+        def describe(self):
+            try:
+                return json.dumps(server.describe(), ensure_ascii=False)
+            except Exception as exc:
+                raise componentize_py_types.Err(f"describing the server failed: {_describe_exception(exc)}") from None
+
+        def call_tool(self, ctx, name, arguments_json):
+            _begin(ctx)
+            try:
+                arguments = json.loads(arguments_json) if arguments_json.strip() else {}
+            except ValueError as exc:
+                raise componentize_py_types.Err(wit_types.GuestError_InvalidParams(f"arguments are not JSON: {exc}")) from None
+            try:
+                blocks, structured, is_error = server.call_tool(name, arguments if arguments is not None else {})
+                content = [_block_to_wit(b) for b in blocks]
+                structured_json = None if structured is None else json.dumps(structured, ensure_ascii=False)
+            except Exception as exc:
+                raise _guest_error(exc) from None
+            return wit_guest.ToolResult(content, structured_json, is_error)
+
+        def read_resource(self, ctx, uri):
+            _begin(ctx)
+            try:
+                return [_contents_to_wit(c) for c in server.read_resource(uri)]
+            except Exception as exc:
+                raise _guest_error(exc) from None
+
+        def get_prompt(self, ctx, name, arguments):
+            _begin(ctx)
+            try:
+                description, messages = server.get_prompt(name, dict(arguments))
+                wit_messages = [
+                    wit_guest.PromptMessage(
+                        wit_guest.Role.ASSISTANT if m["role"] == "assistant" else wit_guest.Role.USER,
+                        _block_to_wit(m["content"]))
+                    for m in messages
+                ]
+            except Exception as exc:
+                raise _guest_error(exc) from None
+            return wit_guest.PromptResult(description, wit_messages)
+
+        def complete(self, ctx, target, argument, value, context_arguments):
+            _begin(ctx)
+            kind = "prompt" if isinstance(target, wit_guest.CompletionRef_Prompt) else "resource-template"
+            try:
+                values, total, has_more = server.complete(kind, target.value, argument, value, list(context_arguments))
+            except Exception as exc:
+                raise _guest_error(exc) from None
+            return wit_guest.Completion(values, total, has_more)
+
+    Guest.server = server
+    return Guest
+
+
+def _redirect_output():
+    """Keeps print() from ever breaking a call: output to a closed or missing stream is dropped."""
+
+    class _SafeStream:
+        def __init__(self, stream):
+            self._stream = stream
+
+        def write(self, text):
+            try:
+                return self._stream.write(text) if self._stream else len(text)
+            except Exception:  # a broken stdout must not fail the tool
+                return len(text)
+
+        def flush(self):
+            try:
+                if self._stream:
+                    self._stream.flush()
+            except Exception:  # same as above
+                pass
+
+        def __getattr__(self, name):
+            return getattr(self._stream, name)
+
+    sys.stdout = _SafeStream(sys.stdout)
+    sys.stderr = _SafeStream(sys.stderr)
+
+
+def load_entry(module_name, attribute):
+    """Imports the user's module, finds the server object and returns the ``Guest`` class for it."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise DefinitionError(
+                f"entry point '{module_name}:{attribute}': no module '{module_name}' "
+                f"(expected {module_name.replace('.', '/')}.py in the project root); check the entry point "
+                "setting or the file name") from None
+        raise DefinitionError(
+            f"{module_name}.py: importing it failed: no module named '{exc.name}'. Add it to "
+            "requirements.txt (pure-Python packages only) or remove the import") from exc
+    if not hasattr(module, attribute):
+        candidates = [k for k, v in vars(module).items() if isinstance(v, FastMCP)]
+        hint = f"; the module defines {', '.join(candidates)}" if candidates else \
+            f"; create one with `{attribute} = FastMCP(\"name\")`"
+        raise DefinitionError(f"{getattr(module, '__file__', module_name)}: no attribute '{attribute}'{hint}")
+    server = getattr(module, attribute)
+    if callable(server) and not isinstance(server, FastMCP):
+        server = server()
+    if not isinstance(server, FastMCP):
+        raise DefinitionError(
+            f"{module_name}.py: '{attribute}' is a {type(server).__name__}, not a FastMCP server; "
+            f"set the entry point to the FastMCP object (e.g. `{attribute} = FastMCP(\"name\")`)")
+    json.dumps(server.describe())  # fail the build now if listing would fail later
+    runtime.host = WitHost()
+    _redirect_output()
+    return make_guest(server)

@@ -1,0 +1,116 @@
+"""The host seen from Python: a small interface the Context calls, and the async driver.
+
+Inside a Berth component, ``berth_sdk.guest`` installs a host backed by the WIT imports. Run as
+plain Python (``python server.py`` with the SDK on the path), a local stand-in logs to stderr and
+keeps state in memory, so the same code runs in both places.
+"""
+
+import asyncio
+import inspect
+import sys
+import time
+
+
+class HostError(Exception):
+    """A host capability failed or is unavailable (the message says which and why)."""
+
+
+class LocalHost:
+    """Host capabilities for plain Python: logs to stderr, state in memory, no client to ask."""
+
+    def __init__(self):
+        self.state = {}
+
+    def log(self, level, logger, data_json):
+        print(f"[{level}] {logger + ': ' if logger else ''}{data_json}", file=sys.stderr)
+
+    def progress(self, progress, total, message):
+        print(f"[progress] {progress}/{total} {message or ''}", file=sys.stderr)
+
+    def kv_get(self, key):
+        return self.state.get(key)
+
+    def kv_set(self, key, value):
+        self.state[key] = value
+
+    def kv_delete(self, key):
+        self.state.pop(key, None)
+
+    def elicit(self, message, schema_json):
+        raise HostError("elicitation needs an MCP client; it is not available when run locally")
+
+    def sample(self, params_json):
+        raise HostError("sampling needs an MCP client; it is not available when run locally")
+
+    def read_resource(self, uri):
+        return None
+
+    def environment(self):
+        return None
+
+
+class _Call:
+    """Who is asking, for the call in progress."""
+
+    def __init__(self, request_id="local", session_id=None):
+        self.request_id = request_id
+        self.session_id = session_id
+
+
+host = LocalHost()
+current = _Call()
+
+
+class _SleepSelector:
+    """A selector without I/O: waiting just sleeps, which is all a guest without sockets needs."""
+
+    def select(self, timeout=None):
+        if timeout:
+            time.sleep(timeout)
+        return []
+
+    def close(self):
+        pass
+
+    def get_map(self):
+        return {}
+
+
+class _GuestLoop(asyncio.BaseEventLoop):
+    """An asyncio loop for WASI: timers and tasks work, sockets and subprocesses do not."""
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _SleepSelector()
+
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
+
+    def close(self):
+        self._selector = None
+        super().close()
+
+
+def run_sync(value):
+    """Returns ``value``, or the result of running it to completion when it is awaitable.
+
+    Each call gets a fresh loop, so ``async def`` tools, ``await asyncio.sleep(...)`` and tasks work
+    the same in the component and in plain Python.
+    """
+    if not inspect.isawaitable(value):
+        return value
+    loop = _GuestLoop()
+    try:
+        return loop.run_until_complete(value)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+__all__ = ["HostError", "LocalHost", "run_sync"]

@@ -1,0 +1,9 @@
+"""fastmcp, as Berth provides it: the same API, implemented by ``berth_sdk`` for WebAssembly."""
+
+from berth_sdk.content import Audio, File, Image
+from berth_sdk.context import Context
+from berth_sdk.server import FastMCP
+
+__version__ = "4.1.2+berth"
+
+__all__ = ["Audio", "Context", "FastMCP", "File", "Image"]

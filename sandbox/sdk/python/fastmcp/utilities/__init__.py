@@ -1,0 +1,1 @@
+"""fastmcp.utilities, as far as user code imports from it."""

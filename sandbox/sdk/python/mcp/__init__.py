@@ -1,0 +1,1 @@
+"""The official MCP SDK's server-side names, as Berth provides them (implemented by ``berth_sdk``)."""

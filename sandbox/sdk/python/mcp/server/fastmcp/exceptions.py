@@ -1,0 +1,5 @@
+"""The official SDK's tool error."""
+
+from berth_sdk.errors import ResourceError, ToolError
+
+__all__ = ["ResourceError", "ToolError"]
