@@ -1,1 +1,16 @@
-//! tmp
+//! Runs Berth guest components in wasmtime: one engine, ahead-of-time compiled artifacts loaded by mmap,
+//! copy-on-write memory images, and per-deployment pools of warm instances with a wall-clock deadline
+//! (epoch interruption), a memory cap (a resource limiter that refuses growth, so Python raises
+//! `MemoryError` instead of dying) and a deny-all WASI context (no files, no sockets).
+//!
+//! This crate knows guests and calls, nothing of tenants, databases or HTTP: callers hand it an artifact,
+//! limits and the environment to expose, and get back [`berth_core::GuestOutput`]s.
+
+mod bindings;
+mod engine;
+mod output;
+mod pool;
+mod state;
+
+pub use engine::{ArtifactKey, Runtime, RuntimeError};
+pub use pool::{DeploymentPool, PoolStats};

@@ -274,6 +274,12 @@ pub trait CallHooks: Send + Sync {
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError>;
     fn sample(&self, params: Value) -> Result<Value, HookError>;
     fn environment(&self) -> Vec<(String, String)>;
+    /// Reads one of the server's own resources. The sandbox answers this itself where it can.
+    fn read_resource(&self, uri: &str) -> Result<Vec<ResourceContents>, String> {
+        Err(format!("resource `{uri}` cannot be read from here"))
+    }
+    /// What the guest printed to stdout or stderr during the call.
+    fn output(&self, _text: &str) {}
 }
 
 /// Hooks that answer nothing: for build-time self-description and benchmarks.

@@ -1,0 +1,311 @@
+//! A deployment's pool of warm instances: each serves one call at a time and is reused, as a FastMCP
+//! process is, and is thrown away after a trap, a timeout, an out-of-memory or a request count.
+
+use berth_core::{CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use wasmtime::Store;
+use wasmtime::component::Component;
+
+use crate::bindings::{self, Server, ServerPre};
+use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
+use crate::state::{GuestState, Stop};
+
+struct Warm {
+    store: Store<GuestState>,
+    server: Server,
+    calls: u64,
+    generation: u64,
+}
+
+/// Counters a worker reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub instances_created: u64,
+    pub instances_discarded: u64,
+    pub calls: u64,
+    pub idle: usize,
+}
+
+pub struct DeploymentPool {
+    runtime: Runtime,
+    pre: ServerPre<GuestState>,
+    config: RwLock<(Limits, Arc<Vec<(String, String)>>)>,
+    idle: Mutex<Vec<Warm>>,
+    generation: AtomicU64,
+    created: AtomicU64,
+    discarded: AtomicU64,
+    calls: AtomicU64,
+    me: Weak<DeploymentPool>,
+}
+
+impl DeploymentPool {
+    pub fn new(
+        runtime: &Runtime,
+        component: &Component,
+        limits: Limits,
+        env: Arc<Vec<(String, String)>>,
+    ) -> Result<Arc<Self>, RuntimeError> {
+        let pre = runtime.linker.instantiate_pre(component).map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
+        let pre = ServerPre::new(pre).map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
+        Ok(Arc::new_cyclic(|me| Self {
+            runtime: runtime.clone(),
+            pre,
+            config: RwLock::new((limits, env)),
+            idle: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
+            created: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            me: me.clone(),
+        }))
+    }
+
+    /// Maps an ahead-of-time compiled artifact and makes a pool for it.
+    pub fn from_artifact(
+        runtime: &Runtime,
+        cwasm: &Path,
+        limits: Limits,
+        env: Arc<Vec<(String, String)>>,
+    ) -> Result<Arc<Self>, RuntimeError> {
+        let component = runtime.load(cwasm)?;
+        Self::new(runtime, &component, limits, env)
+    }
+
+    /// Changes limits and environment. Warm instances made before are dropped as they come back, so new
+    /// calls see the change without a rebuild.
+    pub fn reconfigure(&self, limits: Limits, env: Arc<Vec<(String, String)>>) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = (limits, env);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.lock_idle().clear();
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            instances_created: self.created.load(Ordering::Relaxed),
+            instances_discarded: self.discarded.load(Ordering::Relaxed),
+            calls: self.calls.load(Ordering::Relaxed),
+            idle: self.lock_idle().len(),
+        }
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Warm>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn instantiate(&self) -> Result<Warm, InvokeError> {
+        let (limits, env) = self.config.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut store = Store::new(&self.runtime.engine, GuestState::new(&env, limits.memory_bytes()));
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(deadline_ticks(&limits));
+        let server = self.pre.instantiate(&mut store).map_err(|e| {
+            let out = store.data().output.drain();
+            InvokeError::Trap(format!("the server failed to start: {e:#}{}", suffix(&out)))
+        })?;
+        self.created.fetch_add(1, Ordering::Relaxed);
+        Ok(Warm { store, server, calls: 0, generation })
+    }
+
+    /// Creates instances until `n` are warm, so the first calls do not pay for instantiation.
+    pub fn prewarm(&self, n: usize) -> Result<(), InvokeError> {
+        while self.lock_idle().len() < n {
+            let w = self.instantiate()?;
+            self.lock_idle().push(w);
+        }
+        Ok(())
+    }
+
+    /// Asks the guest to describe itself; on failure, the error with everything the guest printed
+    /// (a Python traceback, typically).
+    pub fn describe(&self) -> Result<String, String> {
+        let mut w = self.instantiate().map_err(|e| e.to_string())?;
+        w.store.data_mut().hooks = Arc::new(NoHooks::default());
+        let r = w.server.berth_mcp_guest().call_describe(&mut w.store);
+        let out = w.store.data().output.drain();
+        match r {
+            Ok(Ok(json)) => {
+                self.lock_idle().push(w);
+                Ok(json)
+            }
+            Ok(Err(msg)) => Err(format!("{msg}{}", suffix(&out))),
+            Err(e) => Err(format!("the server crashed while describing itself: {e:#}{}", suffix(&out))),
+        }
+    }
+
+    /// Runs one call on a warm instance (or a new one), blocking the current thread until it ends.
+    /// Call from a thread that may block (not an async runtime's worker).
+    pub fn call(&self, call: &GuestCall, ctx: &CallContext, hooks: Arc<dyn CallHooks>) -> Result<GuestOutput, InvokeError> {
+        self.call_at_depth(call, ctx, hooks, 0)
+    }
+
+    fn call_at_depth(
+        &self,
+        call: &GuestCall,
+        ctx: &CallContext,
+        hooks: Arc<dyn CallHooks>,
+        depth: u8,
+    ) -> Result<GuestOutput, InvokeError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let limits = self.limits();
+        let pooled = if limits.fresh_instance_per_call { None } else { self.lock_idle().pop() };
+        let mut w = match pooled {
+            Some(w) => w,
+            None => self.instantiate()?,
+        };
+        let hooks_for_call: Arc<dyn CallHooks> =
+            Arc::new(PoolHooks { inner: hooks.clone(), pool: self.me.clone(), ctx: ctx.clone(), depth });
+        {
+            let data = w.store.data_mut();
+            data.hooks = hooks_for_call;
+            data.stop = Stop::None;
+            data.limiter.refused = false;
+        }
+        w.store.set_epoch_deadline(deadline_ticks(&limits));
+        let result = run(&mut w, call, ctx);
+        w.calls += 1;
+        let out = w.store.data().output.drain();
+        if !out.is_empty() {
+            hooks.output(&out);
+        }
+        let (stop, refused) = {
+            let data = w.store.data_mut();
+            data.hooks = Arc::new(NoHooks::default());
+            (data.stop, data.limiter.refused)
+        };
+        let outcome = match result {
+            Ok(Ok(output)) => {
+                let size = bindings::output_size(&output);
+                if size as u64 > limits.max_response_bytes {
+                    Err(InvokeError::ResponseTooLarge(size, limits.max_response_bytes))
+                } else {
+                    Ok(output)
+                }
+            }
+            Ok(Err(e)) => Err(e),
+            Err(trap) => {
+                self.discard(w);
+                return Err(match (stop, trap.downcast_ref::<wasmtime::Trap>()) {
+                    (Stop::Suspended, _) => InvokeError::InputRequired,
+                    (_, Some(wasmtime::Trap::Interrupt)) => InvokeError::Timeout(limits.timeout_ms),
+                    _ if refused => InvokeError::OutOfMemory(limits.memory_mib),
+                    (_, Some(wasmtime::Trap::StackOverflow)) => {
+                        InvokeError::Trap("stack overflow (the call recursed too deeply)".into())
+                    }
+                    _ => InvokeError::Trap(format!("{}{}", trap.root_cause(), suffix(&out))),
+                });
+            }
+        };
+        let keep = !limits.fresh_instance_per_call
+            && !refused
+            && w.calls < limits.max_requests_per_instance
+            && w.generation == self.generation.load(Ordering::SeqCst);
+        if keep {
+            let mut idle = self.lock_idle();
+            if idle.len() < limits.max_warm_instances {
+                idle.push(w);
+                return outcome;
+            }
+        }
+        self.discard(w);
+        outcome
+    }
+
+    fn discard(&self, w: Warm) {
+        self.discarded.fetch_add(1, Ordering::Relaxed);
+        drop(w);
+    }
+}
+
+type CallResult = wasmtime::Result<Result<GuestOutput, InvokeError>>;
+
+fn run(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
+    let guest = w.server.berth_mcp_guest();
+    let c = bindings::call_context(ctx);
+    let store = &mut w.store;
+    Ok(match call {
+        GuestCall::Tool { name, arguments } => {
+            let args = serde_json::Value::Object(arguments.clone()).to_string();
+            match guest.call_call_tool(&mut *store, &c, name, &args)? {
+                Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
+                Err(e) => Err(bindings::guest_error(e)),
+            }
+        }
+        GuestCall::ReadResource { uri } => guest
+            .call_read_resource(&mut *store, &c, uri)?
+            .map(|rs| GuestOutput::Resource(rs.into_iter().map(bindings::resource).collect()))
+            .map_err(bindings::guest_error),
+        GuestCall::GetPrompt { name, arguments } => guest
+            .call_get_prompt(&mut *store, &c, name, arguments)?
+            .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
+            .map_err(bindings::guest_error),
+        GuestCall::Complete { target, argument, value, context } => guest
+            .call_complete(&mut *store, &c, &bindings::completion_ref(target), argument, value, context)?
+            .map(|c| GuestOutput::Completion(bindings::completion(c)))
+            .map_err(bindings::guest_error),
+    })
+}
+
+fn deadline_ticks(limits: &Limits) -> u64 {
+    limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
+}
+
+fn suffix(output: &str) -> String {
+    if output.trim().is_empty() { String::new() } else { format!("\n{}", output.trim_end()) }
+}
+
+/// The caller's hooks, plus `read_resource` answered by another instance of the same deployment (the
+/// calling instance is busy). One level deep: a resource read may not read resources in turn.
+struct PoolHooks {
+    inner: Arc<dyn CallHooks>,
+    pool: Weak<DeploymentPool>,
+    ctx: CallContext,
+    depth: u8,
+}
+
+impl CallHooks for PoolHooks {
+    fn log(&self, level: berth_core::LogLevel, logger: Option<&str>, data: serde_json::Value) {
+        self.inner.log(level, logger, data)
+    }
+    fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        self.inner.progress(progress, total, message)
+    }
+    fn kv_get(&self, key: &str) -> Option<String> {
+        self.inner.kv_get(key)
+    }
+    fn kv_set(&self, key: &str, value: &str) {
+        self.inner.kv_set(key, value)
+    }
+    fn kv_delete(&self, key: &str) {
+        self.inner.kv_delete(key)
+    }
+    fn elicit(&self, message: &str, schema: serde_json::Value) -> Result<berth_core::ElicitResponse, berth_core::HookError> {
+        self.inner.elicit(message, schema)
+    }
+    fn sample(&self, params: serde_json::Value) -> Result<serde_json::Value, berth_core::HookError> {
+        self.inner.sample(params)
+    }
+    fn environment(&self) -> Vec<(String, String)> {
+        self.inner.environment()
+    }
+    fn output(&self, text: &str) {
+        self.inner.output(text)
+    }
+    fn read_resource(&self, uri: &str) -> Result<Vec<ResourceContents>, String> {
+        if self.depth > 0 {
+            return Err("a resource read cannot read further resources".into());
+        }
+        let pool = self.pool.upgrade().ok_or("the deployment is shutting down")?;
+        let call = GuestCall::ReadResource { uri: uri.to_string() };
+        match pool.call_at_depth(&call, &self.ctx, self.inner.clone(), 1) {
+            Ok(GuestOutput::Resource(contents)) => Ok(contents),
+            Ok(_) => Err("unexpected output for a resource read".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

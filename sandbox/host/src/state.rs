@@ -1,0 +1,181 @@
+//! The state each guest instance's store carries: its WASI context, its memory limiter, and the hooks of
+//! the call in progress, through which the guest's host imports reach the platform.
+
+use berth_core::{CallHooks, ElicitAction, HookError, LogLevel, NoHooks};
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::berth::mcp::{host, types};
+use crate::bindings::{resource_to_wit, wit};
+use crate::output::CapturedOutput;
+
+/// Table elements an instance may grow to. CPython's function table is a few thousand entries; this is
+/// generous while still bounding host memory.
+const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
+/// Why the last call stopped early, set by host functions and the limiter and read by the pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stop {
+    #[default]
+    None,
+    /// A hook asked to suspend the call (input required from the client).
+    Suspended,
+}
+
+pub struct Limiter {
+    pub memory_bytes: usize,
+    pub refused: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        let ok = desired <= self.memory_bytes;
+        if !ok {
+            self.refused = true;
+        }
+        Ok(ok)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+pub struct GuestState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: Limiter,
+    pub hooks: Arc<dyn CallHooks>,
+    pub stop: Stop,
+    pub output: CapturedOutput,
+}
+
+impl GuestState {
+    /// A deny-all WASI context: no preopened directories, no sockets, no inherited environment; the given
+    /// variables as the environment, real clocks and randomness, output captured.
+    pub fn new(env: &[(String, String)], memory_bytes: usize) -> Self {
+        let output = CapturedOutput::default();
+        let wasi = WasiCtxBuilder::new()
+            .envs(env)
+            .stdout(output.clone())
+            .stderr(output.clone())
+            .allow_blocking_current_thread(true)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter { memory_bytes, refused: false },
+            hooks: Arc::new(NoHooks::default()),
+            stop: Stop::None,
+            output,
+        }
+    }
+
+    fn hook_result<T>(&mut self, r: std::result::Result<T, HookError>) -> Result<std::result::Result<T, String>> {
+        match r {
+            Ok(v) => Ok(Ok(v)),
+            Err(HookError::Failed(m)) => Ok(Err(m)),
+            Err(HookError::Suspend) => {
+                self.stop = Stop::Suspended;
+                Err(wasmtime::format_err!("call suspended: input required from the client"))
+            }
+        }
+    }
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl types::Host for GuestState {}
+
+fn level(l: host::LogLevel) -> LogLevel {
+    match l {
+        host::LogLevel::Debug => LogLevel::Debug,
+        host::LogLevel::Info => LogLevel::Info,
+        host::LogLevel::Notice => LogLevel::Notice,
+        host::LogLevel::Warning => LogLevel::Warning,
+        host::LogLevel::Error => LogLevel::Error,
+        host::LogLevel::Critical => LogLevel::Critical,
+        host::LogLevel::Alert => LogLevel::Alert,
+        host::LogLevel::Emergency => LogLevel::Emergency,
+    }
+}
+
+/// Parses JSON from the guest; a guest that sends malformed JSON gets its text back as a string value.
+fn json_or_string(s: String) -> serde_json::Value {
+    serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))
+}
+
+impl host::Host for GuestState {
+    fn log(&mut self, l: host::LogLevel, logger: Option<String>, data_json: String) -> Result<()> {
+        self.hooks.log(level(l), logger.as_deref(), json_or_string(data_json));
+        Ok(())
+    }
+
+    fn progress(&mut self, progress: f64, total: Option<f64>, message: Option<String>) -> Result<()> {
+        self.hooks.progress(progress, total, message.as_deref());
+        Ok(())
+    }
+
+    fn kv_get(&mut self, key: String) -> Result<Option<String>> {
+        Ok(self.hooks.kv_get(&key))
+    }
+
+    fn kv_set(&mut self, key: String, value: String) -> Result<()> {
+        self.hooks.kv_set(&key, &value);
+        Ok(())
+    }
+
+    fn kv_delete(&mut self, key: String) -> Result<()> {
+        self.hooks.kv_delete(&key);
+        Ok(())
+    }
+
+    fn elicit(
+        &mut self,
+        message: String,
+        requested_schema_json: String,
+    ) -> Result<std::result::Result<host::ElicitResponse, String>> {
+        let schema = match serde_json::from_str(&requested_schema_json) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(format!("the requested schema is not valid JSON: {e}"))),
+        };
+        let r = self.hooks.elicit(&message, schema);
+        Ok(self.hook_result(r)?.map(|r| host::ElicitResponse {
+            action: match r.action {
+                ElicitAction::Accept => host::ElicitAction::Accept,
+                ElicitAction::Decline => host::ElicitAction::Decline,
+                ElicitAction::Cancel => host::ElicitAction::Cancel,
+            },
+            content_json: r.content.map(|c| c.to_string()),
+        }))
+    }
+
+    fn sample(&mut self, params_json: String) -> Result<std::result::Result<String, String>> {
+        let params = match serde_json::from_str(&params_json) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(format!("the sampling parameters are not valid JSON: {e}"))),
+        };
+        let r = self.hooks.sample(params);
+        Ok(self.hook_result(r)?.map(|v| v.to_string()))
+    }
+
+    fn read_resource(
+        &mut self,
+        uri: String,
+    ) -> Result<std::result::Result<Vec<wit::ResourceContents>, wit::GuestError>> {
+        Ok(match self.hooks.read_resource(&uri) {
+            Ok(contents) => Ok(contents.into_iter().map(resource_to_wit).collect()),
+            Err(m) => Err(wit::GuestError::NotFound(m)),
+        })
+    }
+
+    fn environment(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self.hooks.environment())
+    }
+}

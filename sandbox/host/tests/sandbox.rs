@@ -1,0 +1,199 @@
+//! The sandbox host against a real guest component (the Rust fixture in `sandbox/fixtures/rust-guest`):
+//! ordinary calls, host callbacks, and abuse that must cost only the abusive call.
+
+use berth_core::{
+    CallContext, CallHooks, ElicitAction, ElicitResponse, GuestCall, GuestOutput, HookError, InvokeError, Limits,
+    LogLevel,
+};
+use berth_sandbox_host::{DeploymentPool, Runtime};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Builds the fixture guest once per test run and compiles it ahead of time.
+fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    let wasm = WASM.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rust-guest");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join("target"));
+        let target = target.join("fixtures");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(&dir)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the fixture guest failed (is the wasm32-wasip2 target installed?)");
+        target.join("wasm32-wasip2/release/berth_fixture_rust_guest.wasm")
+    });
+    let bytes = std::fs::read(wasm).unwrap();
+    let cwasm = runtime.precompile(&bytes).unwrap();
+    // A mapped artifact must never be rewritten in place: every pool gets its own file.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("berth-fixture-{}-{n}.cwasm", std::process::id()));
+    std::fs::write(&path, cwasm).unwrap();
+    path
+}
+
+#[derive(Default)]
+struct Recorder {
+    logs: Mutex<Vec<String>>,
+    progress: Mutex<Vec<f64>>,
+    kv: Mutex<HashMap<String, String>>,
+    answer: Option<ElicitResponse>,
+}
+
+impl CallHooks for Recorder {
+    fn log(&self, level: LogLevel, _: Option<&str>, data: serde_json::Value) {
+        self.logs.lock().unwrap().push(format!("{}:{data}", level.as_str()));
+    }
+    fn progress(&self, p: f64, _: Option<f64>, _: Option<&str>) {
+        self.progress.lock().unwrap().push(p);
+    }
+    fn kv_get(&self, key: &str) -> Option<String> {
+        self.kv.lock().unwrap().get(key).cloned()
+    }
+    fn kv_set(&self, key: &str, value: &str) {
+        self.kv.lock().unwrap().insert(key.into(), value.into());
+    }
+    fn kv_delete(&self, key: &str) {
+        self.kv.lock().unwrap().remove(key);
+    }
+    fn elicit(&self, _: &str, _: serde_json::Value) -> Result<ElicitResponse, HookError> {
+        self.answer.clone().ok_or(HookError::Suspend)
+    }
+    fn sample(&self, _: serde_json::Value) -> Result<serde_json::Value, HookError> {
+        Err(HookError::Failed("no sampling".into()))
+    }
+    fn environment(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+}
+
+struct Fixture {
+    pool: Arc<DeploymentPool>,
+}
+
+impl Fixture {
+    fn new(limits: Limits) -> Self {
+        let runtime = Runtime::new().unwrap();
+        let cwasm = fixture_cwasm(&runtime);
+        let env = Arc::new(vec![("GREETING".to_string(), "hi from env".to_string())]);
+        Self { pool: DeploymentPool::from_artifact(&runtime, &cwasm, limits, env).unwrap() }
+    }
+
+    fn tool(&self, name: &str, args: serde_json::Value) -> Result<String, InvokeError> {
+        self.tool_with(name, args, Arc::new(Recorder::default()))
+    }
+
+    fn tool_with(&self, name: &str, args: serde_json::Value, hooks: Arc<dyn CallHooks>) -> Result<String, InvokeError> {
+        let call = GuestCall::Tool { name: name.into(), arguments: args.as_object().cloned().unwrap_or_default() };
+        match self.pool.call(&call, &CallContext { request_id: "1".into(), session_id: None }, hooks)? {
+            GuestOutput::Tool(r) => match &r.content[0] {
+                berth_core::ContentBlock::Text(t) => Ok(t.clone()),
+                other => panic!("unexpected content {other:?}"),
+            },
+            other => panic!("unexpected output {other:?}"),
+        }
+    }
+}
+
+fn small_limits() -> Limits {
+    Limits { timeout_ms: 300, memory_mib: 32, ..Limits::default() }
+}
+
+#[test]
+fn describes_itself_and_answers_calls() {
+    let f = Fixture::new(Limits::default());
+    let d = berth_core::ServerDescription::from_guest_json(&f.pool.describe().unwrap()).unwrap();
+    assert_eq!(d.name, "rust-fixture");
+    assert!(d.tool("echo").is_some());
+    assert_eq!(f.tool("echo", serde_json::json!({"text": "hello"})).unwrap(), "hello");
+    assert_eq!(f.tool("env", serde_json::json!({})).unwrap(), "hi from env");
+    assert!(matches!(f.tool("nope", serde_json::json!({})), Err(InvokeError::NotFound(m)) if m.contains("nope")));
+}
+
+#[test]
+fn warm_instances_keep_module_state_and_fresh_ones_do_not() {
+    let f = Fixture::new(Limits::default());
+    let counts: Vec<String> = (0..3).map(|_| f.tool("count", serde_json::json!({})).unwrap()).collect();
+    assert_eq!(counts, ["1", "2", "3"], "one warm instance is reused");
+    let strict = Fixture::new(Limits { fresh_instance_per_call: true, ..Limits::default() });
+    let counts: Vec<String> = (0..3).map(|_| strict.tool("count", serde_json::json!({})).unwrap()).collect();
+    assert_eq!(counts, ["1", "1", "1"], "strict isolation starts every call afresh");
+}
+
+#[test]
+fn host_callbacks_reach_the_hooks() {
+    let f = Fixture::new(Limits::default());
+    let rec = Arc::new(Recorder::default());
+    assert_eq!(f.tool_with("kv", serde_json::json!({"value": "42"}), rec.clone()).unwrap(), "42");
+    assert_eq!(rec.logs.lock().unwrap().as_slice(), ["info:\"stored\""]);
+    assert_eq!(rec.progress.lock().unwrap().as_slice(), [1.0]);
+    assert_eq!(f.tool("peek", serde_json::json!({})).unwrap(), "hello there", "read_resource goes through a second instance");
+}
+
+#[test]
+fn elicitation_answers_or_suspends() {
+    let f = Fixture::new(Limits::default());
+    let answered = Arc::new(Recorder {
+        answer: Some(ElicitResponse { action: ElicitAction::Accept, content: Some(serde_json::json!({"name": "Ada"})) }),
+        ..Recorder::default()
+    });
+    assert_eq!(f.tool_with("ask", serde_json::json!({}), answered).unwrap(), r#"{"name":"Ada"}"#);
+    assert_eq!(f.tool("ask", serde_json::json!({})), Err(InvokeError::InputRequired));
+    assert_eq!(f.tool("echo", serde_json::json!({"text": "still fine"})).unwrap(), "still fine");
+}
+
+#[test]
+fn abuse_costs_only_the_abusive_call() {
+    let f = Fixture::new(small_limits());
+    let cases: [(&str, fn(&InvokeError) -> bool); 4] = [
+        ("spin", |e| matches!(e, InvokeError::Timeout(300))),
+        ("grow", |e| matches!(e, InvokeError::OutOfMemory(32) | InvokeError::Trap(_))),
+        // The fixture's stack lives in its linear memory: overflowing it is an out-of-bounds access.
+        ("recurse", |e| matches!(e, InvokeError::Trap(m) if m.contains("stack overflow") || m.contains("out of bounds"))),
+        ("crash", |e| matches!(e, InvokeError::Trap(m) if m.contains("about to crash"))),
+    ];
+    for (tool, expected) in cases {
+        let err = f.tool(tool, serde_json::json!({})).unwrap_err();
+        assert!(expected(&err), "{tool}: unexpected error {err:?}");
+        assert_eq!(f.tool("echo", serde_json::json!({"text": "ok"})).unwrap(), "ok", "after {tool}");
+    }
+    let stats = f.pool.stats();
+    assert_eq!(stats.instances_discarded, 4, "each abusive instance was thrown away: {stats:?}");
+}
+
+#[test]
+fn responses_over_the_cap_are_refused() {
+    let f = Fixture::new(Limits { max_response_bytes: 1000, ..Limits::default() });
+    assert_eq!(f.tool("big", serde_json::json!({"n": 999})).unwrap().len(), 999);
+    assert!(matches!(f.tool("big", serde_json::json!({"n": 5000})), Err(InvokeError::ResponseTooLarge(5000, 1000))));
+}
+
+#[test]
+fn other_deployments_never_notice() {
+    let a = Fixture::new(small_limits());
+    let b = Fixture::new(small_limits());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..3 {
+                let _ = a.tool("spin", serde_json::json!({}));
+            }
+        });
+        for i in 0..50 {
+            assert_eq!(b.tool("echo", serde_json::json!({"text": i.to_string()})).unwrap(), i.to_string());
+        }
+    });
+    assert_eq!(b.pool.stats().instances_discarded, 0);
+}
+
+#[test]
+fn rejects_what_is_not_a_berth_component() {
+    let runtime = Runtime::new().unwrap();
+    let err = runtime.precompile(b"\0asm\x01\0\0\0").unwrap_err();
+    assert!(err.to_string().contains("not a WebAssembly component"), "{err}");
+    assert!(runtime.precompile(b"hello").is_err());
+}
