@@ -1,0 +1,304 @@
+//! A real `berth up` child process on a free loopback port, and the `berth deploy` CLI against it.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools::Tools;
+
+/// How long `berth up` may take to answer `/healthz`.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Wraps `berth up` so that it also dies when the test process dies without running `Drop`
+/// (the shared server in a static, a killed test runner): the wrapper holds the read end of a
+/// pipe whose write end only this process has, and when it reads end-of-file it stops Berth and
+/// removes `$BERTH_E2E_DATA_DIR`.
+const WATCHDOG: &str = r#"exec 3<&0
+"$0" "$@" </dev/null &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT
+{
+  cat <&3 >/dev/null
+  kill -TERM "$child" 2>/dev/null
+  while kill -0 "$child" 2>/dev/null; do sleep 0.1; done
+  rm -rf "$BERTH_E2E_DATA_DIR"
+} &
+wait "$child"
+status=$?
+wait "$child" 2>/dev/null && status=0
+exit "$status""#;
+
+/// Which build of the `berth` binary to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `target/debug/berth`, for tests.
+    Debug,
+    /// `target/release/berth`, for the benchmark.
+    Release,
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `berth` binary: `$BERTH_BIN`, else `$CARGO_TARGET_DIR/<profile>/berth` (default target
+/// dir `<repo>/target`), built with `cargo build -p berth` when it is missing.
+pub fn berth_bin(profile: Profile) -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("BERTH_BIN").filter(|b| !b.is_empty()) {
+        let bin = PathBuf::from(bin);
+        if !bin.is_file() {
+            bail!("BERTH_BIN={} is not a file", bin.display());
+        }
+        return Ok(bin);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let (dir, flag) = match profile {
+        Profile::Debug => ("debug", None),
+        Profile::Release => ("release", Some("--release")),
+    };
+    let bin = target.join(dir).join("berth");
+    if !bin.is_file() {
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.args(["build", "-p", "berth"])
+            .args(flag)
+            .current_dir(repo_root());
+        let status = cmd.status().context("running cargo build -p berth")?;
+        if !status.success() || !bin.is_file() {
+            bail!("`cargo build -p berth` did not produce {}", bin.display());
+        }
+    }
+    Ok(bin)
+}
+
+/// What `berth deploy` printed, and whether it succeeded.
+#[derive(Debug)]
+pub struct Deploy {
+    /// Exit status was zero.
+    pub success: bool,
+    /// Standard output and standard error, in that order.
+    pub log: String,
+    /// The MCP URL printed at the end, when there is one.
+    pub url: Option<String>,
+}
+
+/// A running `berth up --no-example` with its own data dir; stopped (by pid) on drop.
+pub struct Berth {
+    child: Child,
+    watchdog: Option<ChildStdin>,
+    bin: PathBuf,
+    port: u16,
+    data_dir: tempfile::TempDir,
+    deployed: Mutex<HashSet<String>>,
+}
+
+impl Berth {
+    /// Starts the debug binary.
+    pub fn start() -> Result<Berth> {
+        Berth::start_with(Profile::Debug)
+    }
+
+    /// Starts the given build of the binary and waits until `/healthz` answers 200.
+    pub fn start_with(profile: Profile) -> Result<Berth> {
+        let bin = berth_bin(profile)?;
+        let tools = Tools::from_env()?;
+        let data_dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir()?;
+        let port = free_port()?;
+        let listen = format!("127.0.0.1:{port}");
+        let log = File::create(data_dir.path().join("berth-up.log"))?;
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg(&bin)
+            .args(["up", "--no-example", "--listen", &listen, "--data-dir"])
+            .arg(data_dir.path().join("data"))
+            .env("BERTH_TOOLS", tools.root())
+            .env("BERTH_E2E_DATA_DIR", data_dir.path())
+            .env("PATH", tools.path_with_node()?)
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {} up", bin.display()))?;
+        let watchdog = child.stdin.take();
+        let mut berth = Berth {
+            child,
+            watchdog,
+            bin,
+            port,
+            data_dir,
+            deployed: Mutex::new(HashSet::new()),
+        };
+        berth.wait_healthy()?;
+        Ok(berth)
+    }
+
+    /// One Berth for the whole test binary (it stops when the test process exits).
+    pub fn shared() -> &'static Berth {
+        static SHARED: OnceLock<Berth> = OnceLock::new();
+        SHARED.get_or_init(|| match Berth::start() {
+            Ok(berth) => berth,
+            Err(err) => panic!("cannot start berth: {err:#}"),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:PORT/<project>/mcp`.
+    pub fn mcp_url(&self, project: &str) -> String {
+        format!("{}/{project}/mcp", self.base_url())
+    }
+
+    /// What `berth up` printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("berth-up.log")).unwrap_or_default()
+    }
+
+    /// Runs `berth deploy <dir> --project <name>` against this server, whatever the outcome.
+    pub fn deploy(&self, dir: &Path, project: &str) -> Result<Deploy> {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(&self.bin)
+            .arg("deploy")
+            .arg(dir)
+            .args(["--project", project, "--server", &self.base_url()])
+            .env("BERTH_TOOLS", Tools::from_env()?.root())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {} deploy", self.bin.display()))?;
+        let stdout = String::from_utf8_lossy(&stdout).into_owned();
+        let url = stdout
+            .lines()
+            .rev()
+            .flat_map(str::split_whitespace)
+            .find(|word| word.starts_with("http://") && word.ends_with("/mcp"))
+            .map(str::to_owned);
+        let log = format!("{stdout}{}", String::from_utf8_lossy(&stderr));
+        Ok(Deploy {
+            success: status.success(),
+            log,
+            url,
+        })
+    }
+
+    /// Deploys `dir` as `project` and fails with the build log unless it worked.
+    /// Returns the project's MCP URL.
+    pub fn deploy_ok(&self, dir: &Path, project: &str) -> Result<String> {
+        let deploy = self.deploy(dir, project)?;
+        if !deploy.success {
+            bail!(
+                "deploying {} as {project} failed:\n{}\n--- berth up log ---\n{}",
+                dir.display(),
+                deploy.log,
+                tail(&self.log(), 60)
+            );
+        }
+        let expected = self.mcp_url(project);
+        if deploy.url.as_deref() != Some(expected.as_str()) {
+            bail!(
+                "berth deploy should end by printing {expected}, it printed:\n{}",
+                deploy.log
+            );
+        }
+        Ok(expected)
+    }
+
+    /// Deploys `dir` as `project` once per server (later calls reuse it); returns the MCP URL.
+    pub fn ensure_deployed(&self, dir: &Path, project: &str) -> Result<String> {
+        let mut deployed = self.deployed.lock().unwrap_or_else(|e| e.into_inner());
+        if !deployed.contains(project) {
+            self.deploy_ok(dir, project)?;
+            deployed.insert(project.to_owned());
+        }
+        Ok(self.mcp_url(project))
+    }
+
+    fn wait_healthy(&mut self) -> Result<()> {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "berth up exited ({status}) before it was ready:\n{}",
+                    tail(&self.log(), 60)
+                );
+            }
+            if http_status(self.port, "/healthz").ok() == Some(200) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "berth up did not answer GET /healthz with 200 within {STARTUP_TIMEOUT:?}:\n{}",
+                    tail(&self.log(), 60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        // Closing the pipe makes the watchdog send SIGTERM; SIGTERM to the wrapper does too.
+        self.watchdog.take();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// `GET path` on 127.0.0.1:port; returns the status code.
+pub fn http_status(port: u16, path: &str) -> Result<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    let line = String::from_utf8_lossy(&head);
+    line.get(9..12)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("not an HTTP status line: {line:?}"))
+}
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
