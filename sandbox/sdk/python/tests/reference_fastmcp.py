@@ -1,0 +1,30 @@
+"""Prints real fastmcp's tools/list and call results for a corpus module, as JSON.
+
+Run with the real fastmcp importable and Berth's SDK *not* on sys.path:
+``python reference_fastmcp.py <corpus dir> <module>``.
+"""
+
+import asyncio
+import importlib
+import json
+import sys
+
+
+async def main(module_name):
+    from fastmcp import Client
+
+    corpus = importlib.import_module(module_name)
+    out = {"tools": [], "calls": []}
+    async with Client(corpus.mcp) as client:
+        for tool in await client.list_tools():
+            out["tools"].append(tool.model_dump(mode="json", by_alias=True, exclude_none=True))
+        for name, args in getattr(corpus, "CALLS", []):
+            result = await client.call_tool_mcp(name, args)
+            dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+            out["calls"].append({k: dumped.get(k) for k in ("content", "structuredContent", "isError")})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])
+    asyncio.run(main(sys.argv[2]))
