@@ -33,4 +33,9 @@ install_npm() { # dir package
 install_npm conformance-0.1 "@modelcontextprotocol/conformance@0.1.16"
 install_npm conformance-0.2 "@modelcontextprotocol/conformance@0.2.0-alpha.12"
 install_npm inspector "@modelcontextprotocol/inspector@2.12"
+# The Rust guest fixture of the sandbox tests is built for wasm32-wasip2.
+if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  say "adding the wasm32-wasip2 Rust target"
+  rustup target add wasm32-wasip2 >&2
+fi
 say "tools ready in $TOOLS"
