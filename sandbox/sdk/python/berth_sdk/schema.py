@@ -185,16 +185,18 @@ class _Generator:
             schema["type"] = "integer"
         elif kinds <= {int, float}:
             schema["type"] = "number"
+        schema["title"] = cls.__name__
         doc = inspect.cleandoc(cls.__doc__) if cls.__doc__ else None
         if doc and doc != "An enumeration.":
             schema["description"] = doc
         return schema
 
-    def _object(self, fields, doc):
+    def _object(self, fields, doc, title):
         properties = {}
         required = []
         for name, tp, info, default in fields:
             schema = self.generate(tp)
+            schema = {**schema, "title": title_from_name(name)}
             if info is not None:
                 schema = apply_field(schema, info)
             if default is MISSING:
@@ -206,6 +208,7 @@ class _Generator:
         if required:
             schema["required"] = required
         schema["type"] = "object"
+        schema["title"] = title
         if doc:
             schema["description"] = doc
         return schema
@@ -227,7 +230,7 @@ class _Generator:
         doc = cls.__doc__
         if doc and doc.startswith(cls.__name__ + "("):
             doc = None
-        return self._object(fields, inspect.cleandoc(doc) if doc else None)
+        return self._object(fields, inspect.cleandoc(doc) if doc else None, cls.__name__)
 
     def _typeddict(self, cls):
         hints = typing.get_type_hints(cls, include_extras=True)
@@ -236,12 +239,12 @@ class _Generator:
             for name, tp in hints.items()
         ]
         doc = cls.__doc__
-        return self._object(fields, inspect.cleandoc(doc) if doc else None)
+        return self._object(fields, inspect.cleandoc(doc) if doc else None, cls.__name__)
 
     def _model(self, cls):
         fields = [(name, tp, info, info.default_value()) for name, (tp, info) in cls.model_fields_info().items()]
         doc = cls.__doc__
-        return self._object(fields, inspect.cleandoc(doc) if doc else None)
+        return self._object(fields, inspect.cleandoc(doc) if doc else None, cls.__name__)
 
 
 class _NotRequired:
@@ -328,10 +331,41 @@ def _inline(schema, defs):
     return schema
 
 
+def title_from_name(name):
+    """pydantic's default title for a field: ``top_k`` becomes ``Top K``."""
+    return name.title().replace("_", " ").strip()
+
+
+_STRUCTURAL = frozenset({"type", "properties", "$ref", "items", "allOf", "oneOf", "anyOf", "required"})
+_METADATA = frozenset({"title", "description", "deprecated", "readOnly", "writeOnly"})
+_LITERAL = frozenset({"default", "const", "examples", "example", "enum"})
+
+
+def _prune_titles(node):
+    """fastmcp's title pruning: drop ``title`` from every node that is clearly a schema."""
+    if isinstance(node, list):
+        return [_prune_titles(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in _LITERAL:
+            out[key] = value
+        elif key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {k: _prune_titles(v) for k, v in value.items()}
+        else:
+            out[key] = _prune_titles(value)
+    if isinstance(out.get("title"), str) and (
+        any(k in out for k in _STRUCTURAL) or all(k in _METADATA for k in out)
+    ):
+        del out["title"]
+    return out
+
+
 def finish(schema, defs):
-    """Sorts, then inlines definitions (after sorting, as fastmcp dereferences pydantic's output)."""
-    sorted_defs = {k: _sorted(v) for k, v in defs.items()}
-    return _inline(_sorted(schema), sorted_defs)
+    """Sorts, prunes titles, then inlines definitions, in the order pydantic and fastmcp do."""
+    sorted_defs = {k: _prune_titles(_sorted(v)) for k, v in defs.items()}
+    return _inline(_prune_titles(_sorted(schema)), sorted_defs)
 
 
 @dataclasses.dataclass
@@ -356,7 +390,7 @@ def input_schema(params):
         info = field_from_metadata(metadata).merge(p.field)
         title = info.title
         info.title = None
-        schema = apply_field(schema, info)
+        schema = apply_field({**schema, "title": title or title_from_name(p.name)}, info)
         if p.default is MISSING:
             required.append(p.name)
         else:
@@ -365,7 +399,7 @@ def input_schema(params):
     raw = {"properties": {name: s for name, (s, _, _) in properties.items()}}
     finished = finish(raw, gen.defs)["properties"]
     for name, (_, title, doc) in properties.items():
-        if title is not None:
+        if title is not None and title != title_from_name(name):
             finished[name]["title"] = title
         if doc and "description" not in finished[name]:
             finished[name]["description"] = doc
@@ -424,8 +458,8 @@ def parse_docstring(doc):
     section = None
     current = None
     base_indent = None
-    for line in lines:
-        header = _SECTION.match(line)
+    for index, line in enumerate(lines):
+        header = _SECTION.match(line) if index else None  # the first line is always the summary
         if header and not line.startswith((" ", "\t")):
             section = header.group(1).lower()
             current, base_indent = None, None
@@ -442,6 +476,24 @@ def parse_docstring(doc):
             current = match.group(1)
             params[current] = match.group(2).strip()
         elif current:
-            params[current] = (params[current] + " " + line.strip()).strip()
+            params[current] = (params[current] + "\n" + line.strip()).strip()
     text = "\n".join(description).strip()
     return (text or None), params
+
+
+def raw_schema(annotation):
+    """pydantic's schema for one type before fastmcp's clean-up (titles and ``$defs`` kept)."""
+    gen = _Generator()
+    schema = _sorted(gen.generate(annotation))
+    if gen.defs:
+        schema = {"$defs": {k: _sorted(v) for k, v in gen.defs.items()}, **schema}
+        schema = _sorted(_refs_to_pointers(schema))
+    return schema
+
+
+def _refs_to_pointers(node):
+    if isinstance(node, dict):
+        return {k: ("#/$defs/" + v if k == "$ref" else _refs_to_pointers(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_refs_to_pointers(v) for v in node]
+    return node

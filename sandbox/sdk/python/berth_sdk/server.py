@@ -6,6 +6,7 @@ data. Definition problems raise ``DefinitionError`` naming the file and line, at
 """
 
 import inspect
+import json
 import re
 import typing
 
@@ -14,7 +15,7 @@ from berth_sdk.binding import ArgumentError, coerce, prepare
 from berth_sdk.content import as_block, dumps, resource_contents, tool_result
 from berth_sdk.context import Context
 from berth_sdk.errors import DefinitionError, NotFound, ToolError, where
-from berth_sdk.schema import input_schema, output_schema, parse_docstring, to_jsonable
+from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema, to_jsonable
 
 
 def _default_title(name):
@@ -122,12 +123,13 @@ class Resource:
             )
 
     def listing(self):
-        item = {"uriTemplate" if self.is_template else "uri": self.uri, "name": self.name}
+        item = {"name": self.name, "uriTemplate" if self.is_template else "uri": self.uri}
         if self.title:
             item["title"] = self.title
         if self.description:
             item["description"] = self.description
         item["mimeType"] = self.mime_type or "text/plain"
+        item["_meta"] = {"fastmcp": {"tags": self.tags}}
         return item
 
     def read(self, uri, args, server):
@@ -156,7 +158,7 @@ def _resource_items(uri, value, mime_type):
             contents["uri"] = contents["uri"] or uri
             out.append(contents)
         else:
-            out.append({"uri": uri, "mimeType": mime_type or "application/json", "text": dumps(item)})
+            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": json.dumps(to_jsonable(item), ensure_ascii=False)})
     return out
 
 
@@ -171,8 +173,27 @@ class Prompt:
         self.description = description if description is not None else summary
         self.params, self.context_params = prepare(fn, kind="prompt")
         for p in self.params:
-            p.description = p.description or param_docs.get(p.name)
+            p.description = param_docs.get(p.name)
         self.tags = sorted(tags or [])
+        try:
+            properties = input_schema(self.params)["properties"]
+            self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
+        except TypeError as exc:
+            raise DefinitionError(f"{where(fn)}: prompt '{self.name}': {exc}") from exc
+
+    @staticmethod
+    def _argument(param, schema):
+        arg = {"name": param.name}
+        description = schema.get("description")
+        if param.annotation is not inspect.Parameter.empty and param.annotation is not str:
+            note = ("Provide a value matching the following JSON schema: "
+                    f"{json.dumps(raw_schema(param.annotation), separators=(',', ':'))}. "
+                    "Encode non-string values as JSON.")
+            description = f"{description}\n\n{note}" if description else note
+        if description:
+            arg["description"] = description
+        arg["required"] = param.required
+        return arg
 
     def listing(self):
         item = {"name": self.name}
@@ -180,15 +201,8 @@ class Prompt:
             item["title"] = self.title
         if self.description:
             item["description"] = self.description
-        args = []
-        for p in self.params:
-            arg = {"name": p.name}
-            description = p.field.description or p.description
-            if description:
-                arg["description"] = description
-            arg["required"] = p.required
-            args.append(arg)
-        item["arguments"] = args
+        item["arguments"] = self.arguments
+        item["_meta"] = {"fastmcp": {"tags": self.tags}}
         return item
 
 
@@ -437,6 +451,8 @@ def _bind(params, arguments, from_strings=False):
             kwargs[p.name] = coerce(p, arguments[p.name], from_string=from_strings)
         elif p.required:
             raise ArgumentError(f"missing required argument '{p.name}'")
+        else:
+            kwargs[p.name] = p.default
     return kwargs
 
 

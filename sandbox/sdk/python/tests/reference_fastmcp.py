@@ -22,6 +22,15 @@ async def main(module_name):
             result = await client.call_tool_mcp(name, args)
             dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
             out["calls"].append({k: dumped.get(k) for k in ("content", "structuredContent", "isError")})
+        dump = lambda items: [i.model_dump(mode="json", by_alias=True, exclude_none=True) for i in items]
+        out["resources"] = dump(await client.list_resources())
+        out["resourceTemplates"] = dump(await client.list_resource_templates())
+        out["prompts"] = dump(await client.list_prompts())
+        out["reads"] = [dump((await client.read_resource_mcp(uri)).contents) for uri in getattr(corpus, "READS", [])]
+        out["renders"] = [
+            (await client.get_prompt_mcp(name, args)).model_dump(mode="json", by_alias=True, exclude_none=True)
+            for name, args in getattr(corpus, "PROMPTS", [])
+        ]
     json.dump(out, sys.stdout)
 
 

@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.prompts import Message
 
 mcp = FastMCP("corpus")
 
@@ -269,3 +270,48 @@ CALLS = [
     ("t_optional_model", {}),
     ("t_raises", {"x": 2}),
 ]
+
+
+@mcp.resource("data://greeting")
+def greeting() -> str:
+    """A friendly greeting."""
+    return "hello"
+
+
+@mcp.resource("data://config", mime_type="application/json", name="config", description="Settings")
+def config() -> dict:
+    return {"debug": False}
+
+
+@mcp.resource("data://logo", mime_type="image/png")
+def logo() -> bytes:
+    return b"\x89PNG"
+
+
+@mcp.resource("data://users/{user_id}/profile")
+def profile(user_id: str) -> dict:
+    """One user's profile."""
+    return {"id": user_id}
+
+
+@mcp.resource("data://files/{path*}", mime_type="text/plain")
+def file(path: str) -> str:
+    return f"file {path}"
+
+
+@mcp.prompt
+def p_simple() -> str:
+    """A simple prompt."""
+    return "Say hi."
+
+
+@mcp.prompt(name="p_args", description="With arguments")
+def p_args(topic: str, count: int = 3, style: Annotated[str, Field(description="Tone")] = "plain") -> list:
+    """Args:
+    topic: What to write about.
+    """
+    return [f"Write {count} lines about {topic} in a {style} tone.", Message("Sure.", role="assistant")]
+
+
+READS = ["data://greeting", "data://config", "data://logo", "data://users/42/profile", "data://files/a/b.txt"]
+PROMPTS = [("p_simple", {}), ("p_args", {"topic": "sea", "count": "2"})]
