@@ -55,6 +55,21 @@ class Tool:
         self.tags = sorted(tags or [])
         self.meta = meta
 
+    @classmethod
+    def from_function(cls, fn, name=None, title=None, description=None, tags=None, annotations=None,
+                      meta=None, output_schema=..., **_options):
+        """fastmcp's ``Tool.from_function``: a tool to adjust, then ``mcp.add_tool(tool)``."""
+        return cls(fn, name, title, description, tags, annotations, meta, output_schema)
+
+    @property
+    def parameters(self):
+        """The tool's input JSON Schema; assign to replace the one derived from type hints."""
+        return self.input_schema
+
+    @parameters.setter
+    def parameters(self, schema):
+        self.input_schema = schema
+
     def listing(self):
         item = {"name": self.name, "title": self.title}
         if self.description:
