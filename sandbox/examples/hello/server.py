@@ -20,7 +20,7 @@ async def greet(name: str, ctx: Context, excited: bool = False) -> str:
         name: Who to greet.
         excited: End with an exclamation mark.
     """
-    count = (await ctx.get_state("greetings", 0)) + 1
+    count = (await ctx.get_state("greetings") or 0) + 1
     await ctx.set_state("greetings", count)
     await ctx.info(f"Greeting #{count} goes to {name}")
     return f"Hello, {name}{'!' if excited else '.'}"
@@ -44,7 +44,7 @@ def convert_temperature(
 @mcp.tool
 async def stats(ctx: Context) -> dict:
     """Reports how many greetings this server has given so far."""
-    return {"greetings": await ctx.get_state("greetings", 0)}
+    return {"greetings": await ctx.get_state("greetings") or 0}
 
 
 @mcp.resource("hello://about", mime_type="text/markdown")

@@ -269,6 +269,8 @@ CALLS = [
     ("t_any", {"x": {"k": [1, None]}}),
     ("t_optional_model", {}),
     ("t_raises", {"x": 2}),
+    ("t_raises_other", {}),
+    ("t_set_bytes", {"s": [1, 2, 2]}),
 ]
 
 
