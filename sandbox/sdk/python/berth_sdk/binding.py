@@ -43,7 +43,7 @@ def prepare(fn, kind):
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise DefinitionError(
-                f"{where(fn)}: {kind} '{fn.__name__}' takes *{p.name}; MCP passes arguments by name, "
+                f"{where(fn)}: {kind} '{fn.__name__}' takes {'*' if p.kind == p.VAR_POSITIONAL else '**'}{p.name}; MCP passes arguments by name, "
                 "so declare each parameter explicitly")
         if p.kind == p.POSITIONAL_ONLY:
             raise DefinitionError(
