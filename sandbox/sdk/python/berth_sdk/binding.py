@@ -4,10 +4,12 @@ import dataclasses
 import enum
 import inspect
 import json
+import types
 import typing
 
 from pydantic import MISSING, BaseModel, FieldInfo
 
+from berth_sdk.context import Context
 from berth_sdk.errors import DefinitionError, where
 from berth_sdk.schema import NoneType, Param, _is_typeddict, field_from_metadata, strip_annotated
 
@@ -17,8 +19,6 @@ class ArgumentError(ValueError):
 
 
 def _is_context(tp):
-    from berth_sdk.context import Context
-
     tp = strip_annotated(tp)[0]
     if isinstance(tp, str):
         return tp.split(".")[-1].strip("'\"") in ("Context", "Context | None", "Optional[Context]")
@@ -139,7 +139,7 @@ def _coerce(tp, value, path=""):
         if isinstance(value, str):
             return value.encode()
         raise _Mismatch(f"expected a string, got {_kind(value)}", path)
-    if origin in (typing.Union, __import__("types").UnionType):
+    if origin in (typing.Union, types.UnionType):
         for arg in args:  # exact type first, then lax, as pydantic's smart mode
             if _exact(arg, value):
                 return _coerce(arg, value, path)

@@ -4,6 +4,7 @@ Method names and shapes follow fastmcp's Context (and ``ctx.sample``, which olde
 teach). Each method calls the host installed in ``berth_sdk.runtime``.
 """
 
+import base64
 import dataclasses
 import enum
 import json
@@ -200,8 +201,6 @@ def _sampling_messages(messages):
 
 
 def _wire_block(block):
-    import base64
-
     if block["type"] in ("image", "audio"):
         return {**block, "data": base64.b64encode(block["data"]).decode()}
     return block
@@ -232,7 +231,7 @@ def elicitation_schema(response_type):
     if isinstance(response_type, dict) and response_type.get("type") == "object" and "properties" in response_type:
         return response_type, False, lambda data: data
     if isinstance(response_type, dict):
-        return _wrap(_titled(response_type), multi=False), True, lambda v: v
+        return _wrap(_titled(response_type)), True, lambda v: v
     if isinstance(response_type, list):
         if len(response_type) == 1 and isinstance(response_type[0], list):
             return _wrap({"items": {"enum": list(response_type[0])}, "type": "array"}), True, list
@@ -250,7 +249,7 @@ def elicitation_schema(response_type):
     return schema, False, _builder(bare)
 
 
-def _wrap(value_schema, multi=False):
+def _wrap(value_schema):
     return {"type": "object", "properties": {"value": value_schema}, "required": ["value"]}
 
 

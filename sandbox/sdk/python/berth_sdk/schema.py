@@ -283,8 +283,6 @@ def apply_field(schema, info):
         extra["pattern"] = info.pattern
     if info.json_schema_extra:
         extra.update(info.json_schema_extra)
-    if "$ref" in schema and extra:
-        return {**schema, **extra}
     return {**schema, **extra}
 
 
@@ -436,7 +434,7 @@ def output_schema(annotation):
 
 
 def _mentions_unserializable(tp):
-    from berth_sdk.content import UNSTRUCTURED_TYPES
+    from berth_sdk.content import UNSTRUCTURED_TYPES  # content imports this module; loaded by then
 
     tp = strip_annotated(tp)[0]
     if tp in (bytes, bytearray) or (isinstance(tp, type) and issubclass(tp, UNSTRUCTURED_TYPES)):

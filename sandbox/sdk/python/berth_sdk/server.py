@@ -5,6 +5,7 @@ The decorators record tools, resources and prompts with everything ``describe`` 
 data. Definition problems raise ``DefinitionError`` naming the file and line, at build time.
 """
 
+import enum
 import inspect
 import json
 import re
@@ -12,10 +13,17 @@ import typing
 
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError, coerce, prepare
-from berth_sdk.content import as_block, dumps, resource_contents, tool_result
+from berth_sdk.content import as_block, resource_contents, tool_result
 from berth_sdk.context import Context
 from berth_sdk.errors import DefinitionError, NotFound, ToolError, where
-from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema, to_jsonable
+from berth_sdk.schema import (
+    input_schema,
+    output_schema,
+    parse_docstring,
+    raw_schema,
+    strip_annotated,
+    to_jsonable,
+)
 
 
 def _default_title(name):
@@ -441,10 +449,6 @@ def _completion_values(result):
 
 
 def _choices(annotation):
-    import enum
-
-    from berth_sdk.schema import strip_annotated
-
     tp = strip_annotated(annotation)[0]
     if typing.get_origin(tp) is typing.Literal:
         return [str(v) for v in typing.get_args(tp)]

@@ -15,3 +15,14 @@ __all__ = [
     "AudioContent", "BlobResourceContents", "Completion", "EmbeddedResource", "ImageContent",
     "PromptMessage", "ResourceLink", "TextContent", "TextResourceContents",
 ]
+
+
+class ToolAnnotations:
+    """Hints about a tool's behaviour: ``ToolAnnotations(readOnlyHint=True, title=...)``."""
+
+    def __init__(self, **hints):
+        for key, value in hints.items():
+            setattr(self, key, value)
+
+
+__all__.append("ToolAnnotations")

@@ -7,6 +7,7 @@ defaults, and nested models built from dicts.
 """
 
 import copy
+import json
 import typing
 
 
@@ -103,7 +104,7 @@ class BaseModel:
 
     @classmethod
     def model_json_schema(cls):
-        from berth_sdk.schema import _Generator, finish
+        from berth_sdk.schema import _Generator, finish  # berth_sdk.schema imports this module
 
         gen = _Generator()
         return finish(gen.generate(cls), gen.defs)
@@ -138,9 +139,7 @@ class BaseModel:
         return out
 
     def model_dump_json(self, **_options):
-        import json
-
-        from berth_sdk.schema import to_jsonable
+        from berth_sdk.schema import to_jsonable  # berth_sdk.schema imports this module
 
         return json.dumps(to_jsonable(self), separators=(",", ":"), ensure_ascii=False)
 
