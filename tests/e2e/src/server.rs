@@ -50,7 +50,9 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The `berth` binary: `$BERTH_BIN`, else `$CARGO_TARGET_DIR/<profile>/berth` (default target
-/// dir `<repo>/target`), built with `cargo build -p berth` when it is missing.
+/// dir `<repo>/target`). The debug build is built with `cargo build -p berth` when it is missing
+/// (`tests/run` builds it first); the release build, for the benchmark, is always brought up to
+/// date, so figures never come from a stale binary.
 pub fn berth_bin(profile: Profile) -> Result<PathBuf> {
     if let Some(bin) = std::env::var_os("BERTH_BIN").filter(|b| !b.is_empty()) {
         let bin = PathBuf::from(bin);
@@ -68,7 +70,7 @@ pub fn berth_bin(profile: Profile) -> Result<PathBuf> {
         Profile::Release => ("release", Some("--release")),
     };
     let bin = target.join(dir).join("berth");
-    if !bin.is_file() {
+    if profile == Profile::Release || !bin.is_file() {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         cmd.args(["build", "-p", "berth"])
             .args(flag)
@@ -262,6 +264,7 @@ impl Drop for Berth {
         self.watchdog.take();
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
