@@ -1,1 +1,31 @@
-//! berth-edge (skeleton)
+//! Berth's edge: MCP over Streamable HTTP at `/<project>/mcp`, for both protocol eras on one URL.
+//!
+//! The 2025 era (2025-03-26, 2025-06-18, 2025-11-25) opens a session with `initialize` and carries
+//! `Mcp-Session-Id`; calls are answered as JSON or, when they log, report progress or ask the client for
+//! input, as a resumable SSE stream whose events are logged in the [`SessionStore`] for `Last-Event-ID`.
+//! 2026-07-28 is stateless: `server/discover`, `_meta` and headers checked on every request, and
+//! elicitation/sampling as input-required round trips whose request state is HMAC-sealed. Listing
+//! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
+//! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
+
+mod call;
+mod config;
+mod edge;
+mod error;
+mod hooks;
+mod metrics;
+mod protocol;
+mod routes;
+mod sse;
+mod store;
+mod wire;
+
+pub use config::EdgeConfig;
+pub use edge::{Edge, EdgeBuilder};
+pub use error::RpcError;
+pub use protocol::Era;
+pub use routes::{Route, RouteTable, Upstream};
+pub use store::{
+    EventBatch, MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore, StoreError,
+};
+pub use wire::{LEGACY_VERSIONS, MODERN_VERSION};

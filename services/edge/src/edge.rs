@@ -1,0 +1,687 @@
+//! The router: `/{project}/mcp` over Streamable HTTP, both protocol eras on one URL.
+
+use crate::call::{self, CallEnv};
+use crate::config::EdgeConfig;
+use crate::error::RpcError;
+use crate::hooks::{Outbound, PendingReplies};
+use crate::metrics::{Metrics, Outcome};
+use crate::protocol::{
+    self, Era, HEADER_LAST_EVENT_ID, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, Message,
+};
+use crate::routes::{Route, RouteTable, Upstream};
+use crate::sse;
+use crate::store::{MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore};
+use crate::wire::{self, LEGACY_VERSIONS};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use berth_core::LogLevel;
+use rmcp::model::{ErrorCode, RequestStateCodec};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+/// Everything a request handler needs, shared by all requests.
+pub struct Shared {
+    pub routes: RouteTable,
+    pub upstream: Arc<dyn Upstream>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub state: Arc<dyn StateStore>,
+    pub config: EdgeConfig,
+    pub codec: RequestStateCodec,
+    pub pending: Arc<PendingReplies>,
+    pub metrics: Metrics,
+}
+
+/// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
+pub struct Edge;
+
+impl Edge {
+    pub fn builder(routes: RouteTable, upstream: Arc<dyn Upstream>) -> EdgeBuilder {
+        EdgeBuilder {
+            routes,
+            upstream,
+            config: EdgeConfig::default(),
+            sessions: None,
+            state: None,
+            registry: None,
+        }
+    }
+}
+
+pub struct EdgeBuilder {
+    routes: RouteTable,
+    upstream: Arc<dyn Upstream>,
+    config: EdgeConfig,
+    sessions: Option<Arc<dyn SessionStore>>,
+    state: Option<Arc<dyn StateStore>>,
+    registry: Option<prometheus::Registry>,
+}
+
+impl EdgeBuilder {
+    pub fn config(mut self, config: EdgeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where 2025-era sessions and their event logs live (default: this process's memory).
+    pub fn sessions(mut self, sessions: Arc<dyn SessionStore>) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// Where the projects' key-value state lives (default: this process's memory).
+    pub fn state(mut self, state: Arc<dyn StateStore>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    pub fn metrics(mut self, registry: &prometheus::Registry) -> Self {
+        self.registry = Some(registry.clone());
+        self
+    }
+
+    pub fn into_router(self) -> Router {
+        let key = match &self.config.request_state_key {
+            Some(k) => k.clone(),
+            None => {
+                let mut k = vec![0u8; 32];
+                rand::Rng::fill(&mut rand::rng(), &mut k[..]);
+                k
+            }
+        };
+        // A short configured key is stretched to the codec's minimum length rather than refused.
+        let codec = RequestStateCodec::try_new(key.clone())
+            .or_else(|_| {
+                RequestStateCodec::try_new(<sha2::Sha256 as sha2::Digest>::digest(&key).to_vec())
+            })
+            .expect("a SHA-256 digest is a long enough key");
+        let shared = Arc::new(Shared {
+            routes: self.routes,
+            upstream: self.upstream,
+            sessions: self
+                .sessions
+                .unwrap_or_else(|| Arc::new(MemorySessions::new())),
+            state: self.state.unwrap_or_else(|| Arc::new(MemoryState::new())),
+            codec,
+            pending: Arc::new(PendingReplies::default()),
+            metrics: Metrics::new(self.registry.as_ref()),
+            config: self.config,
+        });
+        Router::new()
+            .route(
+                "/{project}/mcp",
+                post(handle_post).get(handle_get).delete(handle_delete),
+            )
+            .with_state(shared)
+    }
+}
+
+type Reply = Result<Response, (Value, RpcError)>;
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// DNS-rebinding protection: the request must name this edge in `Host` and, from a browser, `Origin`.
+fn check_origin(cfg: &EdgeConfig, headers: &HeaderMap) -> Result<(), RpcError> {
+    let forbidden = |what: &str, v: &str| {
+        RpcError::invalid_request(format!(
+            "Forbidden: {what} `{v}` is not a host this server answers for"
+        ))
+        .with_status(StatusCode::FORBIDDEN)
+    };
+    if let Some(host) = header_str(headers, header::HOST.as_str()) {
+        if !cfg.host_allowed(host) {
+            return Err(forbidden("Host", host));
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !cfg.origin_allowed(origin) {
+            return Err(forbidden("Origin", origin));
+        }
+    }
+    Ok(())
+}
+
+fn find_route(shared: &Shared, project: &str) -> Result<Arc<Route>, RpcError> {
+    shared.routes.get(project).ok_or_else(|| {
+        RpcError::invalid_request(format!(
+            "No project named `{project}` is deployed here; check the URL (https://<host>/<project>/mcp)"
+        ))
+        .with_status(StatusCode::NOT_FOUND)
+    })
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .any(|m| m.trim().starts_with(media) || m.trim().starts_with("*/*"))
+        })
+}
+
+fn json_response(status: StatusCode, body: &Value, session: Option<&str>) -> Response {
+    let mut res = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(s) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        res.headers_mut().insert(HEADER_SESSION_ID, s);
+    }
+    res
+}
+
+fn result(id: &Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+fn session_error(status: StatusCode, message: &str) -> RpcError {
+    RpcError::new(status, ErrorCode(-32001), message)
+}
+
+async fn handle_post(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let mut method_label = "other".to_string();
+    let reply = post_inner(&shared, &project, &headers, body, &mut method_label).await;
+    let (response, outcome) = match reply {
+        Ok(r) => {
+            let outcome = if r.status().is_success() {
+                Outcome::Ok
+            } else {
+                Outcome::Error
+            };
+            (r, outcome)
+        }
+        Err((id, e)) => {
+            let outcome = if e.status == StatusCode::OK {
+                Outcome::Error
+            } else {
+                Outcome::Rejected
+            };
+            (e.into_response_for(&id), outcome)
+        }
+    };
+    shared
+        .metrics
+        .request(&project, &method_label, outcome, started.elapsed());
+    response
+}
+
+async fn post_inner(
+    shared: &Arc<Shared>,
+    project: &str,
+    headers: &HeaderMap,
+    body: Body,
+    method_label: &mut String,
+) -> Reply {
+    let null = || Value::Null;
+    check_origin(&shared.config, headers).map_err(|e| (null(), e))?;
+    let route = find_route(shared, project).map_err(|e| (null(), e))?;
+    let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        let e = RpcError::invalid_request(format!(
+            "Unsupported Media Type: POST a JSON-RPC message as application/json, not `{content_type}`"
+        ));
+        return Err((null(), e.with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)));
+    }
+    let bytes = read_body(body, shared.config.max_body_bytes)
+        .await
+        .map_err(|e| (null(), e))?;
+    let message = protocol::parse_message(&bytes)?;
+    match message {
+        Message::Request { id, method, params } => {
+            *method_label = method.clone();
+            let span = tracing::info_span!("mcp", project = %route.slug, deployment = %route.deployment, request_id = %id, method = %method);
+            request(shared, route, headers, id, method, params)
+                .instrument(span)
+                .await
+        }
+        Message::Notification { method } => {
+            *method_label = "notification".into();
+            tracing::debug!(project = %route.slug, method, "notification");
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        Message::Response { id, body } => {
+            *method_label = "response".into();
+            let session = header_str(headers, HEADER_SESSION_ID).unwrap_or("");
+            if shared.pending.answer(session, &id, body) {
+                Ok(StatusCode::ACCEPTED.into_response())
+            } else {
+                Err((
+                    id,
+                    RpcError::invalid_request(
+                        "Invalid Request: no request of this session is waiting for that response id",
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, RpcError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        RpcError::invalid_request(format!(
+            "Payload Too Large: the request body is over the {limit} byte limit"
+        ))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    })
+}
+
+async fn request(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    id: Value,
+    method: String,
+    params: Map<String, Value>,
+) -> Reply {
+    match protocol::era_of(headers, Some(&method), Some(&params)) {
+        Era::Modern => modern(shared, route, headers, id, method, params).await,
+        Era::Legacy => legacy(shared, route, headers, id, method, params).await,
+    }
+}
+
+async fn modern(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    id: Value,
+    method: String,
+    params: Map<String, Value>,
+) -> Reply {
+    let meta = protocol::check_modern(headers, &method, &params).map_err(|e| (id.clone(), e))?;
+    let desc = &route.description;
+    let value = match method.as_str() {
+        "server/discover" => wire::discover_result(desc),
+        "tools/list" | "resources/list" | "resources/templates/list" | "prompts/list" => {
+            let cursor = params.get("cursor").and_then(Value::as_str);
+            wire::list_page(desc, &method, cursor, shared.config.page_size)
+                .map_err(|e| (id.clone(), e))?
+        }
+        "tools/call" | "resources/read" | "prompts/get" | "completion/complete" => {
+            let env = CallEnv {
+                era: Era::Modern,
+                id: id.clone(),
+                session: None,
+                log_level: meta.log_level,
+                progress_token: meta.progress_token,
+                can_elicit: meta.can_elicit,
+                can_sample: meta.can_sample,
+                params,
+            };
+            return run_call(shared, route, headers, &method, env).await;
+        }
+        _ => {
+            return Err((
+                id,
+                RpcError::method_not_found(&method, StatusCode::NOT_FOUND),
+            ));
+        }
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &result(&id, wire::finish(Era::Modern, &method, value)),
+        None,
+    ))
+}
+
+async fn legacy(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    id: Value,
+    method: String,
+    params: Map<String, Value>,
+) -> Reply {
+    if method == "initialize" {
+        return initialize(shared, &route, id, &params).await;
+    }
+    let Some(session_id) = header_str(headers, HEADER_SESSION_ID) else {
+        let e = RpcError::invalid_request(
+            "Bad Request: Mcp-Session-Id header is required; send initialize first to open a session",
+        );
+        return Err((id, e));
+    };
+    let mut session = match shared.sessions.get(&route.project_id, session_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Err((
+                id,
+                session_error(
+                    StatusCode::NOT_FOUND,
+                    "Session not found: it expired or was closed; initialize a new one",
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err((
+                id,
+                RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE),
+            ));
+        }
+    };
+    let desc = &route.description;
+    let value = match method.as_str() {
+        "ping" => json!({}),
+        "logging/setLevel" => {
+            let level = params.get("level").and_then(Value::as_str);
+            let Some(level) = level.and_then(LogLevel::parse) else {
+                let e = RpcError::invalid_params(
+                    "Invalid params: `level` must be one of debug, info, notice, warning, error, critical, alert, emergency",
+                );
+                return Err((id, e));
+            };
+            session.log_level = Some(level);
+            update(shared, &session)
+                .await
+                .map_err(|e| (id.clone(), e))?;
+            json!({})
+        }
+        "resources/subscribe" | "resources/unsubscribe" => {
+            let Some(uri) = params.get("uri").and_then(Value::as_str) else {
+                return Err((
+                    id,
+                    RpcError::invalid_params(format!(
+                        "Invalid params: {method} needs a string `uri`"
+                    )),
+                ));
+            };
+            session.subscriptions.retain(|u| u != uri);
+            if method == "resources/subscribe" {
+                session.subscriptions.push(uri.to_string());
+            }
+            update(shared, &session)
+                .await
+                .map_err(|e| (id.clone(), e))?;
+            json!({})
+        }
+        "tools/list" | "resources/list" | "resources/templates/list" | "prompts/list" => {
+            let cursor = params.get("cursor").and_then(Value::as_str);
+            wire::list_page(desc, &method, cursor, shared.config.page_size)
+                .map_err(|e| (id.clone(), e))?
+        }
+        "tools/call" | "resources/read" | "prompts/get" | "completion/complete" => {
+            let streamable = accepts(headers, "text/event-stream");
+            let env = CallEnv {
+                era: Era::Legacy,
+                id: id.clone(),
+                session: Some(session.id.clone()),
+                log_level: if streamable {
+                    Some(session.log_level.unwrap_or(LogLevel::Debug))
+                } else {
+                    None
+                },
+                progress_token: params
+                    .get("_meta")
+                    .and_then(|m| m.get("progressToken"))
+                    .cloned()
+                    .filter(|_| streamable),
+                can_elicit: streamable && session.client_can_elicit,
+                can_sample: streamable && session.client_can_sample,
+                params: Map::new(),
+            };
+            let call_params = params;
+            return run_legacy_call(shared, route, headers, &method, env, call_params).await;
+        }
+        _ => return Err((id, RpcError::method_not_found(&method, StatusCode::OK))),
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &result(&id, wire::finish(Era::Legacy, &method, value)),
+        None,
+    ))
+}
+
+async fn update(shared: &Shared, session: &SessionInfo) -> Result<(), RpcError> {
+    shared
+        .sessions
+        .update(session)
+        .await
+        .map_err(|e| RpcError::internal(e.to_string()))
+}
+
+async fn initialize(
+    shared: &Arc<Shared>,
+    route: &Route,
+    id: Value,
+    params: &Map<String, Value>,
+) -> Reply {
+    let requested = params.get("protocolVersion").and_then(Value::as_str);
+    let caps = params.get("capabilities").and_then(Value::as_object);
+    let session = SessionInfo {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        project_id: route.project_id.clone(),
+        protocol_version: requested
+            .filter(|v| LEGACY_VERSIONS.contains(v))
+            .unwrap_or(LEGACY_VERSIONS[0])
+            .to_string(),
+        client_can_elicit: caps.is_some_and(|c| c.contains_key("elicitation")),
+        client_can_sample: caps.is_some_and(|c| c.contains_key("sampling")),
+        log_level: None,
+        subscriptions: Vec::new(),
+    };
+    if let Err(e) = shared
+        .sessions
+        .create(session.clone(), shared.config.session_ttl)
+        .await
+    {
+        return Err((
+            id,
+            RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE),
+        ));
+    }
+    let body = result(&id, wire::initialize_result(&route.description, requested));
+    Ok(json_response(StatusCode::OK, &body, Some(&session.id)))
+}
+
+async fn run_legacy_call(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    method: &str,
+    env: CallEnv,
+    params: Map<String, Value>,
+) -> Reply {
+    let prep =
+        call::prepare(method, &params, &route.description).map_err(|e| (env.id.clone(), e))?;
+    start_call(shared, route, headers, prep, env).await
+}
+
+async fn run_call(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    method: &str,
+    env: CallEnv,
+) -> Reply {
+    let prep =
+        call::prepare(method, &env.params, &route.description).map_err(|e| (env.id.clone(), e))?;
+    start_call(shared, route, headers, prep, env).await
+}
+
+/// Starts the call and answers with plain JSON when it finishes quickly and quietly; otherwise switches
+/// to an SSE stream that carries its notifications, requests and reply.
+async fn start_call(
+    shared: &Arc<Shared>,
+    route: Arc<Route>,
+    headers: &HeaderMap,
+    prep: call::Prepared,
+    env: CallEnv,
+) -> Reply {
+    let streamable = accepts(headers, "text/event-stream");
+    let era = env.era;
+    let session = env.session.clone();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let driver = call::drive(shared.clone(), route, prep, env, tx);
+    tokio::spawn(driver.instrument(tracing::Span::current()));
+    let first = if streamable {
+        tokio::select! {
+            first = rx.recv() => first,
+            _ = tokio::time::sleep(shared.config.sse_after) => None,
+        }
+    } else {
+        loop {
+            match rx.recv().await {
+                Some(Outbound::Message(_)) => continue,
+                other => break other,
+            }
+        }
+    };
+    if let Some(Outbound::Final(status, body)) = &first {
+        return Ok(json_response(*status, body, None));
+    }
+    if first.is_none() && !streamable {
+        return Err((
+            Value::Null,
+            RpcError::internal("the call ended without a reply"),
+        ));
+    }
+    match (era, session) {
+        (Era::Legacy, Some(session)) => {
+            let stream = uuid::Uuid::new_v4().simple().to_string();
+            tokio::spawn(sse::pump(
+                shared.sessions.clone(),
+                session.clone(),
+                stream.clone(),
+                first,
+                rx,
+            ));
+            let body = sse::from_log(
+                shared.sessions.clone(),
+                session.clone(),
+                stream,
+                0,
+                Some(shared.config.sse_retry_ms),
+                shared.config.sse_close_after,
+            );
+            Ok(sse::response(body, Some(&session)))
+        }
+        _ => {
+            let body = match first {
+                Some(first) => sse::direct(first, rx),
+                None => match rx.recv().await {
+                    Some(first) => sse::direct(first, rx),
+                    None => {
+                        return Err((
+                            Value::Null,
+                            RpcError::internal("the call ended without a reply"),
+                        ));
+                    }
+                },
+            };
+            Ok(sse::response(body, None))
+        }
+    }
+}
+
+async fn handle_get(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let (response, outcome) = match get_inner(&shared, &project, &headers).await {
+        Ok(r) => (r, Outcome::Ok),
+        Err(e) => (e.into_response_for(&Value::Null), Outcome::Rejected),
+    };
+    shared
+        .metrics
+        .request(&project, "stream", outcome, started.elapsed());
+    response
+}
+
+async fn existing_session(
+    shared: &Shared,
+    route: &Route,
+    headers: &HeaderMap,
+) -> Result<String, RpcError> {
+    if header_str(headers, HEADER_PROTOCOL_VERSION).is_some_and(|v| !LEGACY_VERSIONS.contains(&v)) {
+        return Err(RpcError::invalid_request("Method Not Allowed: 2026-07-28 is stateless; there is no session stream to open or close")
+            .with_status(StatusCode::METHOD_NOT_ALLOWED));
+    }
+    let Some(session) = header_str(headers, HEADER_SESSION_ID) else {
+        return Err(RpcError::invalid_request(
+            "Bad Request: Mcp-Session-Id header is required",
+        ));
+    };
+    match shared.sessions.get(&route.project_id, session).await {
+        Ok(Some(s)) => Ok(s.id),
+        Ok(None) => Err(session_error(
+            StatusCode::NOT_FOUND,
+            "Session not found: it expired or was closed; initialize a new one",
+        )),
+        Err(e) => {
+            Err(RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE))
+        }
+    }
+}
+
+async fn get_inner(
+    shared: &Arc<Shared>,
+    project: &str,
+    headers: &HeaderMap,
+) -> Result<Response, RpcError> {
+    check_origin(&shared.config, headers)?;
+    let route = find_route(shared, project)?;
+    if !accepts(headers, "text/event-stream") {
+        return Err(RpcError::invalid_request(
+            "Not Acceptable: a GET stream needs `Accept: text/event-stream`",
+        )
+        .with_status(StatusCode::NOT_ACCEPTABLE));
+    }
+    let session = existing_session(shared, &route, headers).await?;
+    let body = match header_str(headers, HEADER_LAST_EVENT_ID).and_then(sse::parse_event_id) {
+        Some((stream, after)) => sse::from_log(
+            shared.sessions.clone(),
+            session.clone(),
+            stream.to_string(),
+            after,
+            None,
+            shared.config.sse_close_after,
+        ),
+        None => sse::standalone(
+            shared.sessions.clone(),
+            route.project_id.clone(),
+            session.clone(),
+            shared.config.sse_retry_ms,
+        ),
+    };
+    Ok(sse::response(body, Some(&session)))
+}
+
+async fn handle_delete(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let reply = async {
+        check_origin(&shared.config, &headers)?;
+        let route = find_route(&shared, &project)?;
+        let session = existing_session(&shared, &route, &headers).await?;
+        shared
+            .sessions
+            .delete(&route.project_id, &session)
+            .await
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+        Ok::<_, RpcError>(StatusCode::OK.into_response())
+    }
+    .await;
+    reply.unwrap_or_else(|e| e.into_response_for(&Value::Null))
+}

@@ -1,0 +1,94 @@
+//! JSON-RPC errors with the HTTP status each is sent with.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rmcp::model::ErrorCode;
+use serde_json::{Value, json};
+
+/// A JSON-RPC error for one request. The message says what the client should fix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RpcError {
+    pub status: StatusCode,
+    pub code: i32,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.0,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    pub fn parse(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::PARSE_ERROR,
+            format!("Parse error: the body is not valid JSON ({detail})"),
+        )
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, message)
+    }
+
+    /// Invalid params found while handling a well-formed request: a JSON-RPC error on an HTTP 200.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::OK, ErrorCode::INVALID_PARAMS, message)
+    }
+
+    pub fn method_not_found(method: &str, status: StatusCode) -> Self {
+        Self::new(
+            status,
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Method not found: `{method}` is not a method this server offers"),
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::OK, ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    pub fn header_mismatch(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::HEADER_MISMATCH, message)
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The JSON-RPC error response object for request `id` (`null` when unknown).
+    pub fn to_json(&self, id: &Value) -> Value {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        json!({ "jsonrpc": "2.0", "id": id, "error": error })
+    }
+
+    pub fn into_response_for(self, id: &Value) -> Response {
+        let body = self.to_json(id);
+        (
+            self.status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}

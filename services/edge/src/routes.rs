@@ -1,0 +1,75 @@
+//! The routing table: which deployment serves which project slug, and the upstream that runs calls.
+
+use berth_core::{
+    CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits, ProjectSlug,
+    ServerDescription,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// One project's live deployment, as the edge needs it to answer requests.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub slug: ProjectSlug,
+    /// Tenant scope for state keys, sessions and metrics.
+    pub project_id: String,
+    pub deployment: DeploymentId,
+    /// Opaque to the edge: the upstream uses it to find the component.
+    pub artifact: String,
+    /// Tools, resources and prompts lists come from here; listing never calls the guest.
+    pub description: Arc<ServerDescription>,
+    pub limits: Limits,
+    /// The project's environment: `hooks.environment()` returns it.
+    pub env: Arc<Vec<(String, String)>>,
+}
+
+/// Slug -> route. Cheap to clone (one `Arc`); reads take a shared lock only for the map lookup.
+#[derive(Clone, Default)]
+pub struct RouteTable {
+    inner: Arc<RwLock<HashMap<String, Arc<Route>>>>,
+}
+
+impl RouteTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the route for `route.slug` (atomically: a request sees the old or the new one).
+    pub fn set(&self, route: Route) {
+        let slug = route.slug.as_str().to_string();
+        self.write().insert(slug, Arc::new(route));
+    }
+
+    pub fn remove(&self, slug: &str) {
+        self.write().remove(slug);
+    }
+
+    pub fn get(&self, slug: &str) -> Option<Arc<Route>> {
+        let map = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.get(slug).cloned()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Route>>> {
+        self.inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Runs calls in a route's deployment (a worker, in process or remote).
+#[async_trait::async_trait]
+pub trait Upstream: Send + Sync + 'static {
+    /// Runs one call in the route's deployment. The implementation runs the guest on a blocking thread and
+    /// calls `hooks` from that thread (CallHooks methods are sync and may block: elicit/sample block until
+    /// the client answers).
+    async fn invoke(
+        &self,
+        route: Arc<Route>,
+        call: GuestCall,
+        ctx: CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError>;
+}

@@ -1,0 +1,324 @@
+//! Translation between Berth's guest values (`berth_core`) and MCP's wire format, using `rmcp`'s model
+//! types. Nothing else in the edge builds MCP result shapes.
+
+use crate::error::RpcError;
+use crate::protocol::Era;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use berth_core::{
+    Completion, ContentBlock as Block, InvokeError, PromptResult, ResourceBody,
+    ResourceContents as Contents, Role as GuestRole, ServerDescription, ToolResult,
+};
+use rmcp::model::{
+    CallToolResult, CompleteResult, CompletionInfo, ContentBlock, DiscoverResult, GetPromptResult,
+    Implementation, InitializeResult, PromptMessage, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceContents, Role, ServerCapabilities,
+};
+use serde_json::{Map, Value, json};
+
+/// Protocol versions of the 2025 era, newest first.
+pub const LEGACY_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// The stateless protocol version.
+pub const MODERN_VERSION: &str = "2026-07-28";
+
+pub fn capabilities() -> ServerCapabilities {
+    let caps = json!({
+        "logging": {},
+        "completions": {},
+        "prompts": {},
+        "resources": { "subscribe": true },
+        "tools": {},
+    });
+    serde_json::from_value(caps).unwrap_or_default()
+}
+
+fn implementation(desc: &ServerDescription) -> Implementation {
+    let version = if desc.version.is_empty() {
+        "0.0.0"
+    } else {
+        desc.version.as_str()
+    };
+    Implementation::new(desc.name.clone(), version)
+}
+
+/// The `initialize` result, answering with the client's version when we speak it.
+pub fn initialize_result(desc: &ServerDescription, requested: Option<&str>) -> Value {
+    let version = requested
+        .filter(|v| LEGACY_VERSIONS.contains(v))
+        .unwrap_or(LEGACY_VERSIONS[0]);
+    let mut result = InitializeResult::new(capabilities())
+        .with_server_info(implementation(desc))
+        .with_protocol_version(legacy_version(version));
+    if let Some(instructions) = &desc.instructions {
+        result = result.with_instructions(instructions.clone());
+    }
+    to_value(&result)
+}
+
+fn legacy_version(v: &str) -> ProtocolVersion {
+    match v {
+        "2025-06-18" => ProtocolVersion::V_2025_06_18,
+        "2025-03-26" => ProtocolVersion::V_2025_03_26,
+        "2024-11-05" => ProtocolVersion::V_2024_11_05,
+        _ => ProtocolVersion::V_2025_11_25,
+    }
+}
+
+/// The `server/discover` result.
+pub fn discover_result(desc: &ServerDescription) -> Value {
+    let mut result = DiscoverResult::new(vec![ProtocolVersion::V_2026_07_28], capabilities());
+    result.set_server_info(implementation(desc));
+    result.instructions = desc.instructions.clone();
+    to_value(&result)
+}
+
+/// One page of a list from the stored description. The cursor is the index of the page's first item.
+pub fn list_page(
+    desc: &ServerDescription,
+    method: &str,
+    cursor: Option<&str>,
+    page: usize,
+) -> Result<Value, RpcError> {
+    let (key, items) = match method {
+        "tools/list" => ("tools", &desc.tools),
+        "resources/list" => ("resources", &desc.resources),
+        "resources/templates/list" => ("resourceTemplates", &desc.resource_templates),
+        _ => ("prompts", &desc.prompts),
+    };
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|i| *i <= items.len())
+            .ok_or_else(|| {
+                RpcError::invalid_params(format!(
+                    "invalid cursor `{c}`: pass a nextCursor from an earlier page"
+                ))
+            })?,
+    };
+    let end = (start + page.max(1)).min(items.len());
+    let mut result = Map::new();
+    result.insert(
+        key.into(),
+        Value::Array(
+            items[start..end]
+                .iter()
+                .cloned()
+                .map(Value::Object)
+                .collect(),
+        ),
+    );
+    if end < items.len() {
+        result.insert("nextCursor".into(), Value::String(end.to_string()));
+    }
+    Ok(Value::Object(result))
+}
+
+pub fn content_block(block: &Block) -> ContentBlock {
+    match block {
+        Block::Text(t) => ContentBlock::text(t.clone()),
+        Block::Image(m) => ContentBlock::image(B64.encode(&m.data), m.mime_type.clone()),
+        Block::Audio(m) => ContentBlock::audio(B64.encode(&m.data), m.mime_type.clone()),
+        Block::ResourceLink(l) => {
+            let mut r = Resource::new(l.uri.clone(), l.name.clone());
+            if let Some(d) = &l.description {
+                r = r.with_description(d.clone());
+            }
+            if let Some(m) = &l.mime_type {
+                r = r.with_mime_type(m.clone());
+            }
+            ContentBlock::resource_link(r)
+        }
+        Block::Resource(c) => ContentBlock::resource(resource_contents(c)),
+    }
+}
+
+pub fn resource_contents(c: &Contents) -> ResourceContents {
+    let rc = match &c.body {
+        ResourceBody::Text(t) => ResourceContents::text(t.clone(), c.uri.clone()),
+        ResourceBody::Blob(b) => ResourceContents::blob(B64.encode(b), c.uri.clone()),
+    };
+    match (&c.mime_type, &c.body) {
+        (Some(m), _) => rc.with_mime_type(m.clone()),
+        // `text()` assumes text/plain; keep that, but do not invent a type for blobs.
+        (None, _) => rc,
+    }
+}
+
+pub fn tool_result(r: &ToolResult) -> Value {
+    let mut result = CallToolResult::success(r.content.iter().map(content_block).collect());
+    result.structured_content = r.structured.clone();
+    result.is_error = Some(r.is_error);
+    to_value(&result)
+}
+
+/// A tool call that failed in the sandbox (timeout, crash, ...): a tool result with `isError`, so the
+/// model sees what happened.
+pub fn tool_failure(message: String) -> Value {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(message)]);
+    result.is_error = Some(true);
+    to_value(&result)
+}
+
+pub fn read_result(contents: &[Contents]) -> Value {
+    to_value(&ReadResourceResult::new(
+        contents.iter().map(resource_contents).collect(),
+    ))
+}
+
+pub fn prompt_result(p: &PromptResult) -> Value {
+    let messages = p
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                GuestRole::User => Role::User,
+                GuestRole::Assistant => Role::Assistant,
+            };
+            PromptMessage::new(role, content_block(&m.content))
+        })
+        .collect();
+    let mut result = GetPromptResult::new(messages);
+    if let Some(d) = &p.description {
+        result = result.with_description(d.clone());
+    }
+    to_value(&result)
+}
+
+pub fn completion_result(c: &Completion) -> Value {
+    let mut values = c.values.clone();
+    values.truncate(CompletionInfo::MAX_VALUES);
+    let mut info = CompletionInfo::new(values).unwrap_or_default();
+    info.total = c.total;
+    info.has_more = Some(c.has_more || c.values.len() > CompletionInfo::MAX_VALUES);
+    to_value(&CompleteResult::new(info))
+}
+
+/// Stamps the era's result fields: 2026-07-28 results carry `resultType`, and cacheable ones `ttlMs` and
+/// `cacheScope`; 2025-era results carry neither.
+pub fn finish(era: Era, method: &str, mut result: Value) -> Value {
+    let Some(obj) = result.as_object_mut() else {
+        return result;
+    };
+    match era {
+        Era::Legacy => {
+            obj.remove("resultType");
+        }
+        Era::Modern => {
+            obj.entry("resultType").or_insert_with(|| json!("complete"));
+            if matches!(
+                method,
+                "server/discover"
+                    | "tools/list"
+                    | "prompts/list"
+                    | "resources/list"
+                    | "resources/templates/list"
+                    | "resources/read"
+            ) {
+                obj.entry("ttlMs").or_insert_with(|| json!(0));
+                obj.entry("cacheScope").or_insert_with(|| json!("private"));
+            }
+        }
+    }
+    result
+}
+
+/// How an invoke error is reported: tools get an `isError` result; other calls a JSON-RPC error.
+pub fn invoke_error(method: &str, target: &str, err: InvokeError) -> Result<Value, RpcError> {
+    match err {
+        InvokeError::NotFound(msg) => Err(not_found(method, target, msg)),
+        InvokeError::InvalidParams(msg) => Err(RpcError::invalid_params(msg)),
+        other if method == "tools/call" => Ok(tool_failure(other.to_string())),
+        other => Err(RpcError::internal(other.to_string())),
+    }
+}
+
+pub fn not_found(method: &str, target: &str, msg: String) -> RpcError {
+    let msg = if msg.is_empty() {
+        format!("`{target}` was not found")
+    } else {
+        msg
+    };
+    match method {
+        "resources/read" => RpcError::invalid_params(format!("Resource not found: {msg}"))
+            .with_data(json!({ "uri": target })),
+        _ => RpcError::invalid_params(msg),
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    // rmcp's model types always serialize (plain data, string keys).
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_core::Media;
+
+    #[test]
+    fn tool_results_translate() {
+        let r = ToolResult {
+            content: vec![
+                Block::Text("hi".into()),
+                Block::Image(Media {
+                    data: vec![1, 2, 3],
+                    mime_type: "image/png".into(),
+                }),
+                Block::Resource(Contents {
+                    uri: "test://x".into(),
+                    mime_type: None,
+                    body: ResourceBody::Blob(vec![0]),
+                }),
+            ],
+            structured: Some(json!({"a": 1})),
+            is_error: false,
+        };
+        let v = finish(Era::Legacy, "tools/call", tool_result(&r));
+        assert_eq!(
+            v,
+            json!({
+                "content": [
+                    {"type": "text", "text": "hi"},
+                    {"type": "image", "data": "AQID", "mimeType": "image/png"},
+                    {"type": "resource", "resource": {"uri": "test://x", "blob": "AA=="}}
+                ],
+                "structuredContent": {"a": 1},
+                "isError": false
+            })
+        );
+        let v = finish(Era::Modern, "tools/call", tool_result(&r));
+        assert_eq!(v["resultType"], "complete");
+        assert!(v.get("ttlMs").is_none());
+    }
+
+    #[test]
+    fn lists_paginate() {
+        let mut d = ServerDescription::default();
+        for i in 0..5 {
+            d.tools.push(
+                json!({"name": format!("t{i}")})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        let p1 = list_page(&d, "tools/list", None, 2).unwrap();
+        assert_eq!(p1["tools"].as_array().map(Vec::len), Some(2));
+        assert_eq!(p1["nextCursor"], "2");
+        let p3 = list_page(&d, "tools/list", Some("4"), 2).unwrap();
+        assert_eq!(p3["tools"][0]["name"], "t4");
+        assert!(p3.get("nextCursor").is_none());
+        assert_eq!(
+            list_page(&d, "tools/list", Some("x"), 2).unwrap_err().code,
+            -32602
+        );
+        let v = finish(Era::Modern, "tools/list", p3);
+        assert_eq!(
+            (v["ttlMs"].clone(), v["cacheScope"].clone()),
+            (json!(0), json!("private"))
+        );
+    }
+}
