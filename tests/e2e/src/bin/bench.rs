@@ -101,6 +101,7 @@ impl NativeServer {
         let child = Command::new(tools.python()?)
             .args(["-c", &script])
             .current_dir(project)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
