@@ -6,11 +6,13 @@
 //! This crate knows guests and calls, nothing of tenants, databases or HTTP: callers hand it an artifact,
 //! limits and the environment to expose, and get back [`berth_core::GuestOutput`]s.
 
+mod artifacts;
 mod bindings;
 mod engine;
 mod output;
 mod pool;
 mod state;
 
+pub use artifacts::ArtifactDir;
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
 pub use pool::{DeploymentPool, PoolStats};

@@ -1,0 +1,128 @@
+//! A worker: the deployments it serves, each loaded on first use (its ahead-of-time compiled artifact
+//! mapped from the artifact store) into a pool of warm instances, never shared with another deployment.
+//! Calls run on blocking threads so a guest never stalls the async runtime; an idle deployment can be
+//! evicted and is loaded again on its next call.
+
+use berth_core::{CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits};
+use berth_sandbox_host::{ArtifactDir, DeploymentPool, PoolStats, Runtime};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex as AsyncMutex;
+
+/// What the worker needs to run a deployment.
+#[derive(Clone, Debug)]
+pub struct DeploymentSpec {
+    pub id: DeploymentId,
+    pub artifact: String,
+    pub limits: Limits,
+    pub env: Arc<Vec<(String, String)>>,
+}
+
+struct Loaded {
+    pool: Arc<DeploymentPool>,
+    artifact: String,
+    limits: Limits,
+    env: Arc<Vec<(String, String)>>,
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    runtime: Runtime,
+    artifacts: ArtifactDir,
+    loaded: Arc<RwLock<HashMap<DeploymentId, Arc<Loaded>>>>,
+    /// Serializes loads, so concurrent first calls map an artifact once.
+    loading: Arc<AsyncMutex<()>>,
+}
+
+impl Worker {
+    pub fn new(runtime: Runtime, artifacts: ArtifactDir) -> Self {
+        Self { runtime, artifacts, loaded: Default::default(), loading: Default::default() }
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    fn get(&self, id: &DeploymentId) -> Option<Arc<Loaded>> {
+        self.loaded.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// The deployment's pool, loading it if needed; limits or environment that changed since it was
+    /// loaded apply to new instances from now on.
+    pub async fn pool(&self, spec: &DeploymentSpec) -> Result<Arc<DeploymentPool>, InvokeError> {
+        if let Some(l) = self.get(&spec.id) {
+            if l.limits == spec.limits && (Arc::ptr_eq(&l.env, &spec.env) || *l.env == *spec.env) {
+                return Ok(l.pool.clone());
+            }
+            l.pool.reconfigure(spec.limits.clone(), spec.env.clone());
+            self.insert(spec, l.pool.clone());
+            return Ok(l.pool.clone());
+        }
+        let _guard = self.loading.lock().await;
+        if let Some(l) = self.get(&spec.id) {
+            return Ok(l.pool.clone());
+        }
+        let started = Instant::now();
+        let (runtime, artifacts, s) = (self.runtime.clone(), self.artifacts.clone(), spec.clone());
+        let pool = tokio::task::spawn_blocking(move || {
+            let path = artifacts.compiled(&runtime, &s.artifact)?;
+            DeploymentPool::from_artifact(&runtime, &path, s.limits.clone(), s.env.clone())
+        })
+        .await
+        .map_err(|e| InvokeError::Unavailable(e.to_string()))?
+        .map_err(|e| InvokeError::Unavailable(e.to_string()))?;
+        tracing::info!(deployment = %spec.id, ms = started.elapsed().as_secs_f64() * 1e3, "deployment loaded");
+        self.insert(spec, pool.clone());
+        Ok(pool)
+    }
+
+    fn insert(&self, spec: &DeploymentSpec, pool: Arc<DeploymentPool>) {
+        let loaded = Arc::new(Loaded {
+            pool,
+            artifact: spec.artifact.clone(),
+            limits: spec.limits.clone(),
+            env: spec.env.clone(),
+        });
+        self.loaded.write().unwrap_or_else(|p| p.into_inner()).insert(spec.id.clone(), loaded);
+    }
+
+    /// Runs one call in the deployment.
+    pub async fn invoke(
+        &self,
+        spec: &DeploymentSpec,
+        call: GuestCall,
+        ctx: CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError> {
+        let pool = self.pool(spec).await?;
+        tokio::task::spawn_blocking(move || pool.call(&call, &ctx, hooks))
+            .await
+            .map_err(|e| InvokeError::Trap(format!("the call's thread failed: {e}")))?
+    }
+
+    /// Loads a deployment and warms `instances` instances, so its first calls are fast.
+    pub async fn prewarm(&self, spec: &DeploymentSpec, instances: usize) -> Result<Duration, InvokeError> {
+        let started = Instant::now();
+        let pool = self.pool(spec).await?;
+        tokio::task::spawn_blocking(move || pool.prewarm(instances))
+            .await
+            .map_err(|e| InvokeError::Unavailable(e.to_string()))??;
+        Ok(started.elapsed())
+    }
+
+    /// Forgets a deployment (its instances end; the artifact stays in the store).
+    pub fn evict(&self, id: &DeploymentId) {
+        self.loaded.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+
+    /// Deployments loaded now, with their pools' counters.
+    pub fn stats(&self) -> Vec<(DeploymentId, String, PoolStats)> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(id, l)| (id.clone(), l.artifact.clone(), l.pool.stats()))
+            .collect()
+    }
+}
