@@ -556,6 +556,12 @@ async fn start_call(
     match (era, session) {
         (Era::Legacy, Some(session)) => {
             let stream = uuid::Uuid::new_v4().simple().to_string();
+            if let Err(e) = shared.sessions.open_stream(&session, &stream).await {
+                return Err((
+                    Value::Null,
+                    RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE),
+                ));
+            }
             tokio::spawn(sse::pump(
                 shared.sessions.clone(),
                 session.clone(),

@@ -43,6 +43,8 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn update(&self, session: &SessionInfo) -> Result<(), StoreError>;
     /// Ends a session and drops its event logs. `false` when there was no such session.
     async fn delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Starts an empty, open event log for a call's stream, before anything is appended or read.
+    async fn open_stream(&self, session: &str, stream: &str) -> Result<(), StoreError>;
     /// Appends one message to a stream's log and returns its sequence number (from 1). `last` marks the
     /// stream complete.
     async fn append_event(
@@ -128,6 +130,30 @@ impl MemorySessions {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn with_stream<T>(
+        &self,
+        session: &str,
+        stream: &str,
+        f: impl FnOnce(&mut StreamLog) -> T,
+    ) -> Result<T, StoreError> {
+        let mut shard = self.shards.shard(session);
+        let Some(entry) = shard.get_mut(session) else {
+            return Err(StoreError(format!("session {session} is gone")));
+        };
+        if !entry.streams.contains_key(stream) {
+            if entry.stream_order.len() >= MAX_STREAMS_PER_SESSION {
+                let oldest_closed = entry
+                    .stream_order
+                    .iter()
+                    .position(|s| entry.streams.get(s).is_none_or(|l| l.closed));
+                let victim = entry.stream_order.remove(oldest_closed.unwrap_or(0));
+                entry.streams.remove(&victim);
+            }
+            entry.stream_order.push(stream.to_string());
+        }
+        Ok(f(entry.streams.entry(stream.to_string()).or_default()))
+    }
 }
 
 #[async_trait::async_trait]
@@ -186,6 +212,10 @@ impl SessionStore for MemorySessions {
         Ok(false)
     }
 
+    async fn open_stream(&self, session: &str, stream: &str) -> Result<(), StoreError> {
+        self.with_stream(session, stream, |_| ())
+    }
+
     async fn append_event(
         &self,
         session: &str,
@@ -193,31 +223,17 @@ impl SessionStore for MemorySessions {
         data: String,
         last: bool,
     ) -> Result<u64, StoreError> {
-        let mut shard = self.shards.shard(session);
-        let Some(entry) = shard.get_mut(session) else {
-            return Err(StoreError(format!("session {session} is gone")));
-        };
-        if !entry.streams.contains_key(stream) {
-            if entry.stream_order.len() >= MAX_STREAMS_PER_SESSION {
-                let oldest_closed = entry
-                    .stream_order
-                    .iter()
-                    .position(|s| entry.streams.get(s).is_none_or(|l| l.closed));
-                let victim = entry.stream_order.remove(oldest_closed.unwrap_or(0));
-                entry.streams.remove(&victim);
+        self.with_stream(session, stream, |log| {
+            log.next += 1;
+            let seq = log.next;
+            log.events.push((seq, data));
+            if log.events.len() > MAX_EVENTS_PER_STREAM {
+                log.events.remove(0);
             }
-            entry.stream_order.push(stream.to_string());
-        }
-        let log = entry.streams.entry(stream.to_string()).or_default();
-        log.next += 1;
-        let seq = log.next;
-        log.events.push((seq, data));
-        if log.events.len() > MAX_EVENTS_PER_STREAM {
-            log.events.remove(0);
-        }
-        log.closed |= last;
-        log.notify.notify_waiters();
-        Ok(seq)
+            log.closed |= last;
+            log.notify.notify_waiters();
+            seq
+        })
     }
 
     async fn read_events(

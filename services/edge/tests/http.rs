@@ -1,0 +1,156 @@
+//! HTTP-level protection and errors: hosts and origins, sizes, envelopes, unknown projects, state, metrics.
+
+mod common;
+
+use berth_edge::EdgeConfig;
+use common::{ACCEPT_BOTH, spawn};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn unknown_project_is_a_404_naming_it() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let res = edge
+        .post(
+            "nowhere",
+            &[("accept", ACCEPT_BOTH)],
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`nowhere`"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn dns_rebinding_is_refused() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let res = edge
+        .post("demo", &[("host", "evil.example.com")], &ping)
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = edge
+        .post("demo", &[("origin", "http://evil.example.com")], &ping)
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = edge
+        .post(
+            "demo",
+            &[("origin", "http://localhost:5173")],
+            &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+}
+
+#[tokio::test]
+async fn bodies_and_envelopes() {
+    let edge = spawn(EdgeConfig {
+        max_body_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let big =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x".repeat(2000)}});
+    let res = edge.post("demo", &[], &big).await;
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("1024"));
+
+    let res = edge
+        .http
+        .post(edge.url("demo"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], -32700);
+
+    let res = edge
+        .http
+        .post(edge.url("demo"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+
+    let res = edge
+        .post(
+            "demo",
+            &[],
+            &json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}]),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], -32600);
+}
+
+#[tokio::test]
+async fn state_and_environment_are_per_project() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let call = |project: &'static str, name: &'static str| {
+        edge.modern(
+            project,
+            "tools/call",
+            json!({"name": name, "arguments": {"name": "GREETING"}}),
+            json!({}),
+        )
+    };
+    let text = |v: Value| {
+        v["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        text(call("demo", "counter").await.json().await.unwrap()),
+        "1"
+    );
+    assert_eq!(
+        text(call("demo", "counter").await.json().await.unwrap()),
+        "2"
+    );
+    assert_eq!(
+        text(call("other", "counter").await.json().await.unwrap()),
+        "1"
+    );
+    assert_eq!(
+        text(call("demo", "env").await.json().await.unwrap()),
+        "hello"
+    );
+}
+
+#[tokio::test]
+async fn routes_change_live_and_metrics_count() {
+    let edge = spawn(EdgeConfig::default()).await;
+    edge.routes.remove("other");
+    let res = edge
+        .modern("other", "server/discover", json!({}), json!({}))
+        .await;
+    assert_eq!(res.status(), 404);
+    edge.modern(
+        "demo",
+        "tools/call",
+        json!({"name": "test_simple_text", "arguments": {}}),
+        json!({}),
+    )
+    .await;
+    let families = edge.registry.gather();
+    let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+    for want in [
+        "berth_edge_requests_total",
+        "berth_edge_request_duration_seconds",
+        "berth_edge_tool_calls_total",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+}
