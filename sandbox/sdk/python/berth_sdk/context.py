@@ -76,6 +76,15 @@ class SamplingResult:
         return self.text or ""
 
 
+@dataclasses.dataclass
+class Root:
+    """One of the client's roots (``roots/list``): a ``file://`` URI and an optional name."""
+
+    uri: str
+    name: str | None = None
+    meta: dict | None = None
+
+
 class Context:
     """Per-call access to logging, progress, state, elicitation, sampling and this server's resources."""
 
@@ -182,6 +191,11 @@ class Context:
             text=content.get("text"), type=content.get("type", "text"), role=reply.get("role", "assistant"),
             model=reply.get("model"), stop_reason=reply.get("stopReason"), content=content,
         )
+
+    async def list_roots(self):
+        """The client's roots (MCP ``roots/list``), as a list of ``Root``."""
+        reply = json.loads(runtime.host.list_roots())
+        return [Root(r["uri"], r.get("name"), r.get("_meta")) for r in reply.get("roots") or []]
 
 
 def _sampling_messages(messages):

@@ -42,6 +42,9 @@ class LocalHost:
     def sample(self, params_json):
         raise HostError("sampling needs an MCP client; it is not available when run locally")
 
+    def list_roots(self):
+        raise HostError("listing roots needs an MCP client; it is not available when run locally")
+
     def read_resource(self, uri):
         return None
 

@@ -198,6 +198,7 @@ class Prompt:
         for p in self.params:
             p.description = param_docs.get(p.name)
         self.tags = sorted(tags or [])
+        self.meta = meta
         try:
             properties = input_schema(self.params)["properties"]
             self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
@@ -225,7 +226,7 @@ class Prompt:
         if self.description:
             item["description"] = self.description
         item["arguments"] = self.arguments
-        item["_meta"] = {"fastmcp": {"tags": self.tags}}
+        item["_meta"] = {**(self.meta or {}), "fastmcp": {"tags": self.tags}}
         return item
 
 

@@ -50,6 +50,7 @@ class FakeHost:
         self.sample_response = {"role": "assistant", "content": {"type": "text", "text": "model says hi"},
                                 "model": "m", "stopReason": "endTurn"}
         self.resources = {}
+        self.roots = [{"uri": "file:///test/root", "name": "Test Root"}]
 
     def log(self, level, logger, data_json):
         self.calls.append(("log", level.name.lower(), logger, json.loads(data_json)))
@@ -80,6 +81,10 @@ class FakeHost:
     def sample(self, params_json):
         self.calls.append(("sample", json.loads(params_json)))
         return json.dumps(self.sample_response)
+
+    def list_roots(self):
+        self.calls.append(("list_roots",))
+        return json.dumps({"roots": self.roots})
 
     def read_resource(self, uri):
         import componentize_py_types
@@ -113,6 +118,8 @@ def fake_host(bindings, monkeypatch):
     for name in ("log", "progress", "kv_get", "kv_set", "kv_delete", "elicit", "sample", "read_resource",
                  "environment"):
         monkeypatch.setattr(host_module, name, getattr(fake, name))
+    # `list-roots` is not in every guest contract; the SDK looks it up per call.
+    monkeypatch.setattr(host_module, "list_roots", fake.list_roots, raising=False)
     return fake
 
 

@@ -27,7 +27,16 @@ def test_every_tool_and_prompt_has_a_description(fixture):
         "test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
         "test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress",
         "test_error_handling", "test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
-        "test_elicitation_sep1330_enums", "json_schema_2020_12_tool", "test_reconnection"}
+        "test_elicitation_sep1330_enums", "json_schema_2020_12_tool", "test_reconnection",
+        "test_input_required_result_elicitation", "test_input_required_result_sampling",
+        "test_input_required_result_list_roots", "test_input_required_result_request_state",
+        "test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
+        "test_input_required_result_tampered_state", "test_input_required_result_capabilities",
+        "test_missing_capability", "test_streaming_elicitation", "test_logging_tool", "test_x_mcp_header",
+        "greet", "slow_compute", "failing_job", "protocol_error_job", "confirm_delete", "multi_input",
+        "test_tool_with_task"}
+    # http-header-validation calls the first listed tool with no arguments.
+    assert doc["tools"][0]["name"] == "test_simple_text"
     assert all(t.get("description") for t in doc["tools"] + doc["prompts"])
     assert {r["uri"] for r in doc["resources"]} == {"test://static-text", "test://static-binary",
                                                     "test://watched-resource"}
@@ -118,6 +127,93 @@ def test_prompts(fixture, bindings):
     assert base64.b64encode(image.messages[0].content.value.data)
     completion = fixture[0].complete(ctx, bindings[2].CompletionRef_Prompt("test_prompt_with_arguments"), "arg1", "", [])
     assert completion.values == []
+
+
+def _tools(fixture):
+    return {t["name"]: t for t in json.loads(fixture[0].describe())["tools"]}
+
+
+def test_2026_metadata_for_the_edge(fixture):
+    tools = _tools(fixture)
+    assert tools["test_input_required_result_elicitation"]["_meta"]["dev.berth/inputKeys"] == ["user_name"]
+    assert tools["test_input_required_result_multiple_inputs"]["_meta"]["dev.berth/inputKeys"] == [
+        "user_name", "greeting", "client_roots"]
+    assert tools["slow_compute"]["_meta"]["dev.berth/taskSupport"] == "optional"
+    assert tools["test_tool_with_task"]["_meta"]["dev.berth/taskSupport"] == "required"
+    assert "dev.berth/taskSupport" not in tools["greet"]["_meta"]
+    region = tools["test_x_mcp_header"]["inputSchema"]["properties"]["region"]
+    assert region["x-mcp-header"] == "Region" and region["type"] == "string"
+    prompts = {p["name"]: p for p in json.loads(fixture[0].describe())["prompts"]}
+    assert prompts["test_input_required_result_prompt"]["_meta"]["dev.berth/inputKeys"] == ["user_context"]
+
+
+def test_input_required_tools_make_the_host_calls_in_key_order(fixture, bindings):
+    host = fixture[1]
+    host.elicit_response = ("accept", {"name": "Alice"})
+    result = _call(fixture, bindings, "test_input_required_result_elicitation")
+    assert result.content[0].value == "Hello, Alice!"
+    assert host.of("elicit")[0][1:] == ("What is your name?", {
+        "type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})
+    assert _call(fixture, bindings, "test_input_required_result_sampling").content[0].value == (
+        "Sampling response: model says hi")
+    assert host.of("sample")[0][1] == {"messages": [{"role": "user", "content": {
+        "type": "text", "text": "What is the capital of France?"}}], "maxTokens": 100}
+    assert _call(fixture, bindings, "test_input_required_result_list_roots").content[0].value == (
+        "Client roots: file:///test/root")
+    host.calls.clear()
+    _call(fixture, bindings, "test_input_required_result_multiple_inputs")
+    assert [c[0] for c in host.calls if c[0] != "environment"] == ["elicit", "sample", "list_roots"]
+    host.calls.clear()
+    host.elicit_response = ("accept", {"name": "Alice", "color": "blue"})
+    assert _call(fixture, bindings, "test_input_required_result_multi_round").content[0].value == "Alice likes blue"
+    assert [c[1] for c in host.of("elicit")] == ["Step 1: What is your name?", "Step 2: What is your favorite color?"]
+    host.elicit_response = ("accept", {"ok": True})
+    assert "state-ok" in _call(fixture, bindings, "test_input_required_result_request_state").content[0].value
+
+
+def test_every_pending_input_is_asked_in_one_run(fixture, bindings):
+    """The edge answers an unanswered host call with an error; concurrent asks must all still happen."""
+    host = fixture[1]
+    host.elicit_error = "input-required: user_name"
+    result = _call(fixture, bindings, "test_input_required_result_multiple_inputs")
+    assert result.is_error
+    assert [c[0] for c in host.calls if c[0] != "environment"] == ["elicit", "sample", "list_roots"]
+
+
+def test_capabilities_tool_falls_back_to_sampling(fixture, bindings):
+    host = fixture[1]
+    host.elicit_error = "the client did not declare the elicitation capability"
+    result = _call(fixture, bindings, "test_input_required_result_capabilities")
+    assert not result.is_error and result.content[0].value == "summary: model says hi"
+    assert [c[0] for c in host.calls if c[0] in ("elicit", "sample")] == ["elicit", "sample"]
+
+
+def test_input_required_prompt(fixture, bindings):
+    fixture[1].elicit_response = ("accept", {"context": "test context"})
+    prompt = fixture[0].get_prompt(call_context(bindings[1]), "test_input_required_result_prompt", [])
+    assert prompt.messages[0].content.value == "Use this context: test context"
+
+
+def test_task_fixtures(fixture, bindings):
+    assert _call(fixture, bindings, "greet", {"name": "World"}).content[0].value == "Hello, World!"
+    assert _call(fixture, bindings, "slow_compute", {"seconds": 0, "label": "x"}).content[0].value == (
+        "Computed x after 0.0s")
+    failing = _call(fixture, bindings, "failing_job")
+    assert failing.is_error and "failed" in failing.content[0].value
+    fixture[1].elicit_response = ("accept", {"name": "Alice"})
+    assert "Alice" in _call(fixture, bindings, "test_tool_with_task").content[0].value
+    with pytest.raises(BaseException, match="crashed on purpose"):
+        _call(fixture, bindings, "protocol_error_job")
+
+
+def test_list_roots_without_the_host_import_says_what_is_missing(fixture, bindings, monkeypatch):
+    monkeypatch.delattr(bindings[0], "list_roots")
+    result = _call(fixture, bindings, "test_input_required_result_list_roots")
+    assert result.is_error and "host.list-roots" in result.content[0].value
+
+
+def test_x_mcp_header_tool(fixture, bindings):
+    assert _call(fixture, bindings, "test_x_mcp_header", {"region": "Hello"}).content[0].value == "region=Hello"
 
 
 def test_fixture_runs_unchanged_under_real_fastmcp():
