@@ -136,10 +136,10 @@ fn check_origin(cfg: &EdgeConfig, headers: &HeaderMap) -> Result<(), RpcError> {
         ))
         .with_status(StatusCode::FORBIDDEN)
     };
-    if let Some(host) = header_str(headers, header::HOST.as_str()) {
-        if !cfg.host_allowed(host) {
-            return Err(forbidden("Host", host));
-        }
+    if let Some(host) = header_str(headers, header::HOST.as_str())
+        && !cfg.host_allowed(host)
+    {
+        return Err(forbidden("Host", host));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");

@@ -49,7 +49,9 @@ async fn headers_must_match_the_body() {
     let edge = spawn(EdgeConfig::default()).await;
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
     let body = |method: &str, params: Value| json!({"jsonrpc": "2.0", "id": 9, "method": method, "params": params});
-    let cases: Vec<(Vec<(&str, &str)>, Value, u16, i64)> = vec![
+    // (headers, body, HTTP status, JSON-RPC code)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Value, u16, i64);
+    let cases: Vec<Case> = vec![
         // no protocol header
         (
             vec![("mcp-method", "tools/list")],
