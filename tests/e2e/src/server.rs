@@ -16,6 +16,9 @@ use crate::tools::Tools;
 /// How long `berth up` may take to answer `/healthz`.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The data dir's name inside the temporary folder (which also holds the log).
+const DATA: &str = "data";
+
 /// Wraps `berth up` so that it also dies when the test process dies without running `Drop`
 /// (the shared server in a static, a killed test runner): the wrapper holds the read end of a
 /// pipe whose write end only this process has, and when it reads end-of-file it stops Berth and
@@ -46,7 +49,8 @@ pub enum Profile {
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::canonicalize(&root).unwrap_or(root)
 }
 
 /// The `berth` binary: `$BERTH_BIN`, else `$CARGO_TARGET_DIR/<profile>/berth` (default target
@@ -123,8 +127,9 @@ impl Berth {
             .arg(WATCHDOG)
             .arg(&bin)
             .args(["up", "--no-example", "--listen", &listen, "--data-dir"])
-            .arg(data_dir.path().join("data"))
+            .arg(data_dir.path().join(DATA))
             .env("BERTH_TOOLS", tools.root())
+            .env("BERTH_HOME", repo_root())
             .env("BERTH_E2E_DATA_DIR", data_dir.path())
             .env("PATH", tools.path_with_node()?)
             .stdin(Stdio::piped())
@@ -169,6 +174,11 @@ impl Berth {
         format!("{}/{project}/mcp", self.base_url())
     }
 
+    /// The `--data-dir` of `berth up` (`berth deploy` reads the operator token from it).
+    pub fn data_path(&self) -> PathBuf {
+        self.data_dir.path().join(DATA)
+    }
+
     /// What `berth up` printed so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("berth-up.log")).unwrap_or_default()
@@ -183,8 +193,17 @@ impl Berth {
         } = Command::new(&self.bin)
             .arg("deploy")
             .arg(dir)
-            .args(["--project", project, "--server", &self.base_url()])
+            .args([
+                "--project",
+                project,
+                "--server",
+                &self.base_url(),
+                "--data-dir",
+            ])
+            .arg(self.data_path())
             .env("BERTH_TOOLS", Tools::from_env()?.root())
+            .env("BERTH_HOME", repo_root())
+            .env_remove("BERTH_TOKEN")
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {} deploy", self.bin.display()))?;

@@ -77,7 +77,8 @@ fn main() -> Result<()> {
         Command::new(&bin)
             .arg("bench-sandbox")
             .arg(&project)
-            .env("BERTH_TOOLS", tools.root()),
+            .env("BERTH_TOOLS", tools.root())
+            .env("BERTH_HOME", repo_root()),
     )?;
 
     print_report(&native, &berth_figures, &sandbox, measure);
