@@ -293,6 +293,9 @@ impl CallHooks for PoolHooks {
     fn environment(&self) -> Vec<(String, String)> {
         self.inner.environment()
     }
+    fn list_roots(&self) -> Result<serde_json::Value, berth_core::HookError> {
+        self.inner.list_roots()
+    }
     fn output(&self, text: &str) {
         self.inner.output(text)
     }

@@ -165,6 +165,11 @@ impl host::Host for GuestState {
         Ok(self.hook_result(r)?.map(|v| v.to_string()))
     }
 
+    fn list_roots(&mut self) -> Result<std::result::Result<String, String>> {
+        let r = self.hooks.list_roots();
+        Ok(self.hook_result(r)?.map(|v| v.to_string()))
+    }
+
     fn read_resource(
         &mut self,
         uri: String,

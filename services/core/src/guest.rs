@@ -274,6 +274,10 @@ pub trait CallHooks: Send + Sync {
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError>;
     fn sample(&self, params: Value) -> Result<Value, HookError>;
     fn environment(&self) -> Vec<(String, String)>;
+    /// Asks the client for its roots (`roots/list`); returns its result.
+    fn list_roots(&self) -> Result<Value, HookError> {
+        Err(HookError::Failed("the client does not support roots".into()))
+    }
     /// Reads one of the server's own resources. The sandbox answers this itself where it can.
     fn read_resource(&self, uri: &str) -> Result<Vec<ResourceContents>, String> {
         Err(format!("resource `{uri}` cannot be read from here"))

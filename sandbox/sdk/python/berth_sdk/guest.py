@@ -60,14 +60,8 @@ class WitHost:
             raise runtime.HostError(f"sampling failed: {err.value}") from None
 
     def list_roots(self):
-        # `list-roots` is newer than the first guest contract: look it up per call, so a component
-        # built against a contract without it still builds and says what is missing when asked.
-        list_roots = getattr(wit_host, "list_roots", None)
-        if list_roots is None:
-            raise runtime.HostError("listing roots needs a Berth host whose guest contract has "
-                                    "`host.list-roots`; this one does not")
         try:
-            return list_roots()
+            return wit_host.list_roots()
         except componentize_py_types.Err as err:
             raise runtime.HostError(f"listing roots failed: {err.value}") from None
 
