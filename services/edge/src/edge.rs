@@ -328,6 +328,7 @@ async fn modern(
             };
             return run_call(shared, route, headers, &method, env).await;
         }
+        "subscriptions/listen" => return Ok(sse::response(sse::listen(id), None)),
         _ => {
             return Err((
                 id,

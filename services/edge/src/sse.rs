@@ -204,6 +204,26 @@ pub fn standalone(
     Body::from_stream(s)
 }
 
+/// A 2026-07-28 `subscriptions/listen` stream: acknowledged at once with the subscription's id. A
+/// deployment's lists do not change while it serves (a redeploy is a new route), so the stream then only
+/// carries keepalives until the client leaves.
+pub fn listen(subscription_id: serde_json::Value) -> Body {
+    let ack = serde_json::json!({
+        "jsonrpc": "2.0",
+        "method": "notifications/subscriptions/acknowledged",
+        "params": { "notifications": {}, "_meta": { "io.modelcontextprotocol/subscriptionId": subscription_id } },
+    });
+    let first = Bytes::from(frame(None, &ack.to_string()));
+    let s = futures::stream::unfold(Some(first), |first| async move {
+        if let Some(f) = first {
+            return Some((Ok::<_, Infallible>(f), None));
+        }
+        tokio::time::sleep(KEEPALIVE_EVERY).await;
+        Some((Ok(Bytes::from_static(b": keepalive\n\n")), None))
+    });
+    Body::from_stream(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

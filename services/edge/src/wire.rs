@@ -22,12 +22,14 @@ pub const LEGACY_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26"
 /// The stateless protocol version.
 pub const MODERN_VERSION: &str = "2026-07-28";
 
-pub fn capabilities() -> ServerCapabilities {
+/// What the server offers. Resource subscriptions exist only in the 2025 era, where a session can
+/// carry them; a stateless deployment has no updates to push.
+pub fn capabilities(era: Era) -> ServerCapabilities {
     let caps = json!({
         "logging": {},
         "completions": {},
         "prompts": {},
-        "resources": { "subscribe": true },
+        "resources": { "subscribe": era == Era::Legacy },
         "tools": {},
     });
     serde_json::from_value(caps).unwrap_or_default()
@@ -47,7 +49,7 @@ pub fn initialize_result(desc: &ServerDescription, requested: Option<&str>) -> V
     let version = requested
         .filter(|v| LEGACY_VERSIONS.contains(v))
         .unwrap_or(LEGACY_VERSIONS[0]);
-    let mut result = InitializeResult::new(capabilities())
+    let mut result = InitializeResult::new(capabilities(Era::Legacy))
         .with_server_info(implementation(desc))
         .with_protocol_version(legacy_version(version));
     if let Some(instructions) = &desc.instructions {
@@ -67,7 +69,10 @@ fn legacy_version(v: &str) -> ProtocolVersion {
 
 /// The `server/discover` result.
 pub fn discover_result(desc: &ServerDescription) -> Value {
-    let mut result = DiscoverResult::new(vec![ProtocolVersion::V_2026_07_28], capabilities());
+    let mut result = DiscoverResult::new(
+        vec![ProtocolVersion::V_2026_07_28],
+        capabilities(Era::Modern),
+    );
     result.set_server_info(implementation(desc));
     result.instructions = desc.instructions.clone();
     to_value(&result)
