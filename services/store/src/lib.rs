@@ -13,6 +13,7 @@ mod projects;
 mod rows;
 mod users;
 
+pub use deployments::{MAX_DEPLOYMENTS_PER_PAGE, MAX_LOG_LINE_BYTES, MAX_LOG_LINES_PER_READ};
 pub use model::*;
 
 use sqlx::AnyPool;

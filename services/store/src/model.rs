@@ -190,12 +190,12 @@ impl EnvScope {
 
     /// Whether a variable of this scope applies to a deployment of `target`.
     pub fn applies_to(self, target: Target) -> bool {
-        match (self, target) {
-            (Self::All, _) => true,
-            (Self::Production, Target::Production) => true,
-            (Self::Preview, Target::Preview { .. }) => true,
-            _ => false,
-        }
+        matches!(
+            (self, target),
+            (Self::All, _)
+                | (Self::Production, Target::Production)
+                | (Self::Preview, Target::Preview { .. })
+        )
     }
 }
 
