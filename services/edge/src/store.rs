@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -116,12 +117,17 @@ struct SessionEntry {
 /// Sessions in this process's memory: for one edge (the embedded default and tests).
 pub struct MemorySessions {
     shards: Sharded<HashMap<String, SessionEntry>>,
+    creates: AtomicU64,
 }
+
+/// Sessions created between sweeps of expired ones (expired sessions are also dropped when looked up).
+const SWEEP_EVERY: u64 = 64;
 
 impl Default for MemorySessions {
     fn default() -> Self {
         Self {
             shards: Sharded::new(),
+            creates: AtomicU64::new(0),
         }
     }
 }
@@ -161,7 +167,10 @@ impl SessionStore for MemorySessions {
     async fn create(&self, info: SessionInfo, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut shard = self.shards.shard(&info.id);
-        shard.retain(|_, e| e.expires > now);
+        // Sweep expired sessions now and then, not on every create.
+        if self.creates.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+            shard.retain(|_, e| e.expires > now);
+        }
         let entry = SessionEntry {
             ttl,
             expires: now + ttl,

@@ -300,3 +300,61 @@ async fn logs_only_when_asked_for() {
     assert!(!text.contains("notifications/message"), "{text}");
     assert!(text.contains("Tool with logging executed successfully"));
 }
+
+#[tokio::test]
+async fn prompts_can_ask_for_input_too() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let name = "test_input_required_result_prompt";
+    let body: Value = edge
+        .modern("demo", "prompts/get", json!({"name": name}), all_caps())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = &body["result"];
+    assert_eq!(r["resultType"], "input_required", "{body}");
+    let key = r["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let retry = json!({"name": name, "requestState": r["requestState"], "inputResponses": {key: {"action": "accept", "content": {"topic": "tides"}}}});
+    let body: Value = edge
+        .modern("demo", "prompts/get", retry, all_caps())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["result"]["messages"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("tides"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn listen_is_acknowledged_first() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let res = edge
+        .modern(
+            "demo",
+            "subscriptions/listen",
+            json!({"notifications": {"toolsListChanged": true}}),
+            json!({}),
+        )
+        .await;
+    let mut sse = common::SseReader::new(res);
+    let ack = sse.next().await.expect("an acknowledgement");
+    assert_eq!(
+        ack.data["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert_eq!(
+        ack.data["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+}

@@ -116,6 +116,8 @@ pub fn description() -> ServerDescription {
             empty(),
         ),
         tool("test_missing_capability", "Needs sampling", empty()),
+        tool("test_logging_tool", "Logs three messages", empty()),
+        tool("test_streaming_elicitation", "Elicits mid-call", empty()),
         tool("counter", "Counts calls in project state", empty()),
         tool("env", "Returns an environment variable", string_arg("name")),
         tool(
@@ -142,7 +144,8 @@ pub fn description() -> ServerDescription {
               "arguments": [{ "name": "arg1", "description": "First", "required": true }, { "name": "arg2", "description": "Second", "required": true }] },
             { "name": "test_prompt_with_embedded_resource", "description": "With a resource",
               "arguments": [{ "name": "resourceUri", "description": "URI", "required": true }] },
-            { "name": "test_prompt_with_image", "description": "With an image" }
+            { "name": "test_prompt_with_image", "description": "With an image" },
+            { "name": "test_input_required_result_prompt", "description": "Asks before rendering" }
         ]
     });
     serde_json::from_value(d).unwrap_or_default()
@@ -274,7 +277,7 @@ fn run_tool(
             structured: None,
             is_error: false,
         })),
-        "test_tool_with_logging" => {
+        "test_tool_with_logging" | "test_logging_tool" => {
             for (i, msg) in [
                 "Tool execution started",
                 "Tool processing data",
@@ -347,7 +350,7 @@ fn run_tool(
             std::thread::sleep(Duration::from_millis(600));
             text("Reconnection test completed")
         }
-        "test_input_required_result_elicitation" => {
+        "test_input_required_result_elicitation" | "test_streaming_elicitation" => {
             let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } }, "required": ["name"] });
             match hook(h.elicit("What is your name?", schema))? {
                 Ok(r) => text(format!(
@@ -480,6 +483,16 @@ fn run(call: GuestCall, h: &dyn CallHooks) -> Result<GuestOutput, InvokeError> {
                     data: PNG.to_vec(),
                     mime_type: "image/png".into(),
                 }),
+                "test_input_required_result_prompt" => {
+                    let schema = json!({ "type": "object", "properties": { "topic": { "type": "string" } } });
+                    match hook(h.elicit("Which topic?", schema))? {
+                        Ok(r) => ContentBlock::Text(format!(
+                            "Write about {}",
+                            r.content.unwrap_or(Value::Null)
+                        )),
+                        Err(m) => ContentBlock::Text(format!("No topic: {m}")),
+                    }
+                }
                 other => return Err(InvokeError::NotFound(format!("no prompt named {other}"))),
             };
             Ok(GuestOutput::Prompt(PromptResult {
