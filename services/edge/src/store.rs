@@ -168,7 +168,11 @@ impl SessionStore for MemorySessions {
         let now = Instant::now();
         let mut shard = self.shards.shard(&info.id);
         // Sweep expired sessions now and then, not on every create.
-        if self.creates.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+        if self
+            .creates
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+        {
             shard.retain(|_, e| e.expires > now);
         }
         let entry = SessionEntry {
