@@ -118,15 +118,20 @@ impl Store {
                 "unsupported database URL: use sqlite://<path> or postgres://<user>@<host>/<database>".into(),
             ));
         };
-        let pool = AnyPoolOptions::new()
+        let mut options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(&url)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, database = redact(&url), "cannot open the database");
-                StoreError::Backend(format!("cannot open the database {}: {e}", redact(&url)))
-            })?;
+            .acquire_timeout(ACQUIRE_TIMEOUT);
+        if max_connections == 1 {
+            // An in-memory database lives as long as its one connection: never let the pool close it.
+            options = options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = options.connect(&url).await.map_err(|e| {
+            tracing::error!(error = %e, database = redact(&url), "cannot open the database");
+            StoreError::Backend(format!("cannot open the database {}: {e}", redact(&url)))
+        })?;
         let migrations = match backend {
             Backend::Sqlite => {
                 // Persistent for the file: readers no longer block the writer, nor it them.
@@ -215,31 +220,49 @@ fn strip_scheme<'u>(url: &'u str, schemes: &[&str]) -> Option<&'u str> {
     schemes.iter().find_map(|s| url.strip_prefix(s))
 }
 
-/// Completes a SQLite URL: creates the file's folder, and asks for the file to be created if missing.
-/// Returns the URL and whether the database is in memory.
+/// Completes a SQLite URL: makes the path absolute and URL-safe, creates the file's folder, and asks
+/// for the file to be created if missing. Returns the URL and whether the database is in memory.
 fn sqlite_url(rest: &str) -> Result<(String, bool), StoreError> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
-    if !memory
-        && let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Invalid(format!(
-                "cannot create the database folder {}: {e}",
-                dir.display()
-            ))
-        })?;
+    if path.is_empty() || path == ":memory:" {
+        // The one spelling of an in-memory database that survives URL parsing.
+        return Ok(("sqlite::memory:".to_string(), true));
     }
-    let query = if query.split('&').any(|kv| kv.starts_with("mode=")) {
+    let memory = query.contains("mode=memory");
+    let cannot = |e: std::io::Error| {
+        StoreError::Invalid(format!("cannot use the database file {path}: {e}"))
+    };
+    let file = std::path::absolute(path).map_err(cannot)?;
+    if !memory && let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(cannot)?;
+    }
+    let file = file.to_str().ok_or_else(|| {
+        StoreError::Invalid(format!("the database path {} is not UTF-8", file.display()))
+    })?;
+    let query = if memory || query.split('&').any(|kv| kv.starts_with("mode=")) {
         query.to_string()
     } else if query.is_empty() {
         "mode=rwc".to_string()
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok((format!("sqlite://{path}?{query}"), memory))
+    Ok((
+        format!("sqlite://{}?{query}", percent_encode_path(file)),
+        memory,
+    ))
+}
+
+/// Escapes everything in a path but unreserved URL characters and `/`.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A database URL without its password, for logs.
@@ -275,18 +298,21 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_files() {
-        let (url, memory) = sqlite_url(":memory:").unwrap();
-        assert!(memory);
-        assert_eq!(url, "sqlite://:memory:?mode=rwc");
+        assert_eq!(
+            sqlite_url(":memory:").unwrap(),
+            ("sqlite::memory:".to_string(), true)
+        );
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/berth.db");
+        let path = dir.path().join("nested dir/berth%.db");
         let (url, memory) = sqlite_url(path.to_str().unwrap()).unwrap();
         assert!(!memory);
-        assert_eq!(url, format!("sqlite://{}?mode=rwc", path.display()));
-        assert!(dir.path().join("nested").is_dir());
-        assert_eq!(
-            sqlite_url("a.db?mode=ro").unwrap().0,
-            "sqlite://a.db?mode=ro"
+        let encoded = dir.path().to_str().unwrap().to_string() + "/nested%20dir/berth%25.db";
+        assert_eq!(url, format!("sqlite://{encoded}?mode=rwc"));
+        assert!(dir.path().join("nested dir").is_dir());
+        let (url, _) = sqlite_url("a.db?mode=ro").unwrap();
+        assert!(
+            url.starts_with("sqlite:///") && url.ends_with("/a.db?mode=ro"),
+            "{url}"
         );
     }
 

@@ -84,3 +84,22 @@ async fn unsupported_urls_are_refused() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn sqlite_in_memory_and_paths_with_spaces() {
+    let memory = berth_store::Store::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    memory.record_delivery("a").await.unwrap();
+    assert!(
+        !memory.record_delivery("a").await.unwrap(),
+        "one database behind the pool"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("my data/berth.db");
+    let store = berth_store::Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(store.record_delivery("b").await.unwrap());
+    assert!(path.is_file());
+}
