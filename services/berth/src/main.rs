@@ -1,1 +1,28 @@
-fn main() {}
+//! `berth`: the platform and its command-line client.
+
+mod args;
+mod bench;
+mod deploy;
+mod glue;
+mod toolchain;
+mod up;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let args = args::Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG").unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(256).build()?;
+    rt.block_on(async move {
+        match args.command {
+            args::Command::Up(a) => up::run(a).await,
+            args::Command::Deploy(a) => deploy::run(a).await,
+            args::Command::BenchSandbox(a) => bench::run(a).await,
+        }
+    })
+}

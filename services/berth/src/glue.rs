@@ -1,0 +1,101 @@
+//! The seams between the crates, wired in process for `berth up`: the worker as the edge's upstream,
+//! the builder as the control plane's build runner, and route changes published to the edge.
+
+use berth_builder::Builder;
+use berth_control::{BuildRunner, LiveRoute, LogSink, RoutePublisher};
+use berth_core::{CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, ServerDescription};
+use berth_edge::{Route, RouteTable, Upstream};
+use berth_worker::{DeploymentSpec, Worker};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Warm instances made for a deployment when it goes live, so its first requests are fast.
+const PREWARM_INSTANCES: usize = 2;
+
+pub struct WorkerUpstream(pub Worker);
+
+pub fn spec(route: &Route) -> DeploymentSpec {
+    DeploymentSpec {
+        id: route.deployment.clone(),
+        artifact: route.artifact.clone(),
+        limits: route.limits.clone(),
+        env: route.env.clone(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Upstream for WorkerUpstream {
+    async fn invoke(
+        &self,
+        route: Arc<Route>,
+        call: GuestCall,
+        ctx: CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError> {
+        self.0.invoke(&spec(&route), call, ctx, hooks).await
+    }
+}
+
+pub struct LocalBuilds(pub Arc<Builder>);
+
+#[async_trait::async_trait]
+impl BuildRunner for LocalBuilds {
+    async fn build(
+        &self,
+        source: PathBuf,
+        entry: String,
+        log: LogSink,
+    ) -> Result<(String, ServerDescription), String> {
+        let builder = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let log_ref = |line: &str| log(line);
+            builder.build(&source, Some(&entry), &log_ref)
+        })
+        .await
+        .map_err(|e| format!("the build crashed: {e}"))?
+        .map(|out| (out.artifact, out.description))
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// Publishes routes to the in-process edge, warming the new deployment before it takes traffic, and
+/// letting the worker forget the deployment it replaced.
+pub struct EdgeRoutes {
+    pub routes: RouteTable,
+    pub worker: Worker,
+}
+
+#[async_trait::async_trait]
+impl RoutePublisher for EdgeRoutes {
+    async fn publish(&self, r: LiveRoute) {
+        let route = Route {
+            slug: r.slug,
+            project_id: r.project_id,
+            deployment: DeploymentId(r.deployment_id),
+            artifact: r.artifact,
+            description: r.description,
+            limits: r.limits,
+            env: r.env,
+        };
+        let (routes, worker) = (&self.routes, &self.worker);
+        {
+            let spec = spec(&route);
+            if let Err(e) = worker.prewarm(&spec, PREWARM_INSTANCES).await {
+                tracing::warn!(deployment = %spec.id, error = %e, "could not warm the deployment before switching");
+            }
+            let previous = routes.get(route.slug.as_str()).map(|old| old.deployment.clone());
+            routes.set(route);
+            if let Some(old) = previous.filter(|old| *old != spec.id) {
+                // Calls already running on the old deployment finish on their own pool reference.
+                worker.evict(&old);
+            }
+        }
+    }
+
+    async fn withdraw(&self, slug: &str) {
+        if let Some(old) = self.routes.get(slug) {
+            self.routes.remove(slug);
+            self.worker.evict(&old.deployment);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Finding Berth's own files (the Python SDK, the guest contract) and installing the build tools on
+//! first use.
+
+use anyhow::{Context, bail};
+use berth_builder::BuilderConfig;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::args::ToolArgs;
+
+/// The componentize-py release Berth's guest contract and SDK are tested with.
+pub const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
+
+/// Berth's source tree: `--berth-home`, or the tree this binary was built from.
+pub fn berth_home(tools: &ToolArgs) -> anyhow::Result<PathBuf> {
+    let home = match &tools.berth_home {
+        Some(h) => h.clone(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    };
+    let home = home.canonicalize().unwrap_or(home);
+    if !home.join("sandbox/wit/berth.wit").is_file() {
+        bail!(
+            "cannot find Berth's files (sandbox/wit, sandbox/sdk) under {}; set BERTH_HOME to the Berth source tree",
+            home.display()
+        );
+    }
+    Ok(home)
+}
+
+pub fn tools_dir(tools: &ToolArgs) -> PathBuf {
+    tools.tools_dir.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        home.join(".cache/berth-tools")
+    })
+}
+
+/// The builder's configuration, installing componentize-py into the tools folder if it is missing.
+pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<BuilderConfig> {
+    let home = berth_home(tools)?;
+    let dir = tools_dir(tools);
+    let venv = dir.join("venv");
+    let componentize = venv.join("bin/componentize-py");
+    if !componentize.is_file() {
+        install(&venv)?;
+    }
+    Ok(BuilderConfig {
+        componentize_py: componentize,
+        python: venv.join("bin/python"),
+        sdk_dir: home.join("sandbox/sdk/python"),
+        wit_dir: home.join("sandbox/wit"),
+        work_dir,
+        step_timeout: berth_builder::DEFAULT_STEP_TIMEOUT,
+    })
+}
+
+fn install(venv: &Path) -> anyhow::Result<()> {
+    eprintln!("berth: first run: installing the Python build toolchain ({COMPONENTIZE_PY}) into {}", venv.display());
+    eprintln!("berth: this downloads about 20 MB once; later starts skip it");
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .context("Python 3 is needed to install componentize-py; install python3 (3.10 or newer) and try again")?;
+    let status = Command::new(python).args(["-m", "venv"]).arg(venv).status()?;
+    if !status.success() {
+        bail!("`{python} -m venv {}` failed; on Debian/Ubuntu install python3-venv", venv.display());
+    }
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["install", "--disable-pip-version-check", "--progress-bar", "on", COMPONENTIZE_PY])
+        .status()?;
+    if !status.success() {
+        bail!("installing {COMPONENTIZE_PY} failed (see pip's output above)");
+    }
+    eprintln!("berth: build toolchain ready");
+    Ok(())
+}

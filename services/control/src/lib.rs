@@ -1,0 +1,93 @@
+//! Berth's control plane: projects, immutable deployments, the build queue, which deployment is live
+//! where, and the REST API over them.
+//!
+//! It never builds or runs code itself: a [`BuildRunner`] (the builder, in another crate or process)
+//! turns a source directory into an artifact, and a [`RoutePublisher`] tells the edges and workers which
+//! deployment serves which slug. Moving a route is atomic: the store marks the new deployment live and
+//! the previous one superseded in one transaction, then the route is published; until then the previous
+//! deployment keeps serving.
+
+mod api;
+mod error;
+mod queue;
+mod upload;
+
+use berth_core::{Limits, ProjectSlug, ServerDescription};
+use berth_store::{Deployment, Project, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use api::{ApiState, router, token_hash};
+pub use error::ApiError;
+pub use queue::{BuildQueue, LogEvent};
+pub use upload::{MAX_UPLOAD_BYTES, UploadError, unpack};
+
+/// Where a build's log lines go.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Builds a checked-out source directory into a stored artifact.
+#[async_trait::async_trait]
+pub trait BuildRunner: Send + Sync + 'static {
+    /// Runs the build, sending each log line to `log`. Returns the artifact's content hash and what the
+    /// server offers, or a message that says what to fix.
+    async fn build(
+        &self,
+        source: PathBuf,
+        entry: String,
+        log: LogSink,
+    ) -> Result<(String, ServerDescription), String>;
+}
+
+/// What an edge needs to serve a slug.
+#[derive(Clone, Debug)]
+pub struct LiveRoute {
+    pub slug: ProjectSlug,
+    pub project_id: String,
+    pub deployment_id: String,
+    pub artifact: String,
+    pub description: Arc<ServerDescription>,
+    pub limits: Limits,
+    pub env: Arc<Vec<(String, String)>>,
+}
+
+/// Tells edges and workers about route changes (in one process, directly; across processes, through a
+/// change feed).
+#[async_trait::async_trait]
+pub trait RoutePublisher: Send + Sync + 'static {
+    /// Switches the slug to the route's deployment; returns once new requests go there.
+    async fn publish(&self, route: LiveRoute);
+    async fn withdraw(&self, slug: &str);
+}
+
+/// Builds the route a live deployment is served by.
+pub fn live_route(project: &Project, deployment: &Deployment, env: Vec<(String, String)>) -> Option<LiveRoute> {
+    let slug = match deployment.target {
+        berth_store::Target::Production => project.slug.clone(),
+        berth_store::Target::Preview { pr } => project.slug.preview(pr),
+    };
+    let description = serde_json::from_str(deployment.description_json.as_deref()?).ok()?;
+    Some(LiveRoute {
+        slug,
+        project_id: project.id.clone(),
+        deployment_id: deployment.id.clone(),
+        artifact: deployment.artifact.clone()?,
+        description: Arc::new(description),
+        limits: project.limits.clone(),
+        env: Arc::new(env),
+    })
+}
+
+/// The environment a deployment sees: variables of its scope (production or previews) and of both.
+pub async fn environment_for(store: &Store, project_id: &str, preview: bool) -> Result<Vec<(String, String)>, ApiError> {
+    use berth_store::EnvScope;
+    let vars = store.env(project_id).await?;
+    Ok(vars
+        .into_iter()
+        .filter(|v| match v.scope {
+            EnvScope::All => true,
+            EnvScope::Production => !preview,
+            EnvScope::Preview => preview,
+        })
+        .map(|v| (v.key, v.value))
+        .collect())
+}

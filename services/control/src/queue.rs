@@ -1,0 +1,233 @@
+//! The build queue: deployments wait here, build a few at a time, stream their log to followers and to
+//! the store, and on success go live. Builds queued or running when the process stopped are picked up
+//! again on restart.
+
+use berth_store::{Deployment, DeploymentStatus, Store, Target};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, broadcast, mpsc};
+
+use crate::{ApiError, BuildRunner, RoutePublisher, environment_for, live_route};
+
+/// How often buffered log lines are written to the store while a build runs.
+const LOG_FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogEvent {
+    /// The n-th line of the build log (counted from 1).
+    Line(usize, String),
+    /// The build ended with this status; `error` says why it failed.
+    Done { status: DeploymentStatus, error: Option<String> },
+}
+
+struct Running {
+    events: broadcast::Sender<LogEvent>,
+}
+
+struct Inner {
+    store: Store,
+    runner: Arc<dyn BuildRunner>,
+    routes: Arc<dyn RoutePublisher>,
+    sources: PathBuf,
+    tx: mpsc::UnboundedSender<String>,
+    running: Mutex<HashMap<String, Running>>,
+    slots: Arc<Semaphore>,
+}
+
+#[derive(Clone)]
+pub struct BuildQueue {
+    inner: Arc<Inner>,
+}
+
+impl BuildQueue {
+    /// Starts the queue; at most `concurrency` builds run at once.
+    pub fn start(
+        store: Store,
+        runner: Arc<dyn BuildRunner>,
+        routes: Arc<dyn RoutePublisher>,
+        sources: PathBuf,
+        concurrency: usize,
+    ) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let inner = Arc::new(Inner {
+            store,
+            runner,
+            routes,
+            sources,
+            tx,
+            running: Mutex::new(HashMap::new()),
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+        });
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            while let Some(id) = rx.recv().await {
+                let Some(inner) = weak.upgrade() else { return };
+                let Ok(permit) = inner.slots.clone().acquire_owned().await else { return };
+                tokio::spawn(async move {
+                    let q = BuildQueue { inner };
+                    if let Err(e) = q.run(&id).await {
+                        tracing::error!(deployment = %id, error = %e, "build could not run");
+                    }
+                    drop(permit);
+                });
+            }
+        });
+        Self { inner }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Where a deployment's source tree is unpacked or checked out before its build.
+    pub fn source_dir(&self, deployment_id: &str) -> PathBuf {
+        self.inner.sources.join(deployment_id)
+    }
+
+    /// Queues a deployment whose source is in place. Its log can be followed at once.
+    pub fn enqueue(&self, deployment_id: &str) {
+        self.lock_running().entry(deployment_id.to_string()).or_insert_with(|| Running { events: broadcast::channel(1024).0 });
+        let _ = self.inner.tx.send(deployment_id.to_string());
+    }
+
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A live feed of a queued or running build's log, or None once it has ended.
+    pub fn follow(&self, deployment_id: &str) -> Option<broadcast::Receiver<LogEvent>> {
+        self.lock_running().get(deployment_id).map(|r| r.events.subscribe())
+    }
+
+    /// Publishes every live route, and requeues builds a previous process left unfinished.
+    pub async fn recover(&self) -> Result<(), ApiError> {
+        for (project, deployment) in self.inner.store.live_deployments().await? {
+            let preview = matches!(deployment.target, Target::Preview { .. });
+            let env = environment_for(&self.inner.store, &project.id, preview).await?;
+            if let Some(route) = live_route(&project, &deployment, env) {
+                self.inner.routes.publish(route).await;
+            }
+        }
+        for d in self.inner.store.unfinished_deployments().await? {
+            if self.source_dir(&d.id).is_dir() {
+                tracing::info!(deployment = %d.id, "resuming a build interrupted by a restart");
+                self.enqueue(&d.id);
+            } else {
+                self.inner
+                    .store
+                    .mark_failed(&d.id, "the platform restarted before this build ran and its source is gone; deploy again")
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a ready (or earlier, superseded) deployment live: atomically in the store, then on the edges.
+    pub async fn promote(&self, deployment_id: &str) -> Result<Deployment, ApiError> {
+        let d = self.inner.store.promote(deployment_id).await?;
+        self.publish(&d).await?;
+        Ok(d)
+    }
+
+    /// Publishes the route of a live deployment again (after its project's environment changed, say).
+    pub async fn publish(&self, d: &Deployment) -> Result<(), ApiError> {
+        let project = self
+            .inner
+            .store
+            .project_by_id(&d.project_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("the deployment's project no longer exists".into()))?;
+        let preview = matches!(d.target, Target::Preview { .. });
+        let env = environment_for(&self.inner.store, &project.id, preview).await?;
+        let route = live_route(&project, d, env)
+            .ok_or_else(|| ApiError::Internal(format!("deployment {} has no artifact", d.id)))?;
+        self.inner.routes.publish(route).await;
+        Ok(())
+    }
+
+    async fn run(&self, id: &str) -> Result<(), ApiError> {
+        let store = &self.inner.store;
+        let d = store.deployment(id).await?.ok_or_else(|| ApiError::NotFound(format!("no deployment {id}")))?;
+        let project = store
+            .project_by_id(&d.project_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("the deployment's project no longer exists".into()))?;
+        let events = self.lock_running().entry(id.to_string()).or_insert_with(|| Running { events: broadcast::channel(1024).0 }).events.clone();
+        store.mark_building(id).await?;
+        let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
+        let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let log: Arc<dyn Fn(&str) + Send + Sync> = {
+            let (buffer, events, counter) = (buffer.clone(), events.clone(), counter.clone());
+            Arc::new(move |line: &str| {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                buffer.lock().unwrap_or_else(|p| p.into_inner()).push(line.to_string());
+                let _ = events.send(LogEvent::Line(n, line.to_string()));
+            })
+        };
+        let (stop_flusher, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let flusher = {
+            let (store, buffer, id) = (store.clone(), buffer.clone(), id.to_string());
+            tokio::spawn(async move {
+                loop {
+                    let done = tokio::select! {
+                        _ = tokio::time::sleep(LOG_FLUSH_EVERY) => false,
+                        _ = &mut stopped => true,
+                    };
+                    flush(&store, &id, &buffer).await;
+                    if done {
+                        return;
+                    }
+                }
+            })
+        };
+        log(&format!("building {} for project {} ({})", id, project.slug, describe_source(&d)));
+        let source = self.source_dir(id);
+        let result = self.inner.runner.build(source.clone(), project.entry.clone(), log.clone()).await;
+        let outcome = match result {
+            Ok((artifact, description)) => {
+                let json = serde_json::to_string(&description).map_err(|e| ApiError::Internal(e.to_string()))?;
+                store.mark_ready(id, &artifact, &json).await?;
+                let live = self.promote(id).await?;
+                let slug = match live.target {
+                    Target::Production => project.slug.to_string(),
+                    Target::Preview { pr } => project.slug.preview(pr).to_string(),
+                };
+                log(&format!("live: /{slug}/mcp"));
+                LogEvent::Done { status: DeploymentStatus::Ready, error: None }
+            }
+            Err(message) => {
+                log(&format!("build failed: {message}"));
+                store.mark_failed(id, &message).await?;
+                LogEvent::Done { status: DeploymentStatus::Failed, error: Some(message) }
+            }
+        };
+        let _ = stop_flusher.send(());
+        let _ = flusher.await;
+        let _ = std::fs::remove_dir_all(&source);
+        self.lock_running().remove(id);
+        let _ = events.send(outcome);
+        Ok(())
+    }
+}
+
+async fn flush(store: &Store, id: &str, buffer: &Mutex<Vec<String>>) {
+    let lines = std::mem::take(&mut *buffer.lock().unwrap_or_else(|p| p.into_inner()));
+    if !lines.is_empty() {
+        if let Err(e) = store.append_log(id, &lines).await {
+            tracing::error!(deployment = %id, error = %e, "cannot store build log lines");
+        }
+    }
+}
+
+fn describe_source(d: &Deployment) -> String {
+    let mut s = d.source.kind.clone();
+    if let Some(c) = &d.source.commit {
+        s.push_str(&format!(" {}", &c[..c.len().min(12)]));
+    }
+    if let Some(m) = &d.source.message {
+        s.push_str(&format!(": {}", m.lines().next().unwrap_or("")));
+    }
+    s
+}
