@@ -34,6 +34,9 @@ pub struct Report {
     pub output: String,
     /// Per-scenario results, sorted by name.
     pub scenarios: Vec<Scenario>,
+    /// The scenarios (or `scenario:check`) the suite named as failing and not in the baseline:
+    /// the ones that fail the run (a requirements run does not score every scenario it runs).
+    pub unexpected: Vec<String>,
 }
 
 impl Report {
@@ -48,11 +51,23 @@ impl Report {
             sum(|s| s.failed),
             sum(|s| s.warnings),
         );
+        if !self.unexpected.is_empty() {
+            let _ = writeln!(out, "failing the run: {}", self.unexpected.join(", "));
+        }
         for s in self.scenarios.iter().filter(|s| !s.problems.is_empty()) {
+            let scored = self.unexpected.iter().any(|u| {
+                u == &s.name
+                    || u.strip_prefix(s.name.as_str())
+                        .is_some_and(|r| r.starts_with(':'))
+            });
             let _ = writeln!(
                 out,
-                "  {}: {} passed, {} failed, {} warnings",
-                s.name, s.passed, s.failed, s.warnings
+                "  {}: {} passed, {} failed, {} warnings{}",
+                s.name,
+                s.passed,
+                s.failed,
+                s.warnings,
+                if scored { "" } else { " (not failing the run)" }
             );
             for problem in &s.problems {
                 let _ = writeln!(out, "    - {problem}");
@@ -93,9 +108,21 @@ pub fn run(tools: &Tools, version: Conformance, url: &str, args: &[&str]) -> Res
     );
     Ok(Report {
         success: output.status.success(),
+        unexpected: unexpected_failures(&text),
         output: text,
         scenarios: read_checks(out_dir.path())?,
     })
+}
+
+/// The entries under the suite's "Unexpected failures (not in baseline):" heading.
+fn unexpected_failures(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .skip_while(|line| !line.contains("Unexpected failures (not in baseline)"))
+        .skip(1)
+        .map_while(|line| line.trim().strip_prefix('\u{2717}'))
+        .map(|name| name.trim().to_owned())
+        .collect()
 }
 
 /// Reads every `<dir>/server-<scenario>-<timestamp>/checks.json`.
@@ -176,6 +203,18 @@ mod tests {
             "tools-call"
         );
         assert_eq!(scenario_name("ping"), "ping");
+    }
+
+    #[test]
+    fn finds_the_unexpected_failures_the_suite_names() {
+        let output = "Total: 3 passed, 2 failed\n\n\u{1b}[31mUnexpected failures (not in baseline):\
+                      \u{1b}[0m\n  \u{2717} tools-list\n  \u{2717} ping:ping-shape\n\n\
+                      \u{1b}[31mUnexpected failures detected\u{1b}[0m\n";
+        assert_eq!(
+            unexpected_failures(output),
+            vec!["tools-list".to_owned(), "ping:ping-shape".to_owned()]
+        );
+        assert!(unexpected_failures("Total: 3 passed, 0 failed\n").is_empty());
     }
 
     #[test]
