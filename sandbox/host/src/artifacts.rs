@@ -32,19 +32,31 @@ impl ArtifactDir {
 
     fn dir(&self, hash: &str) -> Result<PathBuf, RuntimeError> {
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(RuntimeError::Load(hash.into(), "not an artifact hash".into()));
+            return Err(RuntimeError::Load(
+                hash.into(),
+                "not an artifact hash".into(),
+            ));
         }
         Ok(self.root.join(hash))
     }
 
     /// Stores a component and its compiled form for `runtime`; returns the content hash.
-    pub fn put(&self, runtime: &Runtime, wasm: &[u8], cwasm: &[u8]) -> Result<String, RuntimeError> {
+    pub fn put(
+        &self,
+        runtime: &Runtime,
+        wasm: &[u8],
+        cwasm: &[u8],
+    ) -> Result<String, RuntimeError> {
         let hash = Self::hash(wasm);
         let dir = self.dir(&hash)?;
         let io = |e: std::io::Error| RuntimeError::Load(dir.display().to_string(), e.to_string());
         std::fs::create_dir_all(&dir).map_err(io)?;
         write_atomic(&dir.join("component.wasm"), wasm).map_err(io)?;
-        write_atomic(&dir.join(format!("{}.cwasm", runtime.artifact_key().0)), cwasm).map_err(io)?;
+        write_atomic(
+            &dir.join(format!("{}.cwasm", runtime.artifact_key().0)),
+            cwasm,
+        )
+        .map_err(io)?;
         Ok(hash)
     }
 
@@ -78,7 +90,11 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if path.exists() {
         return Ok(()); // content-addressed: same name, same bytes
     }
-    let tmp = path.with_extension(format!("tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let tmp = path.with_extension(format!(
+        "tmp-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;

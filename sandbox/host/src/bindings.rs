@@ -12,7 +12,10 @@ pub use berth::mcp::types as wit;
 pub use exports::berth::mcp::guest as g;
 
 pub fn call_context(ctx: &core::CallContext) -> wit::CallContext {
-    wit::CallContext { request_id: ctx.request_id.clone(), session_id: ctx.session_id.clone() }
+    wit::CallContext {
+        request_id: ctx.request_id.clone(),
+        session_id: ctx.session_id.clone(),
+    }
 }
 
 pub fn guest_error(e: wit::GuestError) -> core::InvokeError {
@@ -46,7 +49,10 @@ pub fn resource_to_wit(r: core::ResourceContents) -> wit::ResourceContents {
 }
 
 fn media(m: wit::Media) -> core::Media {
-    core::Media { data: m.data, mime_type: m.mime_type }
+    core::Media {
+        data: m.data,
+        mime_type: m.mime_type,
+    }
 }
 
 pub fn content(c: wit::ContentBlock) -> core::ContentBlock {
@@ -54,12 +60,14 @@ pub fn content(c: wit::ContentBlock) -> core::ContentBlock {
         wit::ContentBlock::Text(t) => core::ContentBlock::Text(t),
         wit::ContentBlock::Image(m) => core::ContentBlock::Image(media(m)),
         wit::ContentBlock::Audio(m) => core::ContentBlock::Audio(media(m)),
-        wit::ContentBlock::ResourceLink(l) => core::ContentBlock::ResourceLink(core::ResourceLink {
-            uri: l.uri,
-            name: l.name,
-            description: l.description,
-            mime_type: l.mime_type,
-        }),
+        wit::ContentBlock::ResourceLink(l) => {
+            core::ContentBlock::ResourceLink(core::ResourceLink {
+                uri: l.uri,
+                name: l.name,
+                description: l.description,
+                mime_type: l.mime_type,
+            })
+        }
         wit::ContentBlock::Resource(r) => core::ContentBlock::Resource(resource(r)),
     }
 }
@@ -68,10 +76,16 @@ pub fn tool_result(r: g::ToolResult) -> Result<core::ToolResult, core::InvokeErr
     let structured = match r.structured_json {
         None => None,
         Some(s) => Some(serde_json::from_str(&s).map_err(|e| {
-            core::InvokeError::Guest(format!("the tool's structured result is not valid JSON: {e}"))
+            core::InvokeError::Guest(format!(
+                "the tool's structured result is not valid JSON: {e}"
+            ))
         })?),
     };
-    Ok(core::ToolResult { content: r.content.into_iter().map(content).collect(), structured, is_error: r.is_error })
+    Ok(core::ToolResult {
+        content: r.content.into_iter().map(content).collect(),
+        structured,
+        is_error: r.is_error,
+    })
 }
 
 pub fn prompt_result(r: g::PromptResult) -> core::PromptResult {
@@ -99,7 +113,11 @@ pub fn completion_ref(r: &core::CompletionRef) -> g::CompletionRef {
 }
 
 pub fn completion(c: g::Completion) -> core::Completion {
-    core::Completion { values: c.values, total: c.total, has_more: c.has_more }
+    core::Completion {
+        values: c.values,
+        total: c.total,
+        has_more: c.has_more,
+    }
 }
 
 /// Rough size of an output in bytes, for the response size cap.
@@ -107,7 +125,9 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
     fn block(c: &core::ContentBlock) -> usize {
         match c {
             core::ContentBlock::Text(t) => t.len(),
-            core::ContentBlock::Image(m) | core::ContentBlock::Audio(m) => m.data.len() * 4 / 3 + 64,
+            core::ContentBlock::Image(m) | core::ContentBlock::Audio(m) => {
+                m.data.len() * 4 / 3 + 64
+            }
             core::ContentBlock::ResourceLink(l) => l.uri.len() + l.name.len() + 64,
             core::ContentBlock::Resource(r) => res(r),
         }
@@ -122,7 +142,10 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
     match o {
         core::GuestOutput::Tool(t) => {
             t.content.iter().map(block).sum::<usize>()
-                + t.structured.as_ref().map(|s| s.to_string().len()).unwrap_or(0)
+                + t.structured
+                    .as_ref()
+                    .map(|s| s.to_string().len())
+                    .unwrap_or(0)
         }
         core::GuestOutput::Resource(rs) => rs.iter().map(res).sum(),
         core::GuestOutput::Prompt(p) => p.messages.iter().map(|m| block(&m.content)).sum(),

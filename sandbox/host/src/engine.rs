@@ -58,9 +58,13 @@ impl Runtime {
             .parallel_compilation(true);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Compile(e.to_string()))?;
         let mut linker = Linker::<GuestState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Compile(e.to_string()))?;
-        Server::add_to_linker::<GuestState, wasmtime::component::HasSelf<GuestState>>(&mut linker, |s| s)
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| RuntimeError::Compile(e.to_string()))?;
+        Server::add_to_linker::<GuestState, wasmtime::component::HasSelf<GuestState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| RuntimeError::Compile(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
         let ticker_stop = stop.clone();
@@ -76,7 +80,11 @@ impl Runtime {
                 }
             })
             .map_err(|e| RuntimeError::Compile(format!("cannot start the epoch ticker: {e}")))?;
-        Ok(Self { engine, linker: Arc::new(linker), stop })
+        Ok(Self {
+            engine,
+            linker: Arc::new(linker),
+            stop,
+        })
     }
 
     /// The key compiled artifacts must match to be loaded by this runtime.
@@ -84,7 +92,11 @@ impl Runtime {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut h);
-        ArtifactKey(format!("wasmtime-{}-{:016x}", wasmtime_version(), h.finish()))
+        ArtifactKey(format!(
+            "wasmtime-{}-{:016x}",
+            wasmtime_version(),
+            h.finish()
+        ))
     }
 
     /// Compiles a component ahead of time. Checks that it is a component of the Berth world first.
@@ -94,7 +106,8 @@ impl Runtime {
                 "the file is not a WebAssembly component (a core module or something else); build a component for the berth:mcp/server world".into(),
             ));
         }
-        let component = Component::new(&self.engine, wasm).map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?;
+        let component = Component::new(&self.engine, wasm)
+            .map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?;
         self.linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;

@@ -1,7 +1,9 @@
 //! A deployment's pool of warm instances: each serves one call at a time and is reused, as a FastMCP
 //! process is, and is thrown away after a trap, a timeout, an out-of-memory or a request count.
 
-use berth_core::{CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents};
+use berth_core::{
+    CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents,
+};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -28,10 +30,13 @@ pub struct PoolStats {
     pub idle: usize,
 }
 
+/// Limits and environment that new instances are made with.
+type PoolConfig = (Limits, Arc<Vec<(String, String)>>);
+
 pub struct DeploymentPool {
     runtime: Runtime,
     pre: ServerPre<GuestState>,
-    config: RwLock<(Limits, Arc<Vec<(String, String)>>)>,
+    config: RwLock<PoolConfig>,
     idle: Mutex<Vec<Warm>>,
     generation: AtomicU64,
     created: AtomicU64,
@@ -47,7 +52,10 @@ impl DeploymentPool {
         limits: Limits,
         env: Arc<Vec<(String, String)>>,
     ) -> Result<Arc<Self>, RuntimeError> {
-        let pre = runtime.linker.instantiate_pre(component).map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
+        let pre = runtime
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
         let pre = ServerPre::new(pre).map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
         Ok(Arc::new_cyclic(|me| Self {
             runtime: runtime.clone(),
@@ -82,7 +90,11 @@ impl DeploymentPool {
     }
 
     pub fn limits(&self) -> Limits {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
     }
 
     pub fn stats(&self) -> PoolStats {
@@ -99,9 +111,16 @@ impl DeploymentPool {
     }
 
     fn instantiate(&self) -> Result<Warm, InvokeError> {
-        let (limits, env) = self.config.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let (limits, env) = self
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let generation = self.generation.load(Ordering::SeqCst);
-        let mut store = Store::new(&self.runtime.engine, GuestState::new(&env, limits.memory_bytes()));
+        let mut store = Store::new(
+            &self.runtime.engine,
+            GuestState::new(&env, limits.memory_bytes()),
+        );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(deadline_ticks(&limits));
         let server = self.pre.instantiate(&mut store).map_err(|e| {
@@ -109,7 +128,12 @@ impl DeploymentPool {
             InvokeError::Trap(format!("the server failed to start: {e:#}{}", suffix(&out)))
         })?;
         self.created.fetch_add(1, Ordering::Relaxed);
-        Ok(Warm { store, server, calls: 0, generation })
+        Ok(Warm {
+            store,
+            server,
+            calls: 0,
+            generation,
+        })
     }
 
     /// Creates instances until `n` are warm, so the first calls do not pay for instantiation.
@@ -134,13 +158,21 @@ impl DeploymentPool {
                 Ok(json)
             }
             Ok(Err(msg)) => Err(format!("{msg}{}", suffix(&out))),
-            Err(e) => Err(format!("the server crashed while describing itself: {e:#}{}", suffix(&out))),
+            Err(e) => Err(format!(
+                "the server crashed while describing itself: {e:#}{}",
+                suffix(&out)
+            )),
         }
     }
 
     /// Runs one call on a warm instance (or a new one), blocking the current thread until it ends.
     /// Call from a thread that may block (not an async runtime's worker).
-    pub fn call(&self, call: &GuestCall, ctx: &CallContext, hooks: Arc<dyn CallHooks>) -> Result<GuestOutput, InvokeError> {
+    pub fn call(
+        &self,
+        call: &GuestCall,
+        ctx: &CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError> {
         self.call_at_depth(call, ctx, hooks, 0)
     }
 
@@ -153,13 +185,21 @@ impl DeploymentPool {
     ) -> Result<GuestOutput, InvokeError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let limits = self.limits();
-        let pooled = if limits.fresh_instance_per_call { None } else { self.lock_idle().pop() };
+        let pooled = if limits.fresh_instance_per_call {
+            None
+        } else {
+            self.lock_idle().pop()
+        };
         let mut w = match pooled {
             Some(w) => w,
             None => self.instantiate()?,
         };
-        let hooks_for_call: Arc<dyn CallHooks> =
-            Arc::new(PoolHooks { inner: hooks.clone(), pool: self.me.clone(), ctx: ctx.clone(), depth });
+        let hooks_for_call: Arc<dyn CallHooks> = Arc::new(PoolHooks {
+            inner: hooks.clone(),
+            pool: self.me.clone(),
+            ctx: ctx.clone(),
+            depth,
+        });
         {
             let data = w.store.data_mut();
             data.hooks = hooks_for_call;
@@ -182,7 +222,10 @@ impl DeploymentPool {
             Ok(Ok(output)) => {
                 let size = bindings::output_size(&output);
                 if size as u64 > limits.max_response_bytes {
-                    Err(InvokeError::ResponseTooLarge(size, limits.max_response_bytes))
+                    Err(InvokeError::ResponseTooLarge(
+                        size,
+                        limits.max_response_bytes,
+                    ))
                 } else {
                     Ok(output)
                 }
@@ -244,19 +287,39 @@ fn run(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
             .call_get_prompt(&mut *store, &c, name, arguments)?
             .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
             .map_err(bindings::guest_error),
-        GuestCall::Complete { target, argument, value, context } => guest
-            .call_complete(&mut *store, &c, &bindings::completion_ref(target), argument, value, context)?
+        GuestCall::Complete {
+            target,
+            argument,
+            value,
+            context,
+        } => guest
+            .call_complete(
+                &mut *store,
+                &c,
+                &bindings::completion_ref(target),
+                argument,
+                value,
+                context,
+            )?
             .map(|c| GuestOutput::Completion(bindings::completion(c)))
             .map_err(bindings::guest_error),
     })
 }
 
 fn deadline_ticks(limits: &Limits) -> u64 {
-    limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
+    limits
+        .timeout_ms
+        .div_ceil(EPOCH_TICK.as_millis() as u64)
+        .max(1)
+        + 1
 }
 
 fn suffix(output: &str) -> String {
-    if output.trim().is_empty() { String::new() } else { format!("\n{}", output.trim_end()) }
+    if output.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", output.trim_end())
+    }
 }
 
 /// The caller's hooks, plus `read_resource` answered by another instance of the same deployment (the
@@ -284,10 +347,17 @@ impl CallHooks for PoolHooks {
     fn kv_delete(&self, key: &str) {
         self.inner.kv_delete(key)
     }
-    fn elicit(&self, message: &str, schema: serde_json::Value) -> Result<berth_core::ElicitResponse, berth_core::HookError> {
+    fn elicit(
+        &self,
+        message: &str,
+        schema: serde_json::Value,
+    ) -> Result<berth_core::ElicitResponse, berth_core::HookError> {
         self.inner.elicit(message, schema)
     }
-    fn sample(&self, params: serde_json::Value) -> Result<serde_json::Value, berth_core::HookError> {
+    fn sample(
+        &self,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, berth_core::HookError> {
         self.inner.sample(params)
     }
     fn environment(&self) -> Vec<(String, String)> {
@@ -303,8 +373,13 @@ impl CallHooks for PoolHooks {
         if self.depth > 0 {
             return Err("a resource read cannot read further resources".into());
         }
-        let pool = self.pool.upgrade().ok_or("the deployment is shutting down")?;
-        let call = GuestCall::ReadResource { uri: uri.to_string() };
+        let pool = self
+            .pool
+            .upgrade()
+            .ok_or("the deployment is shutting down")?;
+        let call = GuestCall::ReadResource {
+            uri: uri.to_string(),
+        };
         match pool.call_at_depth(&call, &self.ctx, self.inner.clone(), 1) {
             Ok(GuestOutput::Resource(contents)) => Ok(contents),
             Ok(_) => Err("unexpected output for a resource read".into()),

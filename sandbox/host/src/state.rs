@@ -30,7 +30,12 @@ pub struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
         let ok = desired <= self.memory_bytes;
         if !ok {
             self.refused = true;
@@ -38,7 +43,12 @@ impl ResourceLimiter for Limiter {
         Ok(ok)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -66,20 +76,28 @@ impl GuestState {
         Self {
             wasi,
             table: ResourceTable::new(),
-            limiter: Limiter { memory_bytes, refused: false },
+            limiter: Limiter {
+                memory_bytes,
+                refused: false,
+            },
             hooks: Arc::new(NoHooks::default()),
             stop: Stop::None,
             output,
         }
     }
 
-    fn hook_result<T>(&mut self, r: std::result::Result<T, HookError>) -> Result<std::result::Result<T, String>> {
+    fn hook_result<T>(
+        &mut self,
+        r: std::result::Result<T, HookError>,
+    ) -> Result<std::result::Result<T, String>> {
         match r {
             Ok(v) => Ok(Ok(v)),
             Err(HookError::Failed(m)) => Ok(Err(m)),
             Err(HookError::Suspend) => {
                 self.stop = Stop::Suspended;
-                Err(wasmtime::format_err!("call suspended: input required from the client"))
+                Err(wasmtime::format_err!(
+                    "call suspended: input required from the client"
+                ))
             }
         }
     }
@@ -87,7 +105,10 @@ impl GuestState {
 
 impl WasiView for GuestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -113,11 +134,17 @@ fn json_or_string(s: String) -> serde_json::Value {
 
 impl host::Host for GuestState {
     fn log(&mut self, l: host::LogLevel, logger: Option<String>, data_json: String) -> Result<()> {
-        self.hooks.log(level(l), logger.as_deref(), json_or_string(data_json));
+        self.hooks
+            .log(level(l), logger.as_deref(), json_or_string(data_json));
         Ok(())
     }
 
-    fn progress(&mut self, progress: f64, total: Option<f64>, message: Option<String>) -> Result<()> {
+    fn progress(
+        &mut self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    ) -> Result<()> {
         self.hooks.progress(progress, total, message.as_deref());
         Ok(())
     }
@@ -159,7 +186,11 @@ impl host::Host for GuestState {
     fn sample(&mut self, params_json: String) -> Result<std::result::Result<String, String>> {
         let params = match serde_json::from_str(&params_json) {
             Ok(p) => p,
-            Err(e) => return Ok(Err(format!("the sampling parameters are not valid JSON: {e}"))),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "the sampling parameters are not valid JSON: {e}"
+                )));
+            }
         };
         let r = self.hooks.sample(params);
         Ok(self.hook_result(r)?.map(|v| v.to_string()))

@@ -2,8 +2,8 @@
 //! ordinary calls, host callbacks, and abuse that must cost only the abusive call.
 
 use berth_core::{
-    CallContext, CallHooks, ElicitAction, ElicitResponse, GuestCall, GuestOutput, HookError, InvokeError, Limits,
-    LogLevel,
+    CallContext, CallHooks, ElicitAction, ElicitResponse, GuestCall, GuestOutput, HookError,
+    InvokeError, Limits, LogLevel,
 };
 use berth_sandbox_host::{DeploymentPool, Runtime};
 use std::collections::HashMap;
@@ -16,7 +16,9 @@ fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
     let wasm = WASM.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rust-guest");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join("target"));
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| dir.join("target"));
         let target = target.join("fixtures");
         let status = Command::new(env!("CARGO"))
             .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
@@ -24,7 +26,10 @@ fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
             .current_dir(&dir)
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building the fixture guest failed (is the wasm32-wasip2 target installed?)");
+        assert!(
+            status.success(),
+            "building the fixture guest failed (is the wasm32-wasip2 target installed?)"
+        );
         target.join("wasm32-wasip2/release/berth_fixture_rust_guest.wasm")
     });
     let bytes = std::fs::read(wasm).unwrap();
@@ -47,7 +52,10 @@ struct Recorder {
 
 impl CallHooks for Recorder {
     fn log(&self, level: LogLevel, _: Option<&str>, data: serde_json::Value) {
-        self.logs.lock().unwrap().push(format!("{}:{data}", level.as_str()));
+        self.logs
+            .lock()
+            .unwrap()
+            .push(format!("{}:{data}", level.as_str()));
     }
     fn progress(&self, p: f64, _: Option<f64>, _: Option<&str>) {
         self.progress.lock().unwrap().push(p);
@@ -81,16 +89,33 @@ impl Fixture {
         let runtime = Runtime::new().unwrap();
         let cwasm = fixture_cwasm(&runtime);
         let env = Arc::new(vec![("GREETING".to_string(), "hi from env".to_string())]);
-        Self { pool: DeploymentPool::from_artifact(&runtime, &cwasm, limits, env).unwrap() }
+        Self {
+            pool: DeploymentPool::from_artifact(&runtime, &cwasm, limits, env).unwrap(),
+        }
     }
 
     fn tool(&self, name: &str, args: serde_json::Value) -> Result<String, InvokeError> {
         self.tool_with(name, args, Arc::new(Recorder::default()))
     }
 
-    fn tool_with(&self, name: &str, args: serde_json::Value, hooks: Arc<dyn CallHooks>) -> Result<String, InvokeError> {
-        let call = GuestCall::Tool { name: name.into(), arguments: args.as_object().cloned().unwrap_or_default() };
-        match self.pool.call(&call, &CallContext { request_id: "1".into(), session_id: None }, hooks)? {
+    fn tool_with(
+        &self,
+        name: &str,
+        args: serde_json::Value,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<String, InvokeError> {
+        let call = GuestCall::Tool {
+            name: name.into(),
+            arguments: args.as_object().cloned().unwrap_or_default(),
+        };
+        match self.pool.call(
+            &call,
+            &CallContext {
+                request_id: "1".into(),
+                session_id: None,
+            },
+            hooks,
+        )? {
             GuestOutput::Tool(r) => match &r.content[0] {
                 berth_core::ContentBlock::Text(t) => Ok(t.clone()),
                 other => panic!("unexpected content {other:?}"),
@@ -101,7 +126,11 @@ impl Fixture {
 }
 
 fn small_limits() -> Limits {
-    Limits { timeout_ms: 300, memory_mib: 32, ..Limits::default() }
+    Limits {
+        timeout_ms: 300,
+        memory_mib: 32,
+        ..Limits::default()
+    }
 }
 
 #[test]
@@ -110,67 +139,132 @@ fn describes_itself_and_answers_calls() {
     let d = berth_core::ServerDescription::from_guest_json(&f.pool.describe().unwrap()).unwrap();
     assert_eq!(d.name, "rust-fixture");
     assert!(d.tool("echo").is_some());
-    assert_eq!(f.tool("echo", serde_json::json!({"text": "hello"})).unwrap(), "hello");
+    assert_eq!(
+        f.tool("echo", serde_json::json!({"text": "hello"}))
+            .unwrap(),
+        "hello"
+    );
     assert_eq!(f.tool("env", serde_json::json!({})).unwrap(), "hi from env");
-    assert!(matches!(f.tool("nope", serde_json::json!({})), Err(InvokeError::NotFound(m)) if m.contains("nope")));
+    assert!(
+        matches!(f.tool("nope", serde_json::json!({})), Err(InvokeError::NotFound(m)) if m.contains("nope"))
+    );
 }
 
 #[test]
 fn warm_instances_keep_module_state_and_fresh_ones_do_not() {
     let f = Fixture::new(Limits::default());
-    let counts: Vec<String> = (0..3).map(|_| f.tool("count", serde_json::json!({})).unwrap()).collect();
+    let counts: Vec<String> = (0..3)
+        .map(|_| f.tool("count", serde_json::json!({})).unwrap())
+        .collect();
     assert_eq!(counts, ["1", "2", "3"], "one warm instance is reused");
-    let strict = Fixture::new(Limits { fresh_instance_per_call: true, ..Limits::default() });
-    let counts: Vec<String> = (0..3).map(|_| strict.tool("count", serde_json::json!({})).unwrap()).collect();
-    assert_eq!(counts, ["1", "1", "1"], "strict isolation starts every call afresh");
+    let strict = Fixture::new(Limits {
+        fresh_instance_per_call: true,
+        ..Limits::default()
+    });
+    let counts: Vec<String> = (0..3)
+        .map(|_| strict.tool("count", serde_json::json!({})).unwrap())
+        .collect();
+    assert_eq!(
+        counts,
+        ["1", "1", "1"],
+        "strict isolation starts every call afresh"
+    );
 }
 
 #[test]
 fn host_callbacks_reach_the_hooks() {
     let f = Fixture::new(Limits::default());
     let rec = Arc::new(Recorder::default());
-    assert_eq!(f.tool_with("kv", serde_json::json!({"value": "42"}), rec.clone()).unwrap(), "42");
+    assert_eq!(
+        f.tool_with("kv", serde_json::json!({"value": "42"}), rec.clone())
+            .unwrap(),
+        "42"
+    );
     assert_eq!(rec.logs.lock().unwrap().as_slice(), ["info:\"stored\""]);
     assert_eq!(rec.progress.lock().unwrap().as_slice(), [1.0]);
-    assert_eq!(f.tool("peek", serde_json::json!({})).unwrap(), "hello there", "read_resource goes through a second instance");
+    assert_eq!(
+        f.tool("peek", serde_json::json!({})).unwrap(),
+        "hello there",
+        "read_resource goes through a second instance"
+    );
 }
 
 #[test]
 fn elicitation_answers_or_suspends() {
     let f = Fixture::new(Limits::default());
     let answered = Arc::new(Recorder {
-        answer: Some(ElicitResponse { action: ElicitAction::Accept, content: Some(serde_json::json!({"name": "Ada"})) }),
+        answer: Some(ElicitResponse {
+            action: ElicitAction::Accept,
+            content: Some(serde_json::json!({"name": "Ada"})),
+        }),
         ..Recorder::default()
     });
-    assert_eq!(f.tool_with("ask", serde_json::json!({}), answered).unwrap(), r#"{"name":"Ada"}"#);
-    assert_eq!(f.tool("ask", serde_json::json!({})), Err(InvokeError::InputRequired));
-    assert_eq!(f.tool("echo", serde_json::json!({"text": "still fine"})).unwrap(), "still fine");
+    assert_eq!(
+        f.tool_with("ask", serde_json::json!({}), answered).unwrap(),
+        r#"{"name":"Ada"}"#
+    );
+    assert_eq!(
+        f.tool("ask", serde_json::json!({})),
+        Err(InvokeError::InputRequired)
+    );
+    assert_eq!(
+        f.tool("echo", serde_json::json!({"text": "still fine"}))
+            .unwrap(),
+        "still fine"
+    );
 }
+
+/// Whether an error is the one a case expects.
+type Expect = fn(&InvokeError) -> bool;
 
 #[test]
 fn abuse_costs_only_the_abusive_call() {
     let f = Fixture::new(small_limits());
-    let cases: [(&str, fn(&InvokeError) -> bool); 4] = [
+    let cases: [(&str, Expect); 4] = [
         ("spin", |e| matches!(e, InvokeError::Timeout(300))),
-        ("grow", |e| matches!(e, InvokeError::OutOfMemory(32) | InvokeError::Trap(_))),
+        ("grow", |e| {
+            matches!(e, InvokeError::OutOfMemory(32) | InvokeError::Trap(_))
+        }),
         // The fixture's stack lives in its linear memory: overflowing it is an out-of-bounds access.
-        ("recurse", |e| matches!(e, InvokeError::Trap(m) if m.contains("stack overflow") || m.contains("out of bounds"))),
-        ("crash", |e| matches!(e, InvokeError::Trap(m) if m.contains("about to crash"))),
+        (
+            "recurse",
+            |e| matches!(e, InvokeError::Trap(m) if m.contains("stack overflow") || m.contains("out of bounds")),
+        ),
+        (
+            "crash",
+            |e| matches!(e, InvokeError::Trap(m) if m.contains("about to crash")),
+        ),
     ];
     for (tool, expected) in cases {
         let err = f.tool(tool, serde_json::json!({})).unwrap_err();
         assert!(expected(&err), "{tool}: unexpected error {err:?}");
-        assert_eq!(f.tool("echo", serde_json::json!({"text": "ok"})).unwrap(), "ok", "after {tool}");
+        assert_eq!(
+            f.tool("echo", serde_json::json!({"text": "ok"})).unwrap(),
+            "ok",
+            "after {tool}"
+        );
     }
     let stats = f.pool.stats();
-    assert_eq!(stats.instances_discarded, 4, "each abusive instance was thrown away: {stats:?}");
+    assert_eq!(
+        stats.instances_discarded, 4,
+        "each abusive instance was thrown away: {stats:?}"
+    );
 }
 
 #[test]
 fn responses_over_the_cap_are_refused() {
-    let f = Fixture::new(Limits { max_response_bytes: 1000, ..Limits::default() });
-    assert_eq!(f.tool("big", serde_json::json!({"n": 999})).unwrap().len(), 999);
-    assert!(matches!(f.tool("big", serde_json::json!({"n": 5000})), Err(InvokeError::ResponseTooLarge(5000, 1000))));
+    let f = Fixture::new(Limits {
+        max_response_bytes: 1000,
+        ..Limits::default()
+    });
+    assert_eq!(
+        f.tool("big", serde_json::json!({"n": 999})).unwrap().len(),
+        999
+    );
+    assert!(matches!(
+        f.tool("big", serde_json::json!({"n": 5000})),
+        Err(InvokeError::ResponseTooLarge(5000, 1000))
+    ));
 }
 
 #[test]
@@ -184,7 +278,11 @@ fn other_deployments_never_notice() {
             }
         });
         for i in 0..50 {
-            assert_eq!(b.tool("echo", serde_json::json!({"text": i.to_string()})).unwrap(), i.to_string());
+            assert_eq!(
+                b.tool("echo", serde_json::json!({"text": i.to_string()}))
+                    .unwrap(),
+                i.to_string()
+            );
         }
     });
     assert_eq!(b.pool.stats().instances_discarded, 0);
@@ -194,6 +292,9 @@ fn other_deployments_never_notice() {
 fn rejects_what_is_not_a_berth_component() {
     let runtime = Runtime::new().unwrap();
     let err = runtime.precompile(b"\0asm\x01\0\0\0").unwrap_err();
-    assert!(err.to_string().contains("not a WebAssembly component"), "{err}");
+    assert!(
+        err.to_string().contains("not a WebAssembly component"),
+        "{err}"
+    );
     assert!(runtime.precompile(b"hello").is_err());
 }

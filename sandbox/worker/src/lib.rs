@@ -3,7 +3,9 @@
 //! Calls run on blocking threads so a guest never stalls the async runtime; an idle deployment can be
 //! evicted and is loaded again on its next call.
 
-use berth_core::{CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits};
+use berth_core::{
+    CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits,
+};
 use berth_sandbox_host::{ArtifactDir, DeploymentPool, PoolStats, Runtime};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -37,7 +39,12 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(runtime: Runtime, artifacts: ArtifactDir) -> Self {
-        Self { runtime, artifacts, loaded: Default::default(), loading: Default::default() }
+        Self {
+            runtime,
+            artifacts,
+            loaded: Default::default(),
+            loading: Default::default(),
+        }
     }
 
     pub fn runtime(&self) -> &Runtime {
@@ -45,7 +52,11 @@ impl Worker {
     }
 
     fn get(&self, id: &DeploymentId) -> Option<Arc<Loaded>> {
-        self.loaded.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// The deployment's pool, loading it if needed; limits or environment that changed since it was
@@ -84,7 +95,10 @@ impl Worker {
             limits: spec.limits.clone(),
             env: spec.env.clone(),
         });
-        self.loaded.write().unwrap_or_else(|p| p.into_inner()).insert(spec.id.clone(), loaded);
+        self.loaded
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(spec.id.clone(), loaded);
     }
 
     /// Runs one call in the deployment.
@@ -102,7 +116,11 @@ impl Worker {
     }
 
     /// Loads a deployment and warms `instances` instances, so its first calls are fast.
-    pub async fn prewarm(&self, spec: &DeploymentSpec, instances: usize) -> Result<Duration, InvokeError> {
+    pub async fn prewarm(
+        &self,
+        spec: &DeploymentSpec,
+        instances: usize,
+    ) -> Result<Duration, InvokeError> {
         let started = Instant::now();
         let pool = self.pool(spec).await?;
         tokio::task::spawn_blocking(move || pool.prewarm(instances))
@@ -113,7 +131,10 @@ impl Worker {
 
     /// Forgets a deployment (its instances end; the artifact stays in the store).
     pub fn evict(&self, id: &DeploymentId) {
-        self.loaded.write().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.loaded
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     /// Deployments loaded now, with their pools' counters.

@@ -23,12 +23,24 @@ fn measure(args: BenchArgs) -> anyhow::Result<()> {
     let builder = Builder::new(config, runtime.clone(), artifacts.clone());
     let log = |line: &str| eprintln!("  {line}");
     let out = builder.build(&args.dir, args.entry.as_deref(), &log)?;
-    let tool = out.description.tools.first().and_then(|t| t["name"].as_str()).unwrap_or("add").to_string();
+    let tool = out
+        .description
+        .tools
+        .first()
+        .and_then(|t| t["name"].as_str())
+        .unwrap_or("add")
+        .to_string();
     let mut arguments = serde_json::Map::new();
     arguments.insert("a".into(), 1.into());
     arguments.insert("b".into(), 2.into());
-    let call = GuestCall::Tool { name: tool, arguments };
-    let ctx = CallContext { request_id: "bench".into(), session_id: None };
+    let call = GuestCall::Tool {
+        name: tool,
+        arguments,
+    };
+    let ctx = CallContext {
+        request_id: "bench".into(),
+        session_id: None,
+    };
     let hooks = Arc::new(NoHooks::default());
     let env = Arc::new(Vec::new());
 
@@ -53,7 +65,10 @@ fn measure(args: BenchArgs) -> anyhow::Result<()> {
     let strict = DeploymentPool::from_artifact(
         &runtime,
         &cwasm,
-        Limits { fresh_instance_per_call: true, ..Limits::default() },
+        Limits {
+            fresh_instance_per_call: true,
+            ..Limits::default()
+        },
         env,
     )?;
     let n = 50;

@@ -3,7 +3,9 @@
 
 use berth_builder::Builder;
 use berth_control::{BuildRunner, LiveRoute, LogSink, RoutePublisher};
-use berth_core::{CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, ServerDescription};
+use berth_core::{
+    CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, ServerDescription,
+};
 use berth_edge::{Route, RouteTable, Upstream};
 use berth_worker::{DeploymentSpec, Worker};
 use std::path::PathBuf;
@@ -83,7 +85,9 @@ impl RoutePublisher for EdgeRoutes {
             if let Err(e) = worker.prewarm(&spec, PREWARM_INSTANCES).await {
                 tracing::warn!(deployment = %spec.id, error = %e, "could not warm the deployment before switching");
             }
-            let previous = routes.get(route.slug.as_str()).map(|old| old.deployment.clone());
+            let previous = routes
+                .get(route.slug.as_str())
+                .map(|old| old.deployment.clone());
             routes.set(route);
             if let Some(old) = previous.filter(|old| *old != spec.id) {
                 // Calls already running on the old deployment finish on their own pool reference.

@@ -29,7 +29,9 @@ pub fn berth_home(tools: &ToolArgs) -> anyhow::Result<PathBuf> {
 
 pub fn tools_dir(tools: &ToolArgs) -> PathBuf {
     tools.tools_dir.clone().unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/berth-tools")
     })
 }
@@ -54,18 +56,33 @@ pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<Bui
 }
 
 fn install(venv: &Path) -> anyhow::Result<()> {
-    eprintln!("berth: first run: installing the Python build toolchain ({COMPONENTIZE_PY}) into {}", venv.display());
+    eprintln!(
+        "berth: first run: installing the Python build toolchain ({COMPONENTIZE_PY}) into {}",
+        venv.display()
+    );
     eprintln!("berth: this downloads about 20 MB once; later starts skip it");
     let python = ["python3", "python"]
         .into_iter()
         .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
         .context("Python 3 is needed to install componentize-py; install python3 (3.10 or newer) and try again")?;
-    let status = Command::new(python).args(["-m", "venv"]).arg(venv).status()?;
+    let status = Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv)
+        .status()?;
     if !status.success() {
-        bail!("`{python} -m venv {}` failed; on Debian/Ubuntu install python3-venv", venv.display());
+        bail!(
+            "`{python} -m venv {}` failed; on Debian/Ubuntu install python3-venv",
+            venv.display()
+        );
     }
     let status = Command::new(venv.join("bin/pip"))
-        .args(["install", "--disable-pip-version-check", "--progress-bar", "on", COMPONENTIZE_PY])
+        .args([
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "on",
+            COMPONENTIZE_PY,
+        ])
         .status()?;
     if !status.success() {
         bail!("installing {COMPONENTIZE_PY} failed (see pip's output above)");

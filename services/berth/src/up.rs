@@ -21,11 +21,20 @@ const EXAMPLE: &str = "hello";
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data = &args.data_dir;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data dir {}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data dir {}", data.display()))?;
     let data = data.canonicalize()?;
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let db_url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("berth.db").display()));
-    let store = Store::connect(&db_url).await.with_context(|| format!("cannot open the database at {db_url}"))?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let db_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data.join("berth.db").display()));
+    let store = Store::connect(&db_url)
+        .await
+        .with_context(|| format!("cannot open the database at {db_url}"))?;
     let (operator, token) = operator_token(&store, &data).await?;
 
     let builder_config = tokio::task::spawn_blocking({
@@ -37,12 +46,24 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = toolchain::berth_home(&args.tools)?;
     let runtime = Runtime::new()?;
     let artifacts = ArtifactDir::new(data.join("artifacts"))?;
-    let builder = Arc::new(Builder::new(builder_config, runtime.clone(), artifacts.clone()));
+    let builder = Arc::new(Builder::new(
+        builder_config,
+        runtime.clone(),
+        artifacts.clone(),
+    ));
     let worker = Worker::new(runtime, artifacts);
     let routes = RouteTable::new();
     let registry = prometheus::Registry::new();
-    let public_host = public_url.split("://").nth(1).and_then(|h| h.split([':', '/']).next()).unwrap_or("").to_string();
-    let edge_config = EdgeConfig { public_hosts: vec![public_host], ..EdgeConfig::default() };
+    let public_host = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|h| h.split([':', '/']).next())
+        .unwrap_or("")
+        .to_string();
+    let edge_config = EdgeConfig {
+        public_hosts: vec![public_host],
+        ..EdgeConfig::default()
+    };
     let edge = Edge::builder(routes.clone(), Arc::new(WorkerUpstream(worker.clone())))
         .config(edge_config)
         .metrics(&registry)
@@ -55,9 +76,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         args.build_concurrency,
     );
     queue.recover().await?;
-    let api = berth_control::router(ApiState { queue: queue.clone(), public_url: public_url.clone() });
+    let api = berth_control::router(ApiState {
+        queue: queue.clone(),
+        public_url: public_url.clone(),
+    });
     let app = Router::new()
-        .route("/", get(|| async { "Berth is running. MCP servers are served at /<project>/mcp.\n" }))
+        .route(
+            "/",
+            get(|| async { "Berth is running. MCP servers are served at /<project>/mcp.\n" }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(move || metrics(registry.clone())))
         .merge(api)
@@ -65,15 +92,32 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}; is another Berth running? Use --listen", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another Berth running? Use --listen",
+                args.listen
+            )
+        })?;
     println!("Berth is ready: {public_url}");
     println!("  data dir:       {}", data.display());
-    println!("  operator token: {}... (full token in {})", &token[..12.min(token.len())], data.join("operator-token").display());
+    println!(
+        "  operator token: {}... (full token in {})",
+        &token[..12.min(token.len())],
+        data.join("operator-token").display()
+    );
     println!("  deploy:         berth deploy <dir> --project <name> --server {public_url}");
     if !args.no_example {
-        deploy_example(&queue, &operator, &home.join("sandbox/examples/hello"), &public_url).await?;
+        deploy_example(
+            &queue,
+            &operator,
+            &home.join("sandbox/examples/hello"),
+            &public_url,
+        )
+        .await?;
     }
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     println!("Berth stopped");
     Ok(())
 }
@@ -89,7 +133,8 @@ async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -100,7 +145,12 @@ async fn shutdown() {
 /// only). The token is stored hashed in the database.
 async fn operator_token(store: &Store, data: &Path) -> anyhow::Result<(String, String)> {
     let user = store
-        .upsert_user(NewUser { github_id: None, login: "operator".into(), name: Some("Local operator".into()), avatar_url: None })
+        .upsert_user(NewUser {
+            github_id: None,
+            login: "operator".into(),
+            name: Some("Local operator".into()),
+            avatar_url: None,
+        })
         .await?;
     let path = data.join("operator-token");
     let token = match std::fs::read_to_string(&path) {
@@ -115,7 +165,9 @@ async fn operator_token(store: &Store, data: &Path) -> anyhow::Result<(String, S
     };
     let hash = berth_control::token_hash(&token);
     if store.user_by_token_hash(&hash).await?.is_none() {
-        store.create_token(&user.id, "operator (berth up)", &hash).await?;
+        store
+            .create_token(&user.id, "operator (berth up)", &hash)
+            .await?;
     }
     Ok((user.id, token))
 }
@@ -131,7 +183,12 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Deploys the example project unless it is already live, and prints its URL once it serves.
-async fn deploy_example(queue: &BuildQueue, owner: &str, dir: &Path, public_url: &str) -> anyhow::Result<()> {
+async fn deploy_example(
+    queue: &BuildQueue,
+    owner: &str,
+    dir: &Path,
+    public_url: &str,
+) -> anyhow::Result<()> {
     let store = queue.store();
     let project = match store.project(EXAMPLE).await? {
         Some(p) => p,
@@ -149,20 +206,39 @@ async fn deploy_example(queue: &BuildQueue, owner: &str, dir: &Path, public_url:
         }
     };
     let url = format!("{public_url}/{EXAMPLE}/mcp");
-    let already_live = store.deployments(&project.id, 10).await?.iter().any(|d| d.live);
+    let already_live = store
+        .deployments(&project.id, 10)
+        .await?
+        .iter()
+        .any(|d| d.live);
     if already_live {
         print_example(&url);
         return Ok(());
     }
-    let source = Source { kind: "upload".into(), commit: None, branch: None, author: Some("berth up".into()), message: Some("example project".into()) };
-    let d = store.create_deployment(NewDeployment { project_id: project.id.clone(), target: Target::Production, source }).await?;
+    let source = Source {
+        kind: "upload".into(),
+        commit: None,
+        branch: None,
+        author: Some("berth up".into()),
+        message: Some("example project".into()),
+    };
+    let d = store
+        .create_deployment(NewDeployment {
+            project_id: project.id.clone(),
+            target: Target::Production,
+            source,
+        })
+        .await?;
     copy_dir(dir, &queue.source_dir(&d.id))?;
     let mut events = queue.follow(&d.id);
     queue.enqueue(&d.id);
     if events.is_none() {
         events = queue.follow(&d.id);
     }
-    println!("  example:        building {EXAMPLE} from {} (first build takes ~30 s)", dir.display());
+    println!(
+        "  example:        building {EXAMPLE} from {} (first build takes ~30 s)",
+        dir.display()
+    );
     if let Some(mut rx) = events {
         tokio::spawn(async move {
             while let Ok(e) = rx.recv().await {
@@ -184,14 +260,18 @@ fn print_example(url: &str) {
     println!("  Claude Code:  claude mcp add --transport http {EXAMPLE} {url}");
     println!(
         "  Client config (Claude Desktop, Cursor, VS Code):\n{}",
-        serde_json::to_string_pretty(&serde_json::json!({"mcpServers": {EXAMPLE: {"type": "http", "url": url}}}))
-            .unwrap_or_default()
+        serde_json::to_string_pretty(
+            &serde_json::json!({"mcpServers": {EXAMPLE: {"type": "http", "url": url}}})
+        )
+        .unwrap_or_default()
     );
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         let name = entry.file_name();
         if name == "__pycache__" {

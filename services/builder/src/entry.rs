@@ -28,7 +28,9 @@ impl EntryPoint {
                 "entry point `{s}` is not valid: {why}. Write it as `path/to/file.py:object`, e.g. `server.py:mcp`"
             ))
         };
-        let (file, object) = s.rsplit_once(':').ok_or_else(|| bad("it has no `:object` part"))?;
+        let (file, object) = s
+            .rsplit_once(':')
+            .ok_or_else(|| bad("it has no `:object` part"))?;
         if !is_identifier(object) {
             return Err(bad("the object must be a Python identifier"));
         }
@@ -38,14 +40,25 @@ impl EntryPoint {
         }
         let mut parts: Vec<&str> = file.split('/').collect();
         let name = parts.pop().unwrap_or_default();
-        if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == "..")
+        {
             return Err(bad("the path may not contain `..`, `.` or empty segments"));
         }
-        let module = name.strip_suffix(".py").ok_or_else(|| bad("the file must end in `.py`"))?;
+        let module = name
+            .strip_suffix(".py")
+            .ok_or_else(|| bad("the file must end in `.py`"))?;
         if !is_identifier(module) {
-            return Err(bad("the file name must be a Python module name (letters, digits, `_`)"));
+            return Err(bad(
+                "the file name must be a Python module name (letters, digits, `_`)",
+            ));
         }
-        Ok(Self { folder: parts.iter().collect(), module: module.to_string(), object: object.to_string() })
+        Ok(Self {
+            folder: parts.iter().collect(),
+            module: module.to_string(),
+            object: object.to_string(),
+        })
     }
 
     pub fn file(&self) -> PathBuf {
@@ -77,10 +90,29 @@ mod tests {
     #[test]
     fn parses_entry_points() {
         let e = EntryPoint::parse("server.py:mcp").unwrap();
-        assert_eq!((e.folder.as_os_str().is_empty(), e.module.as_str(), e.object.as_str()), (true, "server", "mcp"));
+        assert_eq!(
+            (
+                e.folder.as_os_str().is_empty(),
+                e.module.as_str(),
+                e.object.as_str()
+            ),
+            (true, "server", "mcp")
+        );
         let e = EntryPoint::parse("src/app/main.py:app").unwrap();
-        assert_eq!((e.folder, e.module, e.object), (PathBuf::from("src/app"), "main".into(), "app".into()));
-        for bad in ["server.py", "server.py:", "server.py:1x", "../x.py:mcp", "/abs.py:mcp", "a//b.py:mcp", "my-server.py:mcp", "x.txt:mcp"] {
+        assert_eq!(
+            (e.folder, e.module, e.object),
+            (PathBuf::from("src/app"), "main".into(), "app".into())
+        );
+        for bad in [
+            "server.py",
+            "server.py:",
+            "server.py:1x",
+            "../x.py:mcp",
+            "/abs.py:mcp",
+            "a//b.py:mcp",
+            "my-server.py:mcp",
+            "x.txt:mcp",
+        ] {
             let err = EntryPoint::parse(bad).unwrap_err().to_string();
             assert!(err.contains("is not valid"), "{bad}: {err}");
         }

@@ -77,7 +77,11 @@ pub type LogFn<'a> = &'a (dyn Fn(&str) + Sync);
 
 impl Builder {
     pub fn new(config: BuilderConfig, runtime: Runtime, artifacts: ArtifactDir) -> Self {
-        Self { config, runtime, artifacts }
+        Self {
+            config,
+            runtime,
+            artifacts,
+        }
     }
 
     pub fn config(&self) -> &BuilderConfig {
@@ -85,23 +89,38 @@ impl Builder {
     }
 
     /// Builds `source` (a checked-out project) into a stored artifact. Blocks; run it off async threads.
-    pub fn build(&self, source: &Path, entry: Option<&str>, log: LogFn<'_>) -> Result<BuildOutput, BuildError> {
+    pub fn build(
+        &self,
+        source: &Path,
+        entry: Option<&str>,
+        log: LogFn<'_>,
+    ) -> Result<BuildOutput, BuildError> {
         let started = Instant::now();
         let prebuilt = source.join(PREBUILT_COMPONENT);
         let (wasm, kind) = if prebuilt.is_file() {
-            log(&format!("found {PREBUILT_COMPONENT}: deploying the prebuilt component as it is"));
+            log(&format!(
+                "found {PREBUILT_COMPONENT}: deploying the prebuilt component as it is"
+            ));
             (read_component(&prebuilt)?, "component")
         } else {
             let entry = EntryPoint::parse(entry.unwrap_or(entry::DEFAULT_ENTRY))?;
             entry.check_exists(source)?;
             (python::build(&self.config, source, &entry, log)?, "python")
         };
-        log(&format!("component: {:.1} MB; compiling ahead of time", wasm.len() as f64 / 1e6));
+        log(&format!(
+            "component: {:.1} MB; compiling ahead of time",
+            wasm.len() as f64 / 1e6
+        ));
         let t = Instant::now();
-        let cwasm = self.runtime.precompile(&wasm).map_err(|e| BuildError::Project(e.to_string()))?;
+        let cwasm = self
+            .runtime
+            .precompile(&wasm)
+            .map_err(|e| BuildError::Project(e.to_string()))?;
         log(&format!("compiled in {:.1} s", t.elapsed().as_secs_f64()));
-        let artifact =
-            self.artifacts.put(&self.runtime, &wasm, &cwasm).map_err(|e| BuildError::Platform(e.to_string()))?;
+        let artifact = self
+            .artifacts
+            .put(&self.runtime, &wasm, &cwasm)
+            .map_err(|e| BuildError::Platform(e.to_string()))?;
         let description = self.describe(&artifact, log).inspect_err(|_| {
             let _ = self.artifacts.remove(&artifact);
         })?;
@@ -126,21 +145,33 @@ impl Builder {
     /// Instantiates the component once, in the sandbox, and asks what it offers.
     fn describe(&self, artifact: &str, log: LogFn<'_>) -> Result<ServerDescription, BuildError> {
         log("starting the server once in the sandbox to list its tools, resources and prompts");
-        let cwasm = self.artifacts.compiled(&self.runtime, artifact).map_err(|e| BuildError::Platform(e.to_string()))?;
-        let pool = DeploymentPool::from_artifact(&self.runtime, &cwasm, Default::default(), Arc::new(Vec::new()))
-            .map_err(|e| BuildError::Project(e.to_string()))?;
+        let cwasm = self
+            .artifacts
+            .compiled(&self.runtime, artifact)
+            .map_err(|e| BuildError::Platform(e.to_string()))?;
+        let pool = DeploymentPool::from_artifact(
+            &self.runtime,
+            &cwasm,
+            Default::default(),
+            Arc::new(Vec::new()),
+        )
+        .map_err(|e| BuildError::Project(e.to_string()))?;
         let json = pool.describe().map_err(|e| {
             for line in e.lines() {
                 log(line);
             }
-            BuildError::Project(format!("the server could not describe itself: {}", e.lines().last().unwrap_or("")))
+            BuildError::Project(format!(
+                "the server could not describe itself: {}",
+                e.lines().last().unwrap_or("")
+            ))
         })?;
         ServerDescription::from_guest_json(&json).map_err(BuildError::Project)
     }
 }
 
 fn read_component(path: &Path) -> Result<Vec<u8>, BuildError> {
-    let meta = std::fs::metadata(path).map_err(|e| BuildError::Project(format!("cannot read {PREBUILT_COMPONENT}: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| BuildError::Project(format!("cannot read {PREBUILT_COMPONENT}: {e}")))?;
     if meta.len() > MAX_COMPONENT_BYTES {
         return Err(BuildError::Project(format!(
             "{PREBUILT_COMPONENT} is {} MB, over the {} MB limit",
@@ -148,5 +179,6 @@ fn read_component(path: &Path) -> Result<Vec<u8>, BuildError> {
             MAX_COMPONENT_BYTES / 1_000_000
         )));
     }
-    std::fs::read(path).map_err(|e| BuildError::Project(format!("cannot read {PREBUILT_COMPONENT}: {e}")))
+    std::fs::read(path)
+        .map_err(|e| BuildError::Project(format!("cannot read {PREBUILT_COMPONENT}: {e}")))
 }

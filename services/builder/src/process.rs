@@ -23,8 +23,14 @@ pub fn run(
         .map_err(|e| BuildError::Platform(format!("cannot run {program}: {e}")))?;
     let (tx, rx) = mpsc::channel::<String>();
     let readers: Vec<_> = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -65,6 +71,8 @@ pub fn run(
     for r in readers {
         let _ = r.join();
     }
-    let status = child.wait().map_err(|e| BuildError::Platform(format!("{program}: {e}")))?;
+    let status = child
+        .wait()
+        .map_err(|e| BuildError::Platform(format!("{program}: {e}")))?;
     Ok((status.success(), lines))
 }

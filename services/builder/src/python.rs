@@ -7,7 +7,12 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Builds the project at `source` into a component; returns its bytes.
-pub fn build(config: &BuilderConfig, source: &Path, entry: &EntryPoint, log: LogFn<'_>) -> Result<Vec<u8>, BuildError> {
+pub fn build(
+    config: &BuilderConfig,
+    source: &Path,
+    entry: &EntryPoint,
+    log: LogFn<'_>,
+) -> Result<Vec<u8>, BuildError> {
     let platform = |e: std::io::Error| BuildError::Platform(format!("build scratch space: {e}"));
     std::fs::create_dir_all(&config.work_dir).map_err(platform)?;
     let work = tempfile_dir(&config.work_dir).map_err(platform)?;
@@ -19,8 +24,15 @@ pub fn build(config: &BuilderConfig, source: &Path, entry: &EntryPoint, log: Log
 fn tempfile_dir(parent: &Path) -> std::io::Result<PathBuf> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = parent.join(format!("build-{}-{nanos}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = parent.join(format!(
+        "build-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -38,14 +50,23 @@ fn build_in(
     std::fs::create_dir_all(&stage).map_err(platform)?;
     std::fs::write(
         stage.join("berth_app.py"),
-        format!("from berth_sdk.guest import load_entry\nGuest = load_entry({:?}, {:?})\n", entry.module, entry.object),
+        format!(
+            "from berth_sdk.guest import load_entry\nGuest = load_entry({:?}, {:?})\n",
+            entry.module, entry.object
+        ),
     )
     .map_err(platform)?;
     // The order of the search path: the generated entry, the SDK, the entry's folder and the project root
     // (so the user's modules import each other as they do locally), then vendored packages.
-    let mut paths: Vec<(PathBuf, String)> = vec![(stage, "<berth>/".into()), (config.sdk_dir.clone(), "<berth-sdk>/".into())];
+    let mut paths: Vec<(PathBuf, String)> = vec![
+        (stage, "<berth>/".into()),
+        (config.sdk_dir.clone(), "<berth-sdk>/".into()),
+    ];
     if !entry.folder.as_os_str().is_empty() {
-        paths.push((source.join(&entry.folder), format!("{}/", entry.folder.display())));
+        paths.push((
+            source.join(&entry.folder),
+            format!("{}/", entry.folder.display()),
+        ));
     }
     paths.push((source.to_path_buf(), String::new()));
     if let Some(site) = site {
@@ -53,23 +74,33 @@ fn build_in(
     }
     let out = work.join("component.wasm");
     let mut cmd = Command::new(&config.componentize_py);
-    cmd.arg("-d").arg(&config.wit_dir).args(["-w", "server", "componentize", "berth_app"]);
+    cmd.arg("-d")
+        .arg(&config.wit_dir)
+        .args(["-w", "server", "componentize", "berth_app"]);
     for (p, _) in &paths {
         cmd.arg("-p").arg(p);
     }
-    cmd.arg("-o").arg(&out).env("RUST_BACKTRACE", "0").env("RUST_LIB_BACKTRACE", "0");
+    cmd.arg("-o")
+        .arg(&out)
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0");
     log(&format!(
         "building a WebAssembly component from {} (componentize-py runs the module's top level in the sandbox)",
         entry.file().display()
     ));
     let started = Instant::now();
     let prefixes: Vec<String> = paths.iter().map(|(_, shown)| shown.clone()).collect();
-    let (ok, lines) = process::run(cmd, config.step_timeout, log, &|l| Some(rewrite_paths(l, &prefixes)))?;
+    let (ok, lines) = process::run(cmd, config.step_timeout, log, &|l| {
+        Some(rewrite_paths(l, &prefixes))
+    })?;
     if !ok {
         let shown: Vec<String> = lines.iter().map(|l| rewrite_paths(l, &prefixes)).collect();
         return Err(BuildError::Project(summarize_failure(&shown, entry)));
     }
-    log(&format!("component built in {:.1} s", started.elapsed().as_secs_f64()));
+    log(&format!(
+        "component built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     std::fs::read(&out).map_err(platform)
 }
 
@@ -86,25 +117,41 @@ fn rewrite_paths(line: &str, prefixes: &[String]) -> String {
 
 /// One sentence for a failed componentize-py run: where in the user's code, what, and what to do.
 pub fn summarize_failure(lines: &[String], entry: &EntryPoint) -> String {
-    let trace_start = lines.iter().position(|l| l.contains("AssertionError: Traceback")).unwrap_or(0);
-    let trace: Vec<&String> = lines[trace_start..].iter().take_while(|l| !l.starts_with("Caused by:")).collect();
+    let trace_start = lines
+        .iter()
+        .position(|l| l.contains("AssertionError: Traceback"))
+        .unwrap_or(0);
+    let trace: Vec<&String> = lines[trace_start..]
+        .iter()
+        .take_while(|l| !l.starts_with("Caused by:"))
+        .collect();
     let mut location = None;
     for l in &trace {
         let t = l.trim_start();
-        if let Some(rest) = t.strip_prefix("File \"") {
-            if let Some((file, tail)) = rest.split_once('"') {
-                if !file.starts_with('<') && !file.starts_with("/python") {
-                    let line_no = tail.split("line ").nth(1).map(|s| s.split(',').next().unwrap_or(s).trim().to_string());
-                    location = Some((file.to_string(), line_no));
-                }
-            }
+        let Some((file, tail)) = t
+            .strip_prefix("File \"")
+            .and_then(|rest| rest.split_once('"'))
+        else {
+            continue;
+        };
+        if !file.starts_with('<') && !file.starts_with("/python") {
+            let line_no = tail
+                .split("line ")
+                .nth(1)
+                .map(|s| s.split(',').next().unwrap_or(s).trim().to_string());
+            location = Some((file.to_string(), line_no));
         }
     }
     let error = trace
         .iter()
         .rev()
         .map(|l| l.trim())
-        .find(|l| !l.is_empty() && !l.starts_with('^') && !l.starts_with('~') && (l.contains("Error") || l.contains("Exception")))
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with('^')
+                && !l.starts_with('~')
+                && (l.contains("Error") || l.contains("Exception"))
+        })
         .map(|l| l.trim_start_matches("AssertionError: ").to_string());
     match (location, error) {
         (Some((file, line)), Some(error)) => format!(
@@ -144,6 +191,9 @@ mod tests {
         let lines: Vec<String> = raw.iter().map(|l| rewrite_paths(l, &prefixes)).collect();
         assert!(lines[6].contains("\"server.py\""), "{}", lines[6]);
         let entry = EntryPoint::parse("server.py:mcp").unwrap();
-        assert_eq!(summarize_failure(&lines, &entry), "server.py line 5: SyntaxError: expected ':'. Fix it and deploy again");
+        assert_eq!(
+            summarize_failure(&lines, &entry),
+            "server.py line 5: SyntaxError: expected ':'. Fix it and deploy again"
+        );
     }
 }

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 struct Env {
@@ -24,7 +27,9 @@ struct Env {
 fn env() -> Env {
     let tools = std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/berth-tools"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/berth-tools")
+        });
     let venv = tools.join("venv/bin");
     assert!(
         venv.join("componentize-py").is_file(),
@@ -44,7 +49,13 @@ fn env() -> Env {
     let runtime = Runtime::new().unwrap();
     let artifacts = ArtifactDir::new(root.join("artifacts")).unwrap();
     let builder = Builder::new(config, runtime.clone(), artifacts.clone());
-    Env { _dir: dir, root, builder, runtime, artifacts }
+    Env {
+        _dir: dir,
+        root,
+        builder,
+        runtime,
+        artifacts,
+    }
 }
 
 impl Env {
@@ -59,7 +70,11 @@ impl Env {
     }
 
     /// Builds; returns the result and the build log.
-    fn build(&self, dir: &Path, entry: Option<&str>) -> (Result<berth_builder::BuildOutput, BuildError>, String) {
+    fn build(
+        &self,
+        dir: &Path,
+        entry: Option<&str>,
+    ) -> (Result<berth_builder::BuildOutput, BuildError>, String) {
         let log = Mutex::new(String::new());
         let sink = |line: &str| {
             let mut l = log.lock().unwrap();
@@ -128,25 +143,60 @@ fn text(out: GuestOutput) -> (String, bool) {
 #[test]
 fn python_server_builds_and_abuse_stays_in_its_call() {
     let env = env();
-    let dir = env.project("abuse", &[("server.py", ABUSE), ("requirements.txt", "fastmcp>=2\n")]);
+    let dir = env.project(
+        "abuse",
+        &[("server.py", ABUSE), ("requirements.txt", "fastmcp>=2\n")],
+    );
     let (result, log) = env.build(&dir, None);
     let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
-    assert!(log.contains("provided by Berth's SDK, not installed: fastmcp"), "{log}");
-    assert_eq!(out.description.tools.len(), 6, "{:?}", out.description.tools);
+    assert!(
+        log.contains("provided by Berth's SDK, not installed: fastmcp"),
+        "{log}"
+    );
+    assert_eq!(
+        out.description.tools.len(),
+        6,
+        "{:?}",
+        out.description.tools
+    );
 
     let cwasm = env.artifacts.compiled(&env.runtime, &out.artifact).unwrap();
-    let limits = Limits { timeout_ms: 1000, memory_mib: 96, ..Limits::default() };
+    let limits = Limits {
+        timeout_ms: 1000,
+        memory_mib: 96,
+        ..Limits::default()
+    };
     let vars = Arc::new(vec![("GREETING".to_string(), "hi".to_string())]);
     let pool = DeploymentPool::from_artifact(&env.runtime, &cwasm, limits, vars.clone()).unwrap();
-    let hooks = Arc::new(NoHooks { env: vars.as_ref().clone() });
+    let hooks = Arc::new(NoHooks {
+        env: vars.as_ref().clone(),
+    });
     let call = |name: &str, args: serde_json::Value| {
-        let call = GuestCall::Tool { name: name.into(), arguments: args.as_object().cloned().unwrap() };
-        pool.call(&call, &CallContext { request_id: "t".into(), session_id: None }, hooks.clone())
+        let call = GuestCall::Tool {
+            name: name.into(),
+            arguments: args.as_object().cloned().unwrap(),
+        };
+        pool.call(
+            &call,
+            &CallContext {
+                request_id: "t".into(),
+                session_id: None,
+            },
+            hooks.clone(),
+        )
     };
-    let ok = |expect: &str| assert_eq!(text(call("echo", serde_json::json!({"text": expect})).unwrap()), (expect.to_string(), false));
+    let ok = |expect: &str| {
+        assert_eq!(
+            text(call("echo", serde_json::json!({"text": expect})).unwrap()),
+            (expect.to_string(), false)
+        )
+    };
 
     ok("first");
-    assert_eq!(call("spin", serde_json::json!({})), Err(InvokeError::Timeout(1000)));
+    assert_eq!(
+        call("spin", serde_json::json!({})),
+        Err(InvokeError::Timeout(1000))
+    );
     ok("after spin");
     match call("hoard", serde_json::json!({})) {
         Ok(out) => {
@@ -162,23 +212,55 @@ fn python_server_builds_and_abuse_stays_in_its_call() {
     let (msg, is_error) = text(call("fail", serde_json::json!({})).unwrap());
     assert!(is_error && msg.contains("the answer is not 42"), "{msg}");
     let (msg, _) = text(call("secret", serde_json::json!({})).unwrap());
-    assert!(msg.starts_with("hi | "), "the project's environment is the guest's: {msg}");
-    assert!(msg.contains("denied") || msg.ends_with("[]"), "no file system is visible: {msg}");
-    assert!(matches!(call("echo", serde_json::json!({})), Err(InvokeError::InvalidParams(m)) if m.contains("text")));
+    assert!(
+        msg.starts_with("hi | "),
+        "the project's environment is the guest's: {msg}"
+    );
+    assert!(
+        msg.contains("denied") || msg.ends_with("[]"),
+        "no file system is visible: {msg}"
+    );
+    assert!(
+        matches!(call("echo", serde_json::json!({})), Err(InvokeError::InvalidParams(m)) if m.contains("text"))
+    );
 }
+
+type BadProject<'a> = (
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    Option<&'a str>,
+    &'a [&'a str],
+);
 
 #[test]
 fn build_failures_name_the_file_and_line() {
     let env = env();
-    let cases: [(&str, &[(&str, &str)], Option<&str>, &[&str]); 5] = [
+    // (project, files, entry point, what the error must mention)
+    let cases: [BadProject; 5] = [
         (
             "syntax",
-            &[("server.py", "from fastmcp import FastMCP\nmcp = FastMCP('x')\n\n@mcp.tool()\ndef f(a: int) -> int\n    return a\n")],
+            &[(
+                "server.py",
+                "from fastmcp import FastMCP\nmcp = FastMCP('x')\n\n@mcp.tool()\ndef f(a: int) -> int\n    return a\n",
+            )],
             None,
             &["server.py line 5", "SyntaxError"],
         ),
-        ("import", &[("server.py", "import no_such_module\n")], None, &["server.py line 1", "no_such_module"]),
-        ("missing-object", &[("server.py", "from fastmcp import FastMCP\napp = FastMCP('x')\n")], None, &["mcp"]),
+        (
+            "import",
+            &[("server.py", "import no_such_module\n")],
+            None,
+            &["server.py line 1", "no_such_module"],
+        ),
+        (
+            "missing-object",
+            &[(
+                "server.py",
+                "from fastmcp import FastMCP\napp = FastMCP('x')\n",
+            )],
+            None,
+            &["mcp"],
+        ),
         (
             "template",
             &[(
@@ -188,7 +270,12 @@ fn build_failures_name_the_file_and_line() {
             Some("app/main.py:mcp"),
             &["main.py", "city"],
         ),
-        ("no-entry", &[("README.md", "nothing here")], None, &["no `server.py`"]),
+        (
+            "no-entry",
+            &[("README.md", "nothing here")],
+            None,
+            &["no `server.py`"],
+        ),
     ];
     for (name, files, entry, expected) in cases {
         let dir = env.project(name, files);
@@ -198,7 +285,10 @@ fn build_failures_name_the_file_and_line() {
             other => panic!("{name}: expected a project error, got {other:?}\n{log}"),
         };
         for e in expected {
-            assert!(err.contains(e), "{name}: `{err}` should mention `{e}`\n{log}");
+            assert!(
+                err.contains(e),
+                "{name}: `{err}` should mention `{e}`\n{log}"
+            );
         }
     }
 }

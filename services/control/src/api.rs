@@ -4,21 +4,23 @@
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use berth_core::{Limits, ProjectSlug};
-use berth_store::{Deployment, DeploymentStatus, NewDeployment, NewProject, Project, Source, Target, User};
+use berth_store::{
+    Deployment, DeploymentStatus, NewDeployment, NewProject, Project, Source, Target, User,
+};
 use futures::Stream;
 use futures::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
 
+use crate::ApiError;
 use crate::queue::{BuildQueue, LogEvent};
 use crate::upload::{MAX_UPLOAD_BYTES, unpack};
-use crate::ApiError;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -34,7 +36,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/projects/{slug}", get(project))
         .route(
             "/api/v1/projects/{slug}/deployments",
-            post(deploy_upload).get(deployments).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+            post(deploy_upload)
+                .get(deployments)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/api/v1/deployments/{id}", get(deployment))
         .route("/api/v1/deployments/{id}/logs", get(logs))
@@ -53,9 +57,18 @@ pub struct Authed(pub User);
 impl FromRequestParts<ApiState> for Authed {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
-        let user = state.queue.store().user_by_token_hash(&token_hash(token.trim())).await?;
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let user = state
+            .queue
+            .store()
+            .user_by_token_hash(&token_hash(token.trim()))
+            .await?;
         user.map(Authed).ok_or(ApiError::Unauthorized)
     }
 }
@@ -72,10 +85,24 @@ async fn owned_project(state: &ApiState, user: &User, slug: &str) -> Result<Proj
     }
 }
 
-async fn owned_deployment(state: &ApiState, user: &User, id: &str) -> Result<(Project, Deployment), ApiError> {
+async fn owned_deployment(
+    state: &ApiState,
+    user: &User,
+    id: &str,
+) -> Result<(Project, Deployment), ApiError> {
     let missing = || ApiError::NotFound(format!("no deployment `{id}`"));
-    let d = state.queue.store().deployment(id).await?.ok_or_else(missing)?;
-    let p = state.queue.store().project_by_id(&d.project_id).await?.ok_or_else(missing)?;
+    let d = state
+        .queue
+        .store()
+        .deployment(id)
+        .await?
+        .ok_or_else(missing)?;
+    let p = state
+        .queue
+        .store()
+        .project_by_id(&d.project_id)
+        .await?
+        .ok_or_else(missing)?;
     if p.owner_id != user.id {
         return Err(missing());
     }
@@ -109,9 +136,14 @@ async fn me(Authed(user): Authed) -> Json<serde_json::Value> {
     Json(serde_json::json!({"id": user.id, "login": user.login, "name": user.name}))
 }
 
-async fn projects(State(state): State<ApiState>, Authed(user): Authed) -> Result<Json<serde_json::Value>, ApiError> {
+async fn projects(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let list = state.queue.store().projects_of(&user.id).await?;
-    Ok(Json(serde_json::json!({"projects": list.iter().map(|p| project_json(&state, p)).collect::<Vec<_>>()})))
+    Ok(Json(
+        serde_json::json!({"projects": list.iter().map(|p| project_json(&state, p)).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn project(
@@ -130,7 +162,9 @@ async fn deployments(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let p = owned_project(&state, &user, &slug).await?;
     let list = state.queue.store().deployments(&p.id, 100).await?;
-    Ok(Json(serde_json::json!({"deployments": list.iter().map(|d| deployment_json(&state, &p, d)).collect::<Vec<_>>()})))
+    Ok(Json(
+        serde_json::json!({"deployments": list.iter().map(|d| deployment_json(&state, &p, d)).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -151,11 +185,16 @@ async fn deploy_upload(
     let store = state.queue.store();
     let project = match store.project(slug.as_str()).await? {
         Some(p) if p.owner_id != user.id => {
-            return Err(ApiError::Conflict(format!("the name `{slug}` is taken by another user's project; pick another")));
+            return Err(ApiError::Conflict(format!(
+                "the name `{slug}` is taken by another user's project; pick another"
+            )));
         }
         Some(p) => match q.entry.filter(|e| *e != p.entry) {
             Some(entry) => {
-                let update = berth_store::ProjectUpdate { entry: Some(entry), ..Default::default() };
+                let update = berth_store::ProjectUpdate {
+                    entry: Some(entry),
+                    ..Default::default()
+                };
                 store.update_project(&p.id, update).await?
             }
             None => p,
@@ -172,8 +211,20 @@ async fn deploy_upload(
             store.create_project(new).await?
         }
     };
-    let source = Source { kind: "upload".into(), commit: None, branch: None, author: Some(user.login.clone()), message: q.message };
-    let d = store.create_deployment(NewDeployment { project_id: project.id.clone(), target: Target::Production, source }).await?;
+    let source = Source {
+        kind: "upload".into(),
+        commit: None,
+        branch: None,
+        author: Some(user.login.clone()),
+        message: q.message,
+    };
+    let d = store
+        .create_deployment(NewDeployment {
+            project_id: project.id.clone(),
+            target: Target::Production,
+            source,
+        })
+        .await?;
     let dir = state.queue.source_dir(&d.id);
     let unpacked = {
         let dir = dir.clone();
@@ -190,7 +241,10 @@ async fn deploy_upload(
         return Err(ApiError::BadRequest(e.to_string()));
     }
     state.queue.enqueue(&d.id);
-    Ok((axum::http::StatusCode::ACCEPTED, Json(deployment_json(&state, &project, &d))))
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(deployment_json(&state, &project, &d)),
+    ))
 }
 
 async fn deployment(
@@ -223,22 +277,38 @@ async fn logs(
     let live = state.queue.follow(&id);
     let stored = state.queue.store().logs(&id, 0).await?;
     let seen = stored.len();
-    let mut events: Vec<Event> = stored.into_iter().map(|(_, line)| Event::default().event("line").data(line)).collect();
+    let mut events: Vec<Event> = stored
+        .into_iter()
+        .map(|(_, line)| Event::default().event("line").data(line))
+        .collect();
     let tail: futures::stream::BoxStream<'static, Event> = match live {
         Some(rx) => tokio_stream::wrappers::BroadcastStream::new(rx)
             .filter_map(move |e| async move {
                 match e {
-                    Ok(LogEvent::Line(n, line)) if n > seen => Some(Event::default().event("line").data(line)),
-                    Ok(LogEvent::Done { status, error }) => {
-                        Some(Event::default().event("done").data(done_json(status, error.as_deref())))
+                    Ok(LogEvent::Line(n, line)) if n > seen => {
+                        Some(Event::default().event("line").data(line))
                     }
+                    Ok(LogEvent::Done { status, error }) => Some(
+                        Event::default()
+                            .event("done")
+                            .data(done_json(status, error.as_deref())),
+                    ),
                     _ => None,
                 }
             })
             .boxed(),
         None => {
-            let d = state.queue.store().deployment(&id).await?.ok_or_else(|| ApiError::NotFound(id.clone()))?;
-            events.push(Event::default().event("done").data(done_json(d.status, d.error.as_deref())));
+            let d = state
+                .queue
+                .store()
+                .deployment(&id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(id.clone()))?;
+            events.push(
+                Event::default()
+                    .event("done")
+                    .data(done_json(d.status, d.error.as_deref())),
+            );
             futures::stream::empty().boxed()
         }
     };

@@ -10,7 +10,9 @@ use berth_store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
-    #[error("sign in first: send `Authorization: Bearer <token>` (create a token with `berth login`)")]
+    #[error(
+        "sign in first: send `Authorization: Bearer <token>` (create a token with `berth login`)"
+    )]
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
@@ -59,6 +61,10 @@ impl IntoResponse for ApiError {
             ApiError::TooLarge(_) => "too_large",
             ApiError::Internal(_) => "internal",
         };
-        (self.status(), Json(serde_json::json!({"error": {"code": code, "message": self.to_string()}}))).into_response()
+        (
+            self.status(),
+            Json(serde_json::json!({"error": {"code": code, "message": self.to_string()}})),
+        )
+            .into_response()
     }
 }

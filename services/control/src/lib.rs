@@ -60,7 +60,11 @@ pub trait RoutePublisher: Send + Sync + 'static {
 }
 
 /// Builds the route a live deployment is served by.
-pub fn live_route(project: &Project, deployment: &Deployment, env: Vec<(String, String)>) -> Option<LiveRoute> {
+pub fn live_route(
+    project: &Project,
+    deployment: &Deployment,
+    env: Vec<(String, String)>,
+) -> Option<LiveRoute> {
     let slug = match deployment.target {
         berth_store::Target::Production => project.slug.clone(),
         berth_store::Target::Preview { pr } => project.slug.preview(pr),
@@ -78,7 +82,11 @@ pub fn live_route(project: &Project, deployment: &Deployment, env: Vec<(String, 
 }
 
 /// The environment a deployment sees: variables of its scope (production or previews) and of both.
-pub async fn environment_for(store: &Store, project_id: &str, preview: bool) -> Result<Vec<(String, String)>, ApiError> {
+pub async fn environment_for(
+    store: &Store,
+    project_id: &str,
+    preview: bool,
+) -> Result<Vec<(String, String)>, ApiError> {
     use berth_store::EnvScope;
     let vars = store.env(project_id).await?;
     Ok(vars

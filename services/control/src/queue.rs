@@ -19,7 +19,10 @@ pub enum LogEvent {
     /// The n-th line of the build log (counted from 1).
     Line(usize, String),
     /// The build ended with this status; `error` says why it failed.
-    Done { status: DeploymentStatus, error: Option<String> },
+    Done {
+        status: DeploymentStatus,
+        error: Option<String>,
+    },
 }
 
 struct Running {
@@ -64,7 +67,9 @@ impl BuildQueue {
         tokio::spawn(async move {
             while let Some(id) = rx.recv().await {
                 let Some(inner) = weak.upgrade() else { return };
-                let Ok(permit) = inner.slots.clone().acquire_owned().await else { return };
+                let Ok(permit) = inner.slots.clone().acquire_owned().await else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let q = BuildQueue { inner };
                     if let Err(e) = q.run(&id).await {
@@ -88,7 +93,11 @@ impl BuildQueue {
 
     /// Queues a deployment whose source is in place. Its log can be followed at once.
     pub fn enqueue(&self, deployment_id: &str) {
-        self.lock_running().entry(deployment_id.to_string()).or_insert_with(|| Running { events: broadcast::channel(1024).0 });
+        self.lock_running()
+            .entry(deployment_id.to_string())
+            .or_insert_with(|| Running {
+                events: broadcast::channel(1024).0,
+            });
         let _ = self.inner.tx.send(deployment_id.to_string());
     }
 
@@ -98,7 +107,9 @@ impl BuildQueue {
 
     /// A live feed of a queued or running build's log, or None once it has ended.
     pub fn follow(&self, deployment_id: &str) -> Option<broadcast::Receiver<LogEvent>> {
-        self.lock_running().get(deployment_id).map(|r| r.events.subscribe())
+        self.lock_running()
+            .get(deployment_id)
+            .map(|r| r.events.subscribe())
     }
 
     /// Publishes every live route, and requeues builds a previous process left unfinished.
@@ -138,7 +149,9 @@ impl BuildQueue {
             .store
             .project_by_id(&d.project_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound("the deployment's project no longer exists".into()))?;
+            .ok_or_else(|| {
+                ApiError::NotFound("the deployment's project no longer exists".into())
+            })?;
         let preview = matches!(d.target, Target::Preview { .. });
         let env = environment_for(&self.inner.store, &project.id, preview).await?;
         let route = live_route(&project, d, env)
@@ -149,12 +162,21 @@ impl BuildQueue {
 
     async fn run(&self, id: &str) -> Result<(), ApiError> {
         let store = &self.inner.store;
-        let d = store.deployment(id).await?.ok_or_else(|| ApiError::NotFound(format!("no deployment {id}")))?;
-        let project = store
-            .project_by_id(&d.project_id)
+        let d = store
+            .deployment(id)
             .await?
-            .ok_or_else(|| ApiError::NotFound("the deployment's project no longer exists".into()))?;
-        let events = self.lock_running().entry(id.to_string()).or_insert_with(|| Running { events: broadcast::channel(1024).0 }).events.clone();
+            .ok_or_else(|| ApiError::NotFound(format!("no deployment {id}")))?;
+        let project = store.project_by_id(&d.project_id).await?.ok_or_else(|| {
+            ApiError::NotFound("the deployment's project no longer exists".into())
+        })?;
+        let events = self
+            .lock_running()
+            .entry(id.to_string())
+            .or_insert_with(|| Running {
+                events: broadcast::channel(1024).0,
+            })
+            .events
+            .clone();
         store.mark_building(id).await?;
         let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
         let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -162,7 +184,10 @@ impl BuildQueue {
             let (buffer, events, counter) = (buffer.clone(), events.clone(), counter.clone());
             Arc::new(move |line: &str| {
                 let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                buffer.lock().unwrap_or_else(|p| p.into_inner()).push(line.to_string());
+                buffer
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(line.to_string());
                 let _ = events.send(LogEvent::Line(n, line.to_string()));
             })
         };
@@ -182,12 +207,22 @@ impl BuildQueue {
                 }
             })
         };
-        log(&format!("building {} for project {} ({})", id, project.slug, describe_source(&d)));
+        log(&format!(
+            "building {} for project {} ({})",
+            id,
+            project.slug,
+            describe_source(&d)
+        ));
         let source = self.source_dir(id);
-        let result = self.inner.runner.build(source.clone(), project.entry.clone(), log.clone()).await;
+        let result = self
+            .inner
+            .runner
+            .build(source.clone(), project.entry.clone(), log.clone())
+            .await;
         let outcome = match result {
             Ok((artifact, description)) => {
-                let json = serde_json::to_string(&description).map_err(|e| ApiError::Internal(e.to_string()))?;
+                let json = serde_json::to_string(&description)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
                 store.mark_ready(id, &artifact, &json).await?;
                 let live = self.promote(id).await?;
                 let slug = match live.target {
@@ -195,12 +230,18 @@ impl BuildQueue {
                     Target::Preview { pr } => project.slug.preview(pr).to_string(),
                 };
                 log(&format!("live: /{slug}/mcp"));
-                LogEvent::Done { status: DeploymentStatus::Ready, error: None }
+                LogEvent::Done {
+                    status: DeploymentStatus::Ready,
+                    error: None,
+                }
             }
             Err(message) => {
                 log(&format!("build failed: {message}"));
                 store.mark_failed(id, &message).await?;
-                LogEvent::Done { status: DeploymentStatus::Failed, error: Some(message) }
+                LogEvent::Done {
+                    status: DeploymentStatus::Failed,
+                    error: Some(message),
+                }
             }
         };
         let _ = stop_flusher.send(());
@@ -214,10 +255,11 @@ impl BuildQueue {
 
 async fn flush(store: &Store, id: &str, buffer: &Mutex<Vec<String>>) {
     let lines = std::mem::take(&mut *buffer.lock().unwrap_or_else(|p| p.into_inner()));
-    if !lines.is_empty() {
-        if let Err(e) = store.append_log(id, &lines).await {
-            tracing::error!(deployment = %id, error = %e, "cannot store build log lines");
-        }
+    if lines.is_empty() {
+        return;
+    }
+    if let Err(e) = store.append_log(id, &lines).await {
+        tracing::error!(deployment = %id, error = %e, "cannot store build log lines");
     }
 }
 

@@ -30,16 +30,23 @@ pub fn unpack(archive: &[u8], dest: &Path) -> Result<usize, UploadError> {
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
     let mut total = 0u64;
     let mut count = 0usize;
-    let entries = tar.entries().map_err(|e| UploadError::Malformed(e.to_string()))?;
+    let entries = tar
+        .entries()
+        .map_err(|e| UploadError::Malformed(e.to_string()))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| UploadError::Malformed(e.to_string()))?;
         count += 1;
         if count > MAX_ENTRIES {
             return Err(UploadError::TooManyFiles);
         }
-        let path = entry.path().map_err(|e| UploadError::Malformed(e.to_string()))?.into_owned();
+        let path = entry
+            .path()
+            .map_err(|e| UploadError::Malformed(e.to_string()))?
+            .into_owned();
         let safe = !path.as_os_str().is_empty()
-            && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            && path
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
         if !safe {
             return Err(UploadError::UnsafePath(path.display().to_string()));
         }
@@ -56,7 +63,11 @@ pub fn unpack(archive: &[u8], dest: &Path) -> Result<usize, UploadError> {
                 std::fs::create_dir_all(parent).map_err(|e| UploadError::Io(e.to_string()))?;
             }
             let mut bytes = Vec::new();
-            entry.by_ref().take(MAX_UNPACKED_BYTES + 1).read_to_end(&mut bytes).map_err(|e| UploadError::Malformed(e.to_string()))?;
+            entry
+                .by_ref()
+                .take(MAX_UNPACKED_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| UploadError::Malformed(e.to_string()))?;
             std::fs::write(&target, bytes).map_err(|e| UploadError::Io(e.to_string()))?;
         }
     }
@@ -68,7 +79,10 @@ mod tests {
     use super::*;
 
     fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
         for (name, data) in files {
             let mut h = tar::Header::new_gnu();
             h.set_size(data.len() as u64);
@@ -86,15 +100,28 @@ mod tests {
     #[test]
     fn unpacks_and_refuses_escapes() {
         let dir = tempfile::tempdir().unwrap();
-        let n = unpack(&archive(&[("server.py", b"print(1)"), ("pkg/mod.py", b"x = 1")]), dir.path()).unwrap();
+        let n = unpack(
+            &archive(&[("server.py", b"print(1)"), ("pkg/mod.py", b"x = 1")]),
+            dir.path(),
+        )
+        .unwrap();
         assert_eq!(n, 2);
-        assert_eq!(std::fs::read(dir.path().join("pkg/mod.py")).unwrap(), b"x = 1");
+        assert_eq!(
+            std::fs::read(dir.path().join("pkg/mod.py")).unwrap(),
+            b"x = 1"
+        );
         let other = tempfile::tempdir().unwrap();
         assert_eq!(
             unpack(&archive(&[("../evil.py", b"x")]), other.path()),
             Err(UploadError::UnsafePath("../evil.py".into()))
         );
-        assert_eq!(unpack(&archive(&[("/etc/x", b"x")]), other.path()), Err(UploadError::UnsafePath("/etc/x".into())));
-        assert!(matches!(unpack(b"not a tarball", other.path()), Err(UploadError::Malformed(_))));
+        assert_eq!(
+            unpack(&archive(&[("/etc/x", b"x")]), other.path()),
+            Err(UploadError::UnsafePath("/etc/x".into()))
+        );
+        assert!(matches!(
+            unpack(b"not a tarball", other.path()),
+            Err(UploadError::Malformed(_))
+        ));
     }
 }

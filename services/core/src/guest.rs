@@ -30,8 +30,8 @@ pub struct ServerDescription {
 impl ServerDescription {
     /// Parses and checks a guest's `describe` output: every item has its key field, and names are unique.
     pub fn from_guest_json(json: &str) -> Result<Self, String> {
-        let d: ServerDescription =
-            serde_json::from_str(json).map_err(|e| format!("the server's self-description is not valid: {e}"))?;
+        let d: ServerDescription = serde_json::from_str(json)
+            .map_err(|e| format!("the server's self-description is not valid: {e}"))?;
         check_unique(&d.tools, "name", "tool")?;
         check_unique(&d.resources, "uri", "resource")?;
         check_unique(&d.resource_templates, "uriTemplate", "resource template")?;
@@ -40,11 +40,15 @@ impl ServerDescription {
     }
 
     pub fn tool(&self, name: &str) -> Option<&Map<String, Value>> {
-        self.tools.iter().find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+        self.tools
+            .iter()
+            .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
     }
 
     pub fn prompt(&self, name: &str) -> Option<&Map<String, Value>> {
-        self.prompts.iter().find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+        self.prompts
+            .iter()
+            .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
     }
 }
 
@@ -55,7 +59,9 @@ fn check_unique(items: &[Map<String, Value>], key: &str, what: &str) -> Result<(
             return Err(format!("a {what} has no `{key}`"));
         };
         if !seen.insert(v) {
-            return Err(format!("two {what}s share the {key} `{v}`; each must be unique"));
+            return Err(format!(
+                "two {what}s share the {key} `{v}`; each must be unique"
+            ));
         }
     }
     Ok(())
@@ -138,10 +144,23 @@ pub struct Completion {
 /// One call into a guest.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GuestCall {
-    Tool { name: String, arguments: Map<String, Value> },
-    ReadResource { uri: String },
-    GetPrompt { name: String, arguments: Vec<(String, String)> },
-    Complete { target: CompletionRef, argument: String, value: String, context: Vec<(String, String)> },
+    Tool {
+        name: String,
+        arguments: Map<String, Value>,
+    },
+    ReadResource {
+        uri: String,
+    },
+    GetPrompt {
+        name: String,
+        arguments: Vec<(String, String)>,
+    },
+    Complete {
+        target: CompletionRef,
+        argument: String,
+        value: String,
+        context: Vec<(String, String)>,
+    },
 }
 
 impl GuestCall {
@@ -276,7 +295,9 @@ pub trait CallHooks: Send + Sync {
     fn environment(&self) -> Vec<(String, String)>;
     /// Asks the client for its roots (`roots/list`); returns its result.
     fn list_roots(&self) -> Result<Value, HookError> {
-        Err(HookError::Failed("the client does not support roots".into()))
+        Err(HookError::Failed(
+            "the client does not support roots".into(),
+        ))
     }
     /// Reads one of the server's own resources. The sandbox answers this itself where it can.
     fn read_resource(&self, uri: &str) -> Result<Vec<ResourceContents>, String> {
@@ -301,10 +322,14 @@ impl CallHooks for NoHooks {
     fn kv_set(&self, _: &str, _: &str) {}
     fn kv_delete(&self, _: &str) {}
     fn elicit(&self, _: &str, _: Value) -> Result<ElicitResponse, HookError> {
-        Err(HookError::Failed("this client cannot answer elicitation requests".into()))
+        Err(HookError::Failed(
+            "this client cannot answer elicitation requests".into(),
+        ))
     }
     fn sample(&self, _: Value) -> Result<Value, HookError> {
-        Err(HookError::Failed("this client cannot answer sampling requests".into()))
+        Err(HookError::Failed(
+            "this client cannot answer sampling requests".into(),
+        ))
     }
     fn environment(&self) -> Vec<(String, String)> {
         self.env.clone()

@@ -8,8 +8,23 @@ pub const MAX_SLUG_LEN: usize = 48;
 
 /// Path segments a project may not take, because the platform serves them itself.
 const RESERVED: &[&str] = &[
-    "api", "assets", "static", "login", "logout", "auth", "healthz", "readyz", "metrics", "dashboard",
-    "projects", "webhooks", "settings", "oauth", "well-known", "mcp", "admin",
+    "api",
+    "assets",
+    "static",
+    "login",
+    "logout",
+    "auth",
+    "healthz",
+    "readyz",
+    "metrics",
+    "dashboard",
+    "projects",
+    "webhooks",
+    "settings",
+    "oauth",
+    "well-known",
+    "mcp",
+    "admin",
 ];
 
 /// A project's URL name: lowercase letters, digits and single hyphens, starting with a letter.
@@ -19,7 +34,9 @@ pub struct ProjectSlug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlugError {
-    #[error("project name is empty; use lowercase letters, digits and hyphens, e.g. `weather-tools`")]
+    #[error(
+        "project name is empty; use lowercase letters, digits and hyphens, e.g. `weather-tools`"
+    )]
     Empty,
     #[error("project name `{0}` is longer than {MAX_SLUG_LEN} characters")]
     TooLong(String),
@@ -40,7 +57,9 @@ impl ProjectSlug {
             return Err(SlugError::TooLong(s.to_string()));
         }
         let b = s.as_bytes();
-        let ok_chars = b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+        let ok_chars = b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
         if !ok_chars || !b[0].is_ascii_lowercase() || s.ends_with('-') || s.contains("--") {
             return Err(SlugError::Malformed(s.to_string()));
         }
@@ -116,7 +135,13 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(ProjectSlug::parse(input).unwrap_err(), want, "{input}");
         }
-        assert!(matches!(ProjectSlug::parse(&"a".repeat(49)), Err(SlugError::TooLong(_))));
-        assert_eq!(ProjectSlug::parse("x").unwrap().preview(7).as_str(), "x-pr-7");
+        assert!(matches!(
+            ProjectSlug::parse(&"a".repeat(49)),
+            Err(SlugError::TooLong(_))
+        ));
+        assert_eq!(
+            ProjectSlug::parse("x").unwrap().preview(7).as_str(),
+            "x-pr-7"
+        );
     }
 }
