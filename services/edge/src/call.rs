@@ -1,20 +1,20 @@
 //! Calls that reach a guest (`tools/call`, `resources/read`, `prompts/get`, `completion/complete`): their
 //! parameters checked against the stored description, the run through the [`Upstream`](crate::Upstream),
-//! and the reply in the request's era, including 2026-07-28 input-required round trips whose request
-//! state is sealed with an HMAC and bound to the project and the call.
+//! and the reply in the request's era, including 2026-07-28 input-required round trips (see
+//! [`crate::input`]).
 
 use crate::edge::Shared;
 use crate::error::RpcError;
-use crate::hooks::{EdgeHooks, Input, Outbound, Replay};
+use crate::hooks::{ClientCaps, EdgeHooks, Input, Outbound};
+use crate::input::{self, Asked, Round};
 use crate::protocol::Era;
 use crate::routes::Route;
 use crate::wire;
 use axum::http::StatusCode;
-use berth_core::{CallContext, CompletionRef, GuestCall, GuestOutput, LogLevel, ServerDescription};
-use rmcp::model::{ErrorCode, SealOptions};
-use serde::{Deserialize, Serialize};
+use berth_core::{
+    CallContext, CompletionRef, GuestCall, GuestOutput, InvokeError, LogLevel, ServerDescription,
+};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -164,17 +164,9 @@ pub struct CallEnv {
     pub session: Option<String>,
     pub log_level: Option<LogLevel>,
     pub progress_token: Option<Value>,
-    pub can_elicit: bool,
-    pub can_sample: bool,
+    pub caps: ClientCaps,
     /// The request's params, for `inputResponses` and `requestState` (2026-07-28).
     pub params: Map<String, Value>,
-}
-
-/// What a sealed request state carries: the answers so far and the key of the input asked last.
-#[derive(Serialize, Deserialize)]
-struct SealedState {
-    answers: Vec<Value>,
-    pending: Option<String>,
 }
 
 fn reply(id: &Value, result: Result<Value, RpcError>) -> Outbound {
@@ -187,49 +179,46 @@ fn reply(id: &Value, result: Result<Value, RpcError>) -> Outbound {
     }
 }
 
-/// Binds request state to the project and to this exact call, so it cannot be replayed elsewhere.
-fn binding(route: &Route, prep: &Prepared) -> Vec<u8> {
-    let mut h = Sha256::new();
-    for part in [
-        route.project_id.as_bytes(),
-        prep.method.as_bytes(),
-        prep.target.as_bytes(),
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    if let GuestCall::Tool { arguments, .. } = &prep.call {
-        h.update(serde_json::to_vec(arguments).unwrap_or_default());
-    }
-    h.finalize().to_vec()
+/// Hooks for one run of a guest call.
+pub struct HookSetup {
+    pub outbound: mpsc::UnboundedSender<Outbound>,
+    pub log_level: Option<LogLevel>,
+    pub progress_token: Option<Value>,
+    pub caps: ClientCaps,
+    pub input: Input,
 }
 
-/// Recovers the answers a retried 2026-07-28 call carries.
-fn answers(shared: &Shared, env: &CallEnv, bound: &[u8]) -> Result<Vec<Value>, RpcError> {
-    let Some(state) = env.params.get("requestState") else {
-        return Ok(Vec::new());
-    };
-    let refused = |why: String| {
-        RpcError::invalid_params(format!(
-            "Invalid params: requestState {why}; call again without requestState to start over"
-        ))
-    };
-    let state = state
-        .as_str()
-        .ok_or_else(|| refused("must be the string this server returned".into()))?;
-    let sealed: SealedState = shared
-        .codec
-        .open_json_with(state, bound)
-        .map_err(|e| refused(format!("was refused ({e})")))?;
-    let mut answers = sealed.answers;
-    let responses = env.params.get("inputResponses").and_then(Value::as_object);
-    if let Some(answer) = sealed
-        .pending
-        .and_then(|key| responses.and_then(|r| r.get(&key)).cloned())
-    {
-        answers.push(answer);
+/// Runs one guest call through the upstream with the given hooks; returns its outcome and the hooks.
+pub async fn invoke(
+    shared: &Shared,
+    route: &Arc<Route>,
+    call: GuestCall,
+    request_id: String,
+    session: Option<String>,
+    setup: HookSetup,
+) -> (Result<GuestOutput, InvokeError>, Arc<EdgeHooks>) {
+    let hooks = Arc::new(EdgeHooks {
+        route: route.clone(),
+        state: shared.state.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        outbound: setup.outbound,
+        log_level: setup.log_level,
+        progress_token: setup.progress_token,
+        caps: setup.caps,
+        input: setup.input,
+    });
+    if let GuestCall::Tool { name, .. } = &call {
+        shared.metrics.tool_call(&route.project_id, name);
     }
-    Ok(answers)
+    let ctx = CallContext {
+        request_id,
+        session_id: session,
+    };
+    let outcome = shared
+        .upstream
+        .invoke(route.clone(), call, ctx, hooks.clone())
+        .await;
+    (outcome, hooks)
 }
 
 /// Runs one guest call and sends its messages and reply on `tx`.
@@ -240,47 +229,49 @@ pub async fn drive(
     env: CallEnv,
     tx: mpsc::UnboundedSender<Outbound>,
 ) {
-    let bound = binding(&route, &prep);
+    let bound = input::binding(&route, prep.method, &prep.target, &prep.call);
     let input = match env.era {
         Era::Legacy => Input::Live {
             pending: shared.pending.clone(),
             session: env.session.clone().unwrap_or_default(),
             timeout: route.limits.timeout(),
         },
-        Era::Modern => match answers(&shared, &env, &bound) {
-            Ok(a) => Input::Replay(Replay::new(a)),
+        Era::Modern => match input::answers(&shared, &env.params, &bound) {
+            Ok(answers) => Input::Round(Round::new(
+                input::keys_for(&route.description, &prep.call),
+                answers,
+            )),
             Err(e) => {
                 let _ = tx.send(reply(&env.id, Err(e)));
                 return;
             }
         },
     };
-    let hooks = Arc::new(EdgeHooks {
-        route: route.clone(),
-        state: shared.state.clone(),
-        runtime: tokio::runtime::Handle::current(),
+    let setup = HookSetup {
         outbound: tx.clone(),
         log_level: env.log_level,
         progress_token: env.progress_token.clone(),
-        can_elicit: env.can_elicit,
-        can_sample: env.can_sample,
+        caps: env.caps,
         input,
-    });
-    if prep.method == "tools/call" {
-        shared.metrics.tool_call(&route.project_id, &prep.target);
-    }
-    let ctx = CallContext {
-        request_id: request_id_string(&env.id),
-        session_id: env.session.clone(),
     };
-    let outcome = shared
-        .upstream
-        .invoke(route.clone(), prep.call, ctx, hooks.clone())
-        .await;
+    let (outcome, hooks) = invoke(
+        &shared,
+        &route,
+        prep.call,
+        request_id_string(&env.id),
+        env.session.clone(),
+        setup,
+    )
+    .await;
     let result = match &hooks.input {
-        Input::Replay(replay) => {
-            finish_replay(&shared, replay, &bound, outcome, prep.method, &prep.target)
-        }
+        Input::Round(round) => finish_round(
+            &shared,
+            round.take(),
+            &bound,
+            outcome,
+            prep.method,
+            &prep.target,
+        ),
         Input::Live { .. } => output(outcome, prep.method, &prep.target),
     };
     let _ = tx.send(reply(
@@ -289,15 +280,15 @@ pub async fn drive(
     ));
 }
 
-fn request_id_string(id: &Value) -> String {
+pub fn request_id_string(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
-fn output(
-    outcome: Result<GuestOutput, berth_core::InvokeError>,
+pub fn output(
+    outcome: Result<GuestOutput, InvokeError>,
     method: &str,
     target: &str,
 ) -> Result<Value, RpcError> {
@@ -311,66 +302,41 @@ fn output(
         Ok(GuestOutput::Resource(c)) => Ok(wire::read_result(&c)),
         Ok(GuestOutput::Prompt(p)) => Ok(wire::prompt_result(&p)),
         Ok(GuestOutput::Completion(c)) => Ok(wire::completion_result(&c)),
-        Err(berth_core::InvokeError::InputRequired) => Err(RpcError::internal(
+        Err(InvokeError::InputRequired) => Err(RpcError::internal(
             "the server asked for client input, which this request cannot carry; use a session-capable client",
         )),
         Err(e) => wire::invoke_error(method, target, e),
     }
 }
 
-/// The reply to a 2026-07-28 call: its result, an input-required result with sealed state, or a
-/// missing-capability error when the call failed for want of a capability the client did not declare.
-fn finish_replay(
-    shared: &Shared,
-    replay: &Replay,
-    bound: &[u8],
-    outcome: Result<GuestOutput, berth_core::InvokeError>,
-    method: &str,
-    target: &str,
-) -> Result<Value, RpcError> {
-    if let Some((key, request)) = replay
-        .asked
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-    {
-        let state = SealedState {
-            answers: replay.answers.clone(),
-            pending: Some(key.clone()),
-        };
-        let options = SealOptions::new()
-            .associated_data(bound)
-            .ttl(shared.config.request_state_ttl);
-        let sealed = shared
-            .codec
-            .seal_json_with(&state, &options)
-            .map_err(|e| RpcError::internal(e.to_string()))?;
-        let mut requests = Map::new();
-        requests.insert(key, request);
-        return Ok(
-            json!({ "resultType": "input_required", "inputRequests": requests, "requestState": sealed }),
-        );
-    }
-    let failed = match &outcome {
+/// Whether a run failed (a tool error result or no output at all).
+pub fn failed(outcome: &Result<GuestOutput, InvokeError>) -> bool {
+    match outcome {
         Ok(GuestOutput::Tool(r)) => r.is_error,
         Ok(_) => false,
         Err(_) => true,
-    };
-    if let (true, Some(cap)) = (
-        failed,
-        *replay
-            .missing_capability
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()),
-    ) {
-        let mut required = Map::new();
-        required.insert(cap.into(), json!({}));
-        return Err(RpcError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-            format!("`{target}` needs the `{cap}` client capability; declare it in _meta's clientCapabilities"),
-        )
-        .with_data(json!({ "requiredCapabilities": required })));
+    }
+}
+
+/// The reply to a 2026-07-28 call: an input-required result with sealed state when the run asked for
+/// input, a missing-capability error when it failed for want of a capability the client did not
+/// declare, or its result.
+pub fn finish_round(
+    shared: &Shared,
+    asked: Asked,
+    bound: &[u8],
+    outcome: Result<GuestOutput, InvokeError>,
+    method: &str,
+    target: &str,
+) -> Result<Value, RpcError> {
+    if let Some(why) = asked.invalid {
+        return Err(RpcError::invalid_params(why));
+    }
+    if !asked.requests.is_empty() {
+        return input::input_required(shared, bound, asked.requests, asked.used);
+    }
+    if let (true, Some(cap)) = (failed(&outcome), asked.refused) {
+        return Err(input::missing_capability(target, cap));
     }
     output(outcome, method, target)
 }

@@ -18,6 +18,10 @@ pub const DEFAULT_REQUEST_STATE_TTL: Duration = Duration::from_secs(15 * 60);
 /// client gets a resumable stream with event ids instead of a silent connection.
 pub const DEFAULT_SSE_AFTER: Duration = Duration::from_millis(250);
 
+/// How long a task of the tasks extension stays readable after its last change: long enough for a
+/// client to come back for a slow job's result, short enough that finished tasks do not pile up.
+pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(60 * 60);
+
 /// Items per page of `tools/list` and friends. Large enough that typical servers fit in one page.
 pub const DEFAULT_PAGE_SIZE: usize = 500;
 
@@ -37,6 +41,7 @@ pub struct EdgeConfig {
     /// deployment must share it. When absent a random per-process key is used.
     pub request_state_key: Option<Vec<u8>>,
     pub request_state_ttl: Duration,
+    pub task_ttl: Duration,
     pub session_ttl: Duration,
     pub sse_after: Duration,
     /// Close a call's SSE stream after this long, even if the call is still running; the client resumes it
@@ -53,6 +58,7 @@ impl Default for EdgeConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_state_key: None,
             request_state_ttl: DEFAULT_REQUEST_STATE_TTL,
+            task_ttl: DEFAULT_TASK_TTL,
             session_ttl: DEFAULT_SESSION_TTL,
             sse_after: DEFAULT_SSE_AFTER,
             sse_close_after: None,

@@ -3,7 +3,7 @@
 use crate::call::{self, CallEnv};
 use crate::config::EdgeConfig;
 use crate::error::RpcError;
-use crate::hooks::{Outbound, PendingReplies};
+use crate::hooks::{ClientCaps, Outbound, PendingReplies};
 use crate::metrics::{Metrics, Outcome};
 use crate::protocol::{
     self, Era, HEADER_LAST_EVENT_ID, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, Message,
@@ -11,7 +11,9 @@ use crate::protocol::{
 use crate::routes::{Route, RouteTable, Upstream};
 use crate::sse;
 use crate::store::{MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore};
+use crate::task_store::{MemoryTasks, TaskStore};
 use crate::wire::{self, LEGACY_VERSIONS};
+use crate::{param_headers, tasks};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -32,6 +34,7 @@ pub struct Shared {
     pub upstream: Arc<dyn Upstream>,
     pub sessions: Arc<dyn SessionStore>,
     pub state: Arc<dyn StateStore>,
+    pub tasks: Arc<dyn TaskStore>,
     pub config: EdgeConfig,
     pub codec: RequestStateCodec,
     pub pending: Arc<PendingReplies>,
@@ -49,6 +52,7 @@ impl Edge {
             config: EdgeConfig::default(),
             sessions: None,
             state: None,
+            tasks: None,
             registry: None,
         }
     }
@@ -60,6 +64,7 @@ pub struct EdgeBuilder {
     config: EdgeConfig,
     sessions: Option<Arc<dyn SessionStore>>,
     state: Option<Arc<dyn StateStore>>,
+    tasks: Option<Arc<dyn TaskStore>>,
     registry: Option<prometheus::Registry>,
 }
 
@@ -78,6 +83,12 @@ impl EdgeBuilder {
     /// Where the projects' key-value state lives (default: this process's memory).
     pub fn state(mut self, state: Arc<dyn StateStore>) -> Self {
         self.state = Some(state);
+        self
+    }
+
+    /// Where tasks of the tasks extension live (default: this process's memory).
+    pub fn tasks(mut self, tasks: Arc<dyn TaskStore>) -> Self {
+        self.tasks = Some(tasks);
         self
     }
 
@@ -108,6 +119,7 @@ impl EdgeBuilder {
                 .sessions
                 .unwrap_or_else(|| Arc::new(MemorySessions::new())),
             state: self.state.unwrap_or_else(|| Arc::new(MemoryState::new())),
+            tasks: self.tasks.unwrap_or_else(|| Arc::new(MemoryTasks::new())),
             codec,
             pending: Arc::new(PendingReplies::default()),
             metrics: Metrics::new(self.registry.as_ref()),
@@ -316,17 +328,41 @@ async fn modern(
                 .map_err(|e| (id.clone(), e))?
         }
         "tools/call" | "resources/read" | "prompts/get" | "completion/complete" => {
+            if method == "tools/call" {
+                param_headers::check(headers, desc, &params).map_err(|e| (id.clone(), e))?;
+                match (tasks::support(desc, &params), meta.tasks) {
+                    (Some(support), true) => {
+                        let prep =
+                            call::prepare(&method, &params, desc).map_err(|e| (id.clone(), e))?;
+                        let value =
+                            tasks::call_tool(shared, route.clone(), prep, support, &meta, &params)
+                                .await
+                                .map_err(|e| (id.clone(), e))?;
+                        let body = result(&id, wire::finish(Era::Modern, &method, value));
+                        return Ok(json_response(StatusCode::OK, &body, None));
+                    }
+                    (Some(tasks::Support::Required), false) => {
+                        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+                        return Err((id, tasks::extension_required(&format!("Tool `{name}`"))));
+                    }
+                    _ => {}
+                }
+            }
             let env = CallEnv {
                 era: Era::Modern,
                 id: id.clone(),
                 session: None,
                 log_level: meta.log_level,
                 progress_token: meta.progress_token,
-                can_elicit: meta.can_elicit,
-                can_sample: meta.can_sample,
+                caps: meta.caps,
                 params,
             };
             return run_call(shared, route, headers, &method, env).await;
+        }
+        "tasks/get" | "tasks/update" | "tasks/cancel" => {
+            tasks::handle(shared, route.clone(), &method, &params, &meta)
+                .await
+                .map_err(|e| (id.clone(), e))?
         }
         "subscriptions/listen" => return Ok(sse::response(sse::listen(id), None)),
         _ => {
@@ -434,8 +470,11 @@ async fn legacy(
                     .and_then(|m| m.get("progressToken"))
                     .cloned()
                     .filter(|_| streamable),
-                can_elicit: streamable && session.client_can_elicit,
-                can_sample: streamable && session.client_can_sample,
+                caps: if streamable {
+                    session.client_caps
+                } else {
+                    ClientCaps::default()
+                },
                 params: Map::new(),
             };
             let call_params = params;
@@ -473,8 +512,7 @@ async fn initialize(
             .filter(|v| LEGACY_VERSIONS.contains(v))
             .unwrap_or(LEGACY_VERSIONS[0])
             .to_string(),
-        client_can_elicit: caps.is_some_and(|c| c.contains_key("elicitation")),
-        client_can_sample: caps.is_some_and(|c| c.contains_key("sampling")),
+        client_caps: ClientCaps::from_declared(caps),
         log_level: None,
         subscriptions: Vec::new(),
     };

@@ -1,14 +1,15 @@
 //! The callbacks a running guest makes, as the edge answers them: log and progress become notifications
-//! on the call's stream, key-value calls go to the [`StateStore`], and elicitation/sampling become either a
-//! server-to-client request on the call's SSE stream (2025 era, [`Input::Live`]) or an input-required
-//! round trip (2026-07-28, [`Input::Replay`]: the call is re-run with the answers recorded so far).
+//! on the call's stream, key-value calls go to the [`StateStore`], and elicitation, sampling and roots
+//! become either a server-to-client request on the call's SSE stream (2025 era, [`Input::Live`]) or an
+//! input request of a 2026-07-28 round ([`Input::Round`], see [`crate::input`]).
 
+use crate::input::{Ask, Round};
 use crate::routes::Route;
 use crate::store::StateStore;
 use berth_core::{CallHooks, ElicitAction, ElicitResponse, HookError, LogLevel};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -56,7 +57,7 @@ pub enum Outbound {
     Final(axum::http::StatusCode, Value),
 }
 
-/// How elicitation and sampling are answered for one call.
+/// How client input (elicitation, sampling, roots) is answered for one call.
 pub enum Input {
     /// Ask the client now, on the call's stream, and wait (2025 era).
     Live {
@@ -64,26 +65,34 @@ pub enum Input {
         session: String,
         timeout: Duration,
     },
-    /// Replay recorded answers in order; suspend the call at the first one not recorded (2026-07-28).
-    Replay(Replay),
+    /// Answer from the round's recorded answers; record what is missing (2026-07-28).
+    Round(Round),
 }
 
-/// The state of one input-required round: the answers so far, and what the call asked next.
-#[derive(Default)]
-pub struct Replay {
-    pub answers: Vec<Value>,
-    next: AtomicUsize,
-    /// `(key, {"method", "params"})` of the input the call stopped at.
-    pub asked: Mutex<Option<(String, Value)>>,
-    /// A capability the guest needed that the client did not declare.
-    pub missing_capability: Mutex<Option<&'static str>>,
+/// The client capabilities a call may use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClientCaps {
+    pub elicitation: bool,
+    pub sampling: bool,
+    pub roots: bool,
 }
 
-impl Replay {
-    pub fn new(answers: Vec<Value>) -> Self {
+impl ClientCaps {
+    /// Reads the capabilities declared in a `capabilities` object (`initialize` or `_meta`).
+    pub fn from_declared(caps: Option<&Map<String, Value>>) -> Self {
+        let has = |k: &str| caps.is_some_and(|c| c.contains_key(k));
         Self {
-            answers,
-            ..Default::default()
+            elicitation: has("elicitation"),
+            sampling: has("sampling"),
+            roots: has("roots"),
+        }
+    }
+
+    fn allows(self, ask: Ask) -> bool {
+        match ask {
+            Ask::Elicit => self.elicitation,
+            Ask::Sample => self.sampling,
+            Ask::ListRoots => self.roots,
         }
     }
 }
@@ -97,23 +106,14 @@ pub struct EdgeHooks {
     /// Log notifications at or above this level are sent; `None` sends none.
     pub log_level: Option<LogLevel>,
     pub progress_token: Option<Value>,
-    pub can_elicit: bool,
-    pub can_sample: bool,
+    pub caps: ClientCaps,
     pub input: Input,
 }
 
 impl EdgeHooks {
-    fn ask(
-        &self,
-        method: &'static str,
-        capability: &'static str,
-        params: Value,
-    ) -> Result<Value, HookError> {
-        let allowed = if capability == "elicitation" {
-            self.can_elicit
-        } else {
-            self.can_sample
-        };
+    fn ask(&self, ask: Ask, params: Value) -> Result<Value, HookError> {
+        let allowed = self.caps.allows(ask);
+        let (method, capability) = (ask.method(), ask.capability());
         match &self.input {
             Input::Live {
                 pending,
@@ -157,25 +157,7 @@ impl EdgeHooks {
                     ))),
                 }
             }
-            Input::Replay(replay) => {
-                let n = replay.next.fetch_add(1, Ordering::SeqCst);
-                if let Some(answer) = replay.answers.get(n) {
-                    return Ok(answer.clone());
-                }
-                if !allowed {
-                    *replay
-                        .missing_capability
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = Some(capability);
-                    return Err(HookError::Failed(format!(
-                        "the client did not declare the `{capability}` capability"
-                    )));
-                }
-                let key = format!("{capability}-{n}");
-                let request = json!({ "method": method, "params": params });
-                *replay.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, request));
-                Err(HookError::Suspend)
-            }
+            Input::Round(round) => round.ask(ask, allowed, params),
         }
     }
 
@@ -242,8 +224,12 @@ impl CallHooks for EdgeHooks {
     }
 
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError> {
-        let params = json!({ "message": message, "requestedSchema": requested_schema });
-        let result = self.ask("elicitation/create", "elicitation", params)?;
+        let mut params = json!({ "message": message, "requestedSchema": requested_schema });
+        if matches!(self.input, Input::Round(_)) {
+            // 2026-07-28 names the elicitation mode; 2025 clients know only the form.
+            params["mode"] = json!("form");
+        }
+        let result = self.ask(Ask::Elicit, params)?;
         let action = match result.get("action").and_then(Value::as_str) {
             Some("accept") => ElicitAction::Accept,
             Some("decline") => ElicitAction::Decline,
@@ -259,7 +245,11 @@ impl CallHooks for EdgeHooks {
     }
 
     fn sample(&self, params: Value) -> Result<Value, HookError> {
-        self.ask("sampling/createMessage", "sampling", params)
+        self.ask(Ask::Sample, params)
+    }
+
+    fn list_roots(&self) -> Result<Value, HookError> {
+        self.ask(Ask::ListRoots, json!({}))
     }
 
     fn environment(&self) -> Vec<(String, String)> {

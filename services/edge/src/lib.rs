@@ -4,7 +4,9 @@
 //! `Mcp-Session-Id`; calls are answered as JSON or, when they log, report progress or ask the client for
 //! input, as a resumable SSE stream whose events are logged in the [`SessionStore`] for `Last-Event-ID`.
 //! 2026-07-28 is stateless: `server/discover`, `_meta` and headers checked on every request, and
-//! elicitation/sampling as input-required round trips whose request state is HMAC-sealed. Listing
+//! elicitation, sampling and roots as input-required round trips whose request state is HMAC-sealed,
+//! `Mcp-Param-*` headers checked against the arguments they mirror, and the tasks extension (calls run in
+//! the background, their state in a [`TaskStore`]). Listing
 //! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
 //! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
 
@@ -13,19 +15,25 @@ mod config;
 mod edge;
 mod error;
 mod hooks;
+mod input;
 mod metrics;
+mod param_headers;
 mod protocol;
 mod routes;
 mod sse;
 mod store;
+mod task_store;
+mod tasks;
 mod wire;
 
 pub use config::EdgeConfig;
 pub use edge::{Edge, EdgeBuilder};
 pub use error::RpcError;
+pub use hooks::ClientCaps;
 pub use protocol::Era;
 pub use routes::{Route, RouteTable, Upstream};
 pub use store::{
     EventBatch, MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore, StoreError,
 };
+pub use task_store::{MemoryTasks, TaskRecord, TaskStatus, TaskStore};
 pub use wire::{LEGACY_VERSIONS, MODERN_VERSION};

@@ -2,6 +2,7 @@
 //! Everything here runs before a request can reach a guest: a malformed request stops here.
 
 use crate::error::RpcError;
+use crate::hooks::ClientCaps;
 use crate::wire::{LEGACY_VERSIONS, MODERN_VERSION};
 use axum::http::{HeaderMap, StatusCode};
 use berth_core::LogLevel;
@@ -17,6 +18,9 @@ pub const HEADER_LAST_EVENT_ID: &str = "last-event-id";
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 pub const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+
+/// The tasks extension (SEP-2663), as named in capabilities.
+pub const EXTENSION_TASKS: &str = "io.modelcontextprotocol/tasks";
 
 /// Which generation of the protocol a request speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +108,12 @@ pub fn parse_message(body: &[u8]) -> Result<Message, (Value, RpcError)> {
     }
 }
 
+/// A header's value with surrounding spaces and tabs removed (RFC 9110 §5.5).
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_matches([' ', '\t']))
 }
 
 fn meta(params: &Map<String, Value>) -> Option<&Map<String, Value>> {
@@ -134,8 +142,9 @@ pub fn era_of(
 /// What a 2026-07-28 request says about its client in `_meta`.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
-    pub can_elicit: bool,
-    pub can_sample: bool,
+    pub caps: ClientCaps,
+    /// The client opted into the tasks extension for this request.
+    pub tasks: bool,
     pub log_level: Option<LogLevel>,
     pub progress_token: Option<Value>,
 }
@@ -194,6 +203,7 @@ pub fn check_modern(
     let name_key = match method {
         "tools/call" | "prompts/get" => Some("name"),
         "resources/read" => Some("uri"),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => Some("taskId"),
         _ => None,
     };
     if let Some(key) = name_key {
@@ -217,8 +227,11 @@ pub fn check_modern(
         .get(META_CLIENT_CAPABILITIES)
         .and_then(Value::as_object);
     Ok(RequestMeta {
-        can_elicit: caps.is_some_and(|c| c.contains_key("elicitation")),
-        can_sample: caps.is_some_and(|c| c.contains_key("sampling")),
+        caps: ClientCaps::from_declared(caps),
+        tasks: caps
+            .and_then(|c| c.get("extensions"))
+            .and_then(|e| e.get(EXTENSION_TASKS))
+            .is_some(),
         log_level: meta
             .get(META_LOG_LEVEL)
             .and_then(Value::as_str)
@@ -293,7 +306,7 @@ mod tests {
             (HEADER_NAME, "t"),
         ]);
         let m = check_modern(&ok, "tools/call", params).unwrap();
-        assert!(m.can_sample && !m.can_elicit);
+        assert!(m.caps.sampling && !m.caps.elicitation && !m.tasks);
         let cases: &[(&[(&'static str, &str)], i32)] = &[
             (&[(HEADER_METHOD, "tools/call"), (HEADER_NAME, "t")], -32020),
             (

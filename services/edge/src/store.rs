@@ -19,8 +19,8 @@ pub struct SessionInfo {
     pub id: String,
     pub project_id: String,
     pub protocol_version: String,
-    pub client_can_elicit: bool,
-    pub client_can_sample: bool,
+    /// What the client declared in `initialize` (elicitation, sampling, roots).
+    pub client_caps: crate::hooks::ClientCaps,
     /// Lowest level of log notifications the client wants (`logging/setLevel`); `None` sends all.
     pub log_level: Option<berth_core::LogLevel>,
     /// Resource URIs the client subscribed to.
@@ -363,8 +363,10 @@ mod tests {
             id: id.into(),
             project_id: "p1".into(),
             protocol_version: "2025-11-25".into(),
-            client_can_elicit: true,
-            client_can_sample: false,
+            client_caps: crate::hooks::ClientCaps {
+                elicitation: true,
+                ..Default::default()
+            },
             log_level: None,
             subscriptions: vec![],
         }

@@ -75,7 +75,10 @@ pub fn discover_result(desc: &ServerDescription) -> Value {
     );
     result.set_server_info(implementation(desc));
     result.instructions = desc.instructions.clone();
-    to_value(&result)
+    let mut value = to_value(&result);
+    // Extensions the edge implements for every deployment.
+    value["capabilities"]["extensions"] = json!({ crate::protocol::EXTENSION_TASKS: {} });
+    value
 }
 
 /// One page of a list from the stored description. The cursor is the index of the page's first item.
