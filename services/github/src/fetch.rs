@@ -52,7 +52,10 @@ impl GitSource {
     /// `allow_local`, an absolute path to a folder.
     pub fn check(spec: &str, git_host: &str, allow_local: bool) -> Result<GitSource, String> {
         let host = git_host.trim_end_matches('/');
-        if let Some(rest) = spec.strip_prefix(host).filter(|r| r.starts_with('/')) {
+        if let Some(rest) = spec
+            .strip_prefix(host)
+            .filter(|r| !host.is_empty() && r.starts_with('/'))
+        {
             if rest.contains("..") || rest.contains('@') || rest.contains('?') {
                 return Err(format!("`{spec}` is not a plain repository URL"));
             }

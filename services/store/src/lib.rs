@@ -8,6 +8,7 @@
 //! Timestamps are unix milliseconds; ids are random with a kind prefix (`u-`, `t-`, `p-`, `d-`).
 
 mod deployments;
+mod github;
 mod model;
 mod projects;
 mod rows;
