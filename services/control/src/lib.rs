@@ -8,18 +8,28 @@
 //! deployment keeps serving.
 
 mod api;
+mod auth;
+mod env;
 mod error;
 mod queue;
+mod rollback;
+mod secrets;
+mod session;
 mod upload;
 
 use berth_core::{Limits, ProjectSlug, ServerDescription};
-use berth_store::{Deployment, Project, Store};
+use berth_store::{Deployment, Project};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use api::{ApiState, router, token_hash};
+pub use api::{ApiState, Authed, router, token_hash};
+pub use auth::{Auth, Authorization, IdentityProvider, new_api_token};
+pub use env::{MAX_ENV_KEY_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, check_key, environment_for};
 pub use error::ApiError;
 pub use queue::{BuildQueue, LogEvent};
+pub use rollback::rollback_target;
+pub use secrets::{Keyring, SecretError};
+pub use session::{CSRF_HEADER, LOCAL_LINK_TTL, SESSION_COOKIE, Session, Sessions};
 pub use upload::{MAX_UPLOAD_BYTES, UploadError, unpack};
 
 /// Where a build's log lines go.
@@ -79,23 +89,4 @@ pub fn live_route(
         limits: project.limits.clone(),
         env: Arc::new(env),
     })
-}
-
-/// The environment a deployment sees: variables of its scope (production or previews) and of both.
-pub async fn environment_for(
-    store: &Store,
-    project_id: &str,
-    preview: bool,
-) -> Result<Vec<(String, String)>, ApiError> {
-    use berth_store::EnvScope;
-    let vars = store.env(project_id).await?;
-    Ok(vars
-        .into_iter()
-        .filter(|v| match v.scope {
-            EnvScope::All => true,
-            EnvScope::Production => !preview,
-            EnvScope::Preview => preview,
-        })
-        .map(|v| (v.key, v.value))
-        .collect())
 }

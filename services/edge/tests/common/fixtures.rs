@@ -28,6 +28,11 @@ fn tool(name: &str, description: &str, schema: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
+fn with_meta(mut tool: Map<String, Value>, meta: Value) -> Map<String, Value> {
+    tool.insert("_meta".into(), meta);
+    tool
+}
+
 fn empty() -> Value {
     json!({ "type": "object", "properties": {} })
 }
@@ -125,6 +130,35 @@ pub fn description() -> ServerDescription {
             "Sleeps",
             json!({ "type": "object", "properties": { "ms": { "type": "integer" } } }),
         ),
+        with_meta(
+            tool(
+                "gather",
+                "Asks a name, a model and the roots at once",
+                empty(),
+            ),
+            json!({ "dev.berth/inputKeys": ["who", "words", "where"] }),
+        ),
+        tool(
+            "region",
+            "Echoes a header-mirrored argument",
+            json!({ "type": "object", "properties": { "region": { "type": "string", "x-mcp-header": "Region" } } }),
+        ),
+        with_meta(
+            tool(
+                "job",
+                "Sleeps, as a task when asked",
+                json!({ "type": "object", "properties": { "ms": { "type": "integer" } } }),
+            ),
+            json!({ "dev.berth/taskSupport": "optional" }),
+        ),
+        with_meta(
+            tool("ask_job", "Asks two names at once", empty()),
+            json!({ "dev.berth/taskSupport": "optional", "dev.berth/inputKeys": ["first", "second"] }),
+        ),
+        with_meta(
+            tool("must_task", "Asks a name, then works as a task", empty()),
+            json!({ "dev.berth/taskSupport": "required", "dev.berth/inputKeys": ["name"] }),
+        ),
     ];
     let d = json!({
         "name": "fixtures",
@@ -206,6 +240,10 @@ fn hook<T>(r: Result<T, HookError>) -> Result<Result<T, String>, InvokeError> {
         Err(HookError::Suspend) => Err(InvokeError::InputRequired),
         Err(HookError::Failed(m)) => Ok(Err(m)),
     }
+}
+
+fn name_schema() -> Value {
+    json!({ "type": "object", "properties": { "name": { "type": "string" } }, "required": ["name"] })
 }
 
 fn sample_params(prompt: &str, max: u32) -> Value {
@@ -423,12 +461,49 @@ fn run_tool(
                     .unwrap_or_default(),
             )
         }
-        "slow" => {
+        "gather" => {
+            // Every ask is made before any answer is used, as `asyncio.gather` does.
+            let who = hook(h.elicit("Who?", name_schema()))?;
+            let words = hook(h.sample(sample_params("Greet", 20)))?;
+            let roots = hook(h.list_roots())?;
+            match (who, words, roots) {
+                (Ok(who), Ok(words), Ok(roots)) => text(format!(
+                    "{} {} at {}",
+                    words["content"]["text"].as_str().unwrap_or(""),
+                    who.content.unwrap_or_default()["name"]
+                        .as_str()
+                        .unwrap_or(""),
+                    roots["roots"][0]["uri"].as_str().unwrap_or("")
+                )),
+                (Err(m), _, _) | (_, Err(m), _) | (_, _, Err(m)) => failed(m),
+            }
+        }
+        "region" => text(format!("region={}", arg(args, "region"))),
+        "job" | "slow" => {
             std::thread::sleep(Duration::from_millis(
                 args.get("ms").and_then(Value::as_u64).unwrap_or(100),
             ));
             text("done")
         }
+        "ask_job" => {
+            let first = hook(h.elicit("First?", name_schema()))?;
+            let second = hook(h.elicit("Second?", name_schema()))?;
+            match (first, second) {
+                (Ok(a), Ok(b)) => text(format!(
+                    "{} and {}",
+                    a.content.unwrap_or_default()["name"].as_str().unwrap_or(""),
+                    b.content.unwrap_or_default()["name"].as_str().unwrap_or("")
+                )),
+                (Err(m), _) | (_, Err(m)) => failed(m),
+            }
+        }
+        "must_task" => match hook(h.elicit("Name?", name_schema()))? {
+            Ok(r) => text(format!(
+                "Hello from the task, {}!",
+                r.content.unwrap_or_default()["name"].as_str().unwrap_or("")
+            )),
+            Err(m) => failed(m),
+        },
         other => Err(InvokeError::NotFound(format!("no tool named {other}"))),
     }
 }

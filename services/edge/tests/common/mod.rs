@@ -117,6 +117,7 @@ impl TestEdge {
         let name = params
             .get("name")
             .or(params.get("uri"))
+            .or(params.get("taskId"))
             .and_then(Value::as_str)
             .map(str::to_string);
         let mut headers = vec![
