@@ -1,5 +1,6 @@
-//! The REST API (`/api/v1`): token auth, projects, deployments, build logs (SSE), promote.
-//! Handlers are thin: extract, one call, convert.
+//! The REST API (`/api/v1`): token or cookie-session auth, projects, deployments, build logs (SSE),
+//! promote; sign-in, tokens, env and rollback routes come from their own modules. Handlers are thin:
+//! extract, one call, convert. `API.md` documents every endpoint.
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -17,8 +18,10 @@ use futures::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use crate::ApiError;
+use crate::auth::{Auth, IdentityProvider};
 use crate::queue::{BuildQueue, LogEvent};
 use crate::upload::{MAX_UPLOAD_BYTES, unpack};
 
@@ -27,6 +30,27 @@ pub struct ApiState {
     pub queue: BuildQueue,
     /// The public base URL, e.g. `http://127.0.0.1:8080`, for the URLs the API hands out.
     pub public_url: String,
+    /// Sessions and sign-in.
+    pub auth: Auth,
+}
+
+impl ApiState {
+    /// The API over a queue, with browser sessions keyed from the queue's keyring and no GitHub sign-in.
+    pub fn new(queue: BuildQueue, public_url: impl Into<String>) -> ApiState {
+        let public_url = public_url.into();
+        let auth = Auth::new(queue.secrets(), &public_url);
+        ApiState {
+            queue,
+            public_url,
+            auth,
+        }
+    }
+
+    /// Turns on sign-in through an identity provider (GitHub).
+    pub fn with_identity(mut self, provider: Arc<dyn IdentityProvider>) -> ApiState {
+        self.auth.identity = Some(provider);
+        self
+    }
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -43,6 +67,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/deployments/{id}", get(deployment))
         .route("/api/v1/deployments/{id}/logs", get(logs))
         .route("/api/v1/deployments/{id}/promote", post(promote))
+        .merge(crate::auth::routes())
+        .merge(crate::env::routes())
+        .merge(crate::rollback::routes())
         .with_state(state)
 }
 
@@ -51,26 +78,22 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The signed-in user, from `Authorization: Bearer <token>`.
+/// The signed-in user, from `Authorization: Bearer <token>` or a session cookie (plus the
+/// `X-CSRF-Token` header on state-changing requests).
 pub struct Authed(pub User);
 
 impl FromRequestParts<ApiState> for Authed {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        let user = state
-            .queue
-            .store()
-            .user_by_token_hash(&token_hash(token.trim()))
-            .await?;
-        user.map(Authed).ok_or(ApiError::Unauthorized)
+        crate::auth::authenticate(parts, state).await.map(Authed)
     }
+}
+
+/// Parses a JSON request body, with an error that says what is wrong with it.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!("the request body is not the JSON expected: {e}"))
+    })
 }
 
 fn slug(s: &str) -> Result<ProjectSlug, ApiError> {
@@ -78,7 +101,11 @@ fn slug(s: &str) -> Result<ProjectSlug, ApiError> {
 }
 
 /// The project, if the user may see it; someone else's project is "not found", as if it did not exist.
-async fn owned_project(state: &ApiState, user: &User, slug: &str) -> Result<Project, ApiError> {
+pub(crate) async fn owned_project(
+    state: &ApiState,
+    user: &User,
+    slug: &str,
+) -> Result<Project, ApiError> {
     match state.queue.store().project(slug).await? {
         Some(p) if p.owner_id == user.id => Ok(p),
         _ => Err(ApiError::NotFound(format!("no project named `{slug}`"))),
@@ -109,14 +136,14 @@ async fn owned_deployment(
     Ok((p, d))
 }
 
-fn project_json(state: &ApiState, p: &Project) -> serde_json::Value {
+pub(crate) fn project_json(state: &ApiState, p: &Project) -> serde_json::Value {
     serde_json::json!({
         "id": p.id, "slug": p.slug, "repo": p.repo, "branch": p.branch, "entry": p.entry, "limits": p.limits,
         "url": format!("{}/{}/mcp", state.public_url, p.slug), "createdAt": p.created_at,
     })
 }
 
-fn deployment_json(state: &ApiState, p: &Project, d: &Deployment) -> serde_json::Value {
+pub(crate) fn deployment_json(state: &ApiState, p: &Project, d: &Deployment) -> serde_json::Value {
     let slug = match d.target {
         Target::Production => p.slug.to_string(),
         Target::Preview { pr } => p.slug.preview(pr).to_string(),
@@ -268,13 +295,20 @@ async fn promote(
 
 /// The build log: stored lines first, then (while the build runs) new lines as they come, as SSE
 /// events `line`, and a final `done` event with the deployment's status.
+#[derive(Deserialize)]
+struct LogsQuery {
+    /// `false`: only the lines stored so far, then `done` with the current status.
+    follow: Option<bool>,
+}
+
 async fn logs(
     State(state): State<ApiState>,
     Authed(user): Authed,
     Path(id): Path<String>,
+    Query(q): Query<LogsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     owned_deployment(&state, &user, &id).await?;
-    let live = state.queue.follow(&id);
+    let live = state.queue.follow(&id).filter(|_| q.follow != Some(false));
     let stored = state.queue.store().logs(&id, 0).await?;
     let seen = stored.len();
     let mut events: Vec<Event> = stored

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
-use crate::{ApiError, BuildRunner, RoutePublisher, environment_for, live_route};
+use crate::{ApiError, BuildRunner, Keyring, RoutePublisher, environment_for, live_route};
 
 /// How often buffered log lines are written to the store while a build runs.
 const LOG_FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -37,6 +37,7 @@ struct Inner {
     tx: mpsc::UnboundedSender<String>,
     running: Mutex<HashMap<String, Running>>,
     slots: Arc<Semaphore>,
+    secrets: Keyring,
 }
 
 #[derive(Clone)]
@@ -45,13 +46,33 @@ pub struct BuildQueue {
 }
 
 impl BuildQueue {
-    /// Starts the queue; at most `concurrency` builds run at once.
+    /// Starts the queue; at most `concurrency` builds run at once. It holds no secret key: projects
+    /// can have plain variables but no secrets (see [`BuildQueue::start_with_secrets`]).
     pub fn start(
         store: Store,
         runner: Arc<dyn BuildRunner>,
         routes: Arc<dyn RoutePublisher>,
         sources: PathBuf,
         concurrency: usize,
+    ) -> Self {
+        Self::start_with_secrets(
+            store,
+            runner,
+            routes,
+            sources,
+            concurrency,
+            Keyring::empty(),
+        )
+    }
+
+    /// Starts the queue with the keyring that seals and opens projects' secrets.
+    pub fn start_with_secrets(
+        store: Store,
+        runner: Arc<dyn BuildRunner>,
+        routes: Arc<dyn RoutePublisher>,
+        sources: PathBuf,
+        concurrency: usize,
+        secrets: Keyring,
     ) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let inner = Arc::new(Inner {
@@ -62,6 +83,7 @@ impl BuildQueue {
             tx,
             running: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            secrets,
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
@@ -84,6 +106,11 @@ impl BuildQueue {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The keys projects' secrets are sealed with.
+    pub fn secrets(&self) -> &Keyring {
+        &self.inner.secrets
     }
 
     /// Where a deployment's source tree is unpacked or checked out before its build.
@@ -116,7 +143,8 @@ impl BuildQueue {
     pub async fn recover(&self) -> Result<(), ApiError> {
         for (project, deployment) in self.inner.store.live_deployments().await? {
             let preview = matches!(deployment.target, Target::Preview { .. });
-            let env = environment_for(&self.inner.store, &project.id, preview).await?;
+            let env = environment_for(&self.inner.store, &self.inner.secrets, &project.id, preview)
+                .await?;
             if let Some(route) = live_route(&project, &deployment, env) {
                 self.inner.routes.publish(route).await;
             }
@@ -153,7 +181,8 @@ impl BuildQueue {
                 ApiError::NotFound("the deployment's project no longer exists".into())
             })?;
         let preview = matches!(d.target, Target::Preview { .. });
-        let env = environment_for(&self.inner.store, &project.id, preview).await?;
+        let env =
+            environment_for(&self.inner.store, &self.inner.secrets, &project.id, preview).await?;
         let route = live_route(&project, d, env)
             .ok_or_else(|| ApiError::Internal(format!("deployment {} has no artifact", d.id)))?;
         self.inner.routes.publish(route).await;

@@ -1,0 +1,345 @@
+//! Browser sessions: signed cookies (HMAC-SHA256), their CSRF tokens, the short-lived cookie that
+//! carries an OAuth sign-in's state and PKCE verifier, and one-time local sign-in links.
+//!
+//! A session cookie holds the user id, an expiry and a random nonce, signed with a key derived from the
+//! secret keyring, so any control-plane process with the same key accepts it. Its CSRF token is an HMAC
+//! of the nonce: a page that can read the token was served to the session's owner. Signing out revokes
+//! the nonce in this process (and clears the cookie). Local sign-in links are single use and kept in
+//! memory: they exist for the embedded default, which is one process.
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "berth_session";
+/// The cookie that carries an OAuth sign-in from `/auth/github/login` to its callback.
+pub const OAUTH_COOKIE: &str = "berth_oauth";
+/// The header a cookie-authenticated state-changing request carries its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a browser session lasts: a working week, as dashboards of this kind do.
+const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a user may take on GitHub's consent page.
+const OAUTH_TTL: Duration = Duration::from_secs(10 * 60);
+/// How long a one-time local sign-in link stays valid.
+pub const LOCAL_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+/// Unused local links kept at most (older ones are dropped first), so minting links cannot eat memory.
+const MAX_LOCAL_LINKS: usize = 64;
+
+/// A signed-in browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    #[serde(rename = "u")]
+    pub user_id: String,
+    #[serde(rename = "n")]
+    nonce: String,
+    /// Unix milliseconds.
+    #[serde(rename = "e")]
+    pub expires: i64,
+}
+
+/// An OAuth sign-in under way: what the callback checks and needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    #[serde(rename = "s")]
+    pub state: String,
+    #[serde(rename = "v")]
+    pub verifier: String,
+    /// Where to go once signed in (a path on this site).
+    #[serde(rename = "n")]
+    pub next: String,
+    #[serde(rename = "e")]
+    expires: i64,
+}
+
+struct Inner {
+    key: [u8; 32],
+    secure: bool,
+    links: Mutex<HashMap<String, (String, i64)>>,
+    revoked: Mutex<HashMap<String, i64>>,
+}
+
+/// Issues and checks sessions. Cheap to clone.
+#[derive(Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+impl Sessions {
+    /// `secure` marks cookies `Secure` (when the public URL is https).
+    pub fn new(key: [u8; 32], secure: bool) -> Sessions {
+        Sessions {
+            inner: Arc::new(Inner {
+                key,
+                secure,
+                links: Mutex::new(HashMap::new()),
+                revoked: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn mac(&self, purpose: &str) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.inner.key)
+            .expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac
+    }
+
+    fn sign<T: Serialize>(&self, purpose: &str, value: &T) -> String {
+        let payload = B64.encode(serde_json::to_vec(value).unwrap_or_default());
+        let mut mac = self.mac(purpose);
+        mac.update(payload.as_bytes());
+        format!("{payload}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    fn verify<T: for<'de> Deserialize<'de>>(&self, purpose: &str, signed: &str) -> Option<T> {
+        let (payload, tag) = signed.split_once('.')?;
+        let mut mac = self.mac(purpose);
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&B64.decode(tag).ok()?).ok()?;
+        serde_json::from_slice(&B64.decode(payload).ok()?).ok()
+    }
+
+    fn cookie(&self, name: &str, value: &str, path: &str, max_age: Duration) -> String {
+        let secure = if self.inner.secure { "; Secure" } else { "" };
+        format!(
+            "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            max_age.as_secs()
+        )
+    }
+
+    /// Starts a session for a user: the session and its `Set-Cookie` value.
+    pub fn start(&self, user_id: &str) -> (Session, String) {
+        let session = Session {
+            user_id: user_id.to_string(),
+            nonce: random_token(),
+            expires: now_ms() + ms(SESSION_TTL),
+        };
+        let cookie = self.cookie(
+            SESSION_COOKIE,
+            &self.sign("session", &session),
+            "/",
+            SESSION_TTL,
+        );
+        (session, cookie)
+    }
+
+    /// The request's session, if it carries a valid, unexpired, not signed-out one.
+    pub fn from_headers(&self, headers: &HeaderMap) -> Option<Session> {
+        let session: Session = self.verify("session", &cookie_value(headers, SESSION_COOKIE)?)?;
+        let revoked = lock(&self.inner.revoked).contains_key(&session.nonce);
+        (session.expires > now_ms() && !revoked).then_some(session)
+    }
+
+    /// The CSRF token of a session: pages send it back in [`CSRF_HEADER`] or a `csrf` form field.
+    pub fn csrf_token(&self, session: &Session) -> String {
+        let mut mac = self.mac("csrf");
+        mac.update(session.nonce.as_bytes());
+        B64.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `token` is the session's CSRF token (compared in constant time).
+    pub fn check_csrf(&self, session: &Session, token: &str) -> bool {
+        let Ok(given) = B64.decode(token.trim()) else {
+            return false;
+        };
+        let mut mac = self.mac("csrf");
+        mac.update(session.nonce.as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+
+    /// Signs a session out; returns the `Set-Cookie` value that clears the cookie.
+    pub fn end(&self, session: &Session) -> String {
+        let mut revoked = lock(&self.inner.revoked);
+        let now = now_ms();
+        revoked.retain(|_, expires| *expires > now);
+        revoked.insert(session.nonce.clone(), session.expires);
+        self.clear(SESSION_COOKIE, "/")
+    }
+
+    fn clear(&self, name: &str, path: &str) -> String {
+        self.cookie(name, "", path, Duration::ZERO)
+    }
+
+    /// Remembers an OAuth sign-in the provider started (its state and PKCE verifier) until the callback:
+    /// returns the cookie that carries it.
+    pub fn begin_sign_in(&self, state: &str, verifier: &str, next: &str) -> String {
+        let pending = PendingSignIn {
+            state: state.to_string(),
+            verifier: verifier.to_string(),
+            next: safe_next(next).to_string(),
+            expires: now_ms() + ms(OAUTH_TTL),
+        };
+        self.cookie(
+            OAUTH_COOKIE,
+            &self.sign("oauth", &pending),
+            "/auth/github",
+            OAUTH_TTL,
+        )
+    }
+
+    /// The sign-in under way if its cookie is valid, unexpired and its state equals `state`.
+    pub fn finish_sign_in(&self, headers: &HeaderMap, state: &str) -> Option<PendingSignIn> {
+        let pending: PendingSignIn = self.verify("oauth", &cookie_value(headers, OAUTH_COOKIE)?)?;
+        let same = constant_time_eq(pending.state.as_bytes(), state.as_bytes());
+        (same && pending.expires > now_ms()).then_some(pending)
+    }
+
+    /// The `Set-Cookie` value that clears the OAuth cookie.
+    pub fn clear_sign_in(&self) -> String {
+        self.clear(OAUTH_COOKIE, "/auth/github")
+    }
+
+    /// A one-time sign-in token for `user_id`, valid for [`LOCAL_LINK_TTL`].
+    pub fn local_link(&self, user_id: &str) -> String {
+        let token = random_token();
+        let mut links = lock(&self.inner.links);
+        let now = now_ms();
+        links.retain(|_, (_, expires)| *expires > now);
+        while links.len() >= MAX_LOCAL_LINKS {
+            let oldest = links
+                .iter()
+                .min_by_key(|(_, (_, e))| *e)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => links.remove(&k),
+                None => break,
+            };
+        }
+        links.insert(
+            berth_store::hash_token(&token),
+            (user_id.to_string(), now + ms(LOCAL_LINK_TTL)),
+        );
+        token
+    }
+
+    /// Uses up a local sign-in token: the user it signs in, if it is valid and unused.
+    pub fn redeem_local_link(&self, token: &str) -> Option<String> {
+        let (user, expires) = lock(&self.inner.links).remove(&berth_store::hash_token(token))?;
+        (expires > now_ms()).then_some(user)
+    }
+}
+
+/// A path on this site to go to after signing in; anything else (another site, `//host`) becomes `/`.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// 32 random bytes, URL-safe base64.
+pub fn random_token() -> String {
+    B64.encode(rand::random::<[u8; 32]>())
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn ms(d: Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_cookie(set_cookie: &str) -> HeaderMap {
+        let pair = set_cookie.split(';').next().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {pair}")).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn sessions_round_trip_and_refuse_forgeries() {
+        let sessions = Sessions::new([1; 32], true);
+        let (session, cookie) = sessions.start("u-1");
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Secure")
+        );
+        assert_eq!(
+            sessions.from_headers(&with_cookie(&cookie)),
+            Some(session.clone())
+        );
+        let other = Sessions::new([2; 32], true);
+        assert_eq!(
+            other.from_headers(&with_cookie(&cookie)),
+            None,
+            "another key's cookie"
+        );
+        let csrf = sessions.csrf_token(&session);
+        assert!(sessions.check_csrf(&session, &csrf));
+        assert!(!sessions.check_csrf(&session, "AAAA"));
+        sessions.end(&session);
+        assert_eq!(
+            sessions.from_headers(&with_cookie(&cookie)),
+            None,
+            "signed out"
+        );
+    }
+
+    #[test]
+    fn local_links_are_single_use() {
+        let sessions = Sessions::new([1; 32], false);
+        let token = sessions.local_link("u-1");
+        assert_eq!(sessions.redeem_local_link(&token).as_deref(), Some("u-1"));
+        assert_eq!(sessions.redeem_local_link(&token), None);
+        assert_eq!(sessions.redeem_local_link("made-up"), None);
+    }
+
+    #[test]
+    fn sign_in_state_must_match() {
+        let sessions = Sessions::new([1; 32], false);
+        let cookie = sessions.begin_sign_in("s1", "v1", "https://evil.example/");
+        assert_eq!(
+            sessions.finish_sign_in(&with_cookie(&cookie), "wrong"),
+            None
+        );
+        let pending = sessions
+            .finish_sign_in(&with_cookie(&cookie), "s1")
+            .unwrap();
+        assert_eq!(
+            (pending.verifier.as_str(), pending.next.as_str()),
+            ("v1", "/")
+        );
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("/projects"), "/projects");
+    }
+}
