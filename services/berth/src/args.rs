@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use crate::cli_args::*;
+
 /// Berth: host MCP servers. Build a FastMCP-style Python server (or a WebAssembly component) and serve
 /// it sandboxed at `/<project>/mcp`.
 #[derive(Parser, Debug)]
@@ -20,6 +22,16 @@ pub enum Command {
     Up(UpArgs),
     /// Deploy a local directory to a running Berth; streams the build log and prints the URL.
     Deploy(DeployArgs),
+    /// Sign the CLI in to a Berth and save the server and an API token.
+    Login(LoginArgs),
+    /// List your projects.
+    Projects(Remote),
+    /// Print a deployment's build log.
+    Logs(LogsArgs),
+    /// A project's environment variables and secrets.
+    Env(EnvArgs),
+    /// Serve an earlier deployment of a project again.
+    Rollback(RollbackArgs),
     /// Build a project and measure the sandbox alone: warm call, fresh instance, cold start (JSON).
     #[command(hide = true)]
     BenchSandbox(BenchArgs),
@@ -45,6 +57,10 @@ pub struct UpArgs {
     /// Builds that may run at once.
     #[arg(long, default_value_t = 2)]
     pub build_concurrency: usize,
+    /// Keys that encrypt secrets, as 64 hex digits each, comma-separated; the first encrypts, all
+    /// decrypt (rotation). Default: <data-dir>/secret.key, generated on first start.
+    #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     #[command(flatten)]
     pub tools: ToolArgs,
 }
@@ -64,21 +80,14 @@ pub struct DeployArgs {
     /// The project directory (holding server.py, or berth.wasm).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Project name; the server is served at /<project>/mcp.
+    /// Project name; the server is served at /<project>/mcp (default: the directory's name).
     #[arg(long, short)]
-    pub project: String,
+    pub project: Option<String>,
     /// Entry point, `path/file.py:object`.
     #[arg(long)]
     pub entry: Option<String>,
-    /// The Berth to deploy to.
-    #[arg(long, default_value = "http://127.0.0.1:8080", env = "BERTH_SERVER")]
-    pub server: String,
-    /// API token (default: the local operator token in --data-dir).
-    #[arg(long, env = "BERTH_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Data dir of a local `berth up`, to read its operator token from.
-    #[arg(long, default_value = "./.berth", env = "BERTH_DATA_DIR")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub remote: Remote,
     /// A message recorded with the deployment.
     #[arg(long, short)]
     pub message: Option<String>,

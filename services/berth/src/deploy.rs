@@ -1,10 +1,10 @@
 //! `berth deploy`: packs a local directory, uploads it, streams the build log, prints the URL.
 
 use anyhow::{Context, bail};
-use futures::StreamExt;
 use std::path::Path;
 
 use crate::args::DeployArgs;
+use crate::client::Client;
 
 /// Folders never uploaded: version control, virtualenvs, caches, Berth's own data.
 const SKIP: &[&str] = &[
@@ -25,25 +25,16 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
         .dir
         .canonicalize()
         .with_context(|| format!("no directory {}", args.dir.display()))?;
-    let token = match &args.token {
-        Some(t) => t.clone(),
-        None => std::fs::read_to_string(args.data_dir.join("operator-token"))
-            .map(|t| t.trim().to_string())
-            .with_context(|| {
-                format!(
-                    "no API token: pass --token or BERTH_TOKEN, or --data-dir of a local `berth up` (looked in {})",
-                    args.data_dir.display()
-                )
-            })?,
+    let project = match &args.project {
+        Some(p) => p.clone(),
+        None => crate::client::project_from_dir(&dir)?,
     };
+    let client = Client::from_remote(&args.remote)?;
     let archive = tokio::task::spawn_blocking(move || pack(&dir)).await??;
-    let server = args.server.trim_end_matches('/');
-    let client = reqwest::Client::new();
-    let mut url = reqwest::Url::parse(&format!(
-        "{server}/api/v1/projects/{}/deployments",
-        args.project
-    ))
-    .context("--server must be a URL like http://127.0.0.1:8080")?;
+    let server = client.server.clone();
+    let mut url =
+        reqwest::Url::parse(&client.url(&format!("/api/v1/projects/{project}/deployments")))
+            .context("--server must be a URL like http://127.0.0.1:8080")?;
     {
         let mut q = url.query_pairs_mut();
         if let Some(e) = &args.entry {
@@ -54,13 +45,12 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "uploading {} KB to {server} as project `{}`",
-        archive.len() / 1024,
-        args.project
+        "uploading {} KB to {server} as project `{project}`",
+        archive.len() / 1024
     );
-    let resp = client
+    let resp = reqwest::Client::new()
         .post(url)
-        .bearer_auth(&token)
+        .bearer_auth(client.token())
         .header("content-type", "application/gzip")
         .body(archive)
         .send()
@@ -80,43 +70,17 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
         .to_string();
     let mcp_url = body["url"].as_str().unwrap_or_default().to_string();
     eprintln!("deployment {id} queued; build log:");
-    let logs = client
-        .get(format!("{server}/api/v1/deployments/{id}/logs"))
-        .bearer_auth(&token)
-        .send()
-        .await?
-        .error_for_status()?;
-    let mut stream = logs.bytes_stream();
-    let mut buf = String::new();
-    let mut event = String::new();
-    while let Some(chunk) = stream.next().await {
-        buf.push_str(&String::from_utf8_lossy(&chunk?));
-        while let Some(nl) = buf.find('\n') {
-            let line = buf[..nl].trim_end_matches('\r').to_string();
-            buf.drain(..=nl);
-            if let Some(e) = line.strip_prefix("event:") {
-                event = e.trim().to_string();
-            } else if let Some(data) = line.strip_prefix("data:") {
-                let data = data.strip_prefix(' ').unwrap_or(data);
-                if event == "done" {
-                    let done: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-                    if done["status"] == "ready" {
-                        println!("{mcp_url}");
-                        eprintln!("live: {mcp_url}");
-                        return Ok(());
-                    }
-                    bail!(
-                        "build failed: {}",
-                        done["error"].as_str().unwrap_or("see the log above")
-                    );
-                }
-                println!("  {data}");
-            }
+    match client.print_log(&id, true).await? {
+        (status, _) if status == "ready" => {
+            println!("{mcp_url}");
+            eprintln!("live: {mcp_url}");
+            Ok(())
         }
+        (_, error) => bail!(
+            "build failed: {}",
+            error.as_deref().unwrap_or("see the log above")
+        ),
     }
-    bail!(
-        "the log stream ended before the build finished; check `GET {server}/api/v1/deployments/{id}`"
-    )
 }
 
 /// A gzip-compressed tar of the directory, without the folders in [`SKIP`] and without links.

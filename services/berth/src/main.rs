@@ -2,8 +2,12 @@
 
 mod args;
 mod bench;
+mod cli;
+mod cli_args;
+mod client;
 mod deploy;
 mod glue;
+mod keys;
 mod toolchain;
 mod up;
 
@@ -26,6 +30,11 @@ fn main() -> anyhow::Result<()> {
         match args.command {
             args::Command::Up(a) => up::run(a).await,
             args::Command::Deploy(a) => deploy::run(a).await,
+            args::Command::Login(a) => cli::login(a).await,
+            args::Command::Projects(a) => cli::projects(a).await,
+            args::Command::Logs(a) => cli::logs(a).await,
+            args::Command::Env(a) => cli::env(a).await,
+            args::Command::Rollback(a) => cli::rollback(a).await,
             args::Command::BenchSandbox(a) => bench::run(a).await,
         }
     })

@@ -68,18 +68,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .config(edge_config)
         .metrics(&registry)
         .into_router();
-    let queue = BuildQueue::start(
+    let secrets = crate::keys::keyring(args.secret_key.as_deref(), &data)?;
+    let queue = BuildQueue::start_with_secrets(
         store.clone(),
         Arc::new(LocalBuilds(builder)),
         Arc::new(EdgeRoutes { routes, worker }),
         data.join("sources"),
         args.build_concurrency,
+        secrets,
     );
     queue.recover().await?;
-    let api = berth_control::router(ApiState {
-        queue: queue.clone(),
-        public_url: public_url.clone(),
-    });
+    let api_state = ApiState::new(queue.clone(), public_url.clone());
+    let sign_in = api_state.auth.sessions.local_link(&operator);
+    let api = berth_control::router(api_state);
     let app = Router::new()
         .route(
             "/",
@@ -104,6 +105,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  operator token: {}... (full token in {})",
         &token[..12.min(token.len())],
         data.join("operator-token").display()
+    );
+    println!(
+        "  sign in:        {public_url}/auth/local?token={sign_in} (one-time link, valid 15 minutes)"
+    );
+    println!(
+        "  CLI:            berth login --server {public_url} --data-dir {}",
+        data.display()
     );
     println!("  deploy:         berth deploy <dir> --project <name> --server {public_url}");
     if !args.no_example {
@@ -172,7 +180,7 @@ async fn operator_token(store: &Store, data: &Path) -> anyhow::Result<(String, S
     Ok((user.id, token))
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

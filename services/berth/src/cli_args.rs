@@ -1,0 +1,95 @@
+//! Arguments of the CLI commands that talk to a running Berth. Doc comments become `--help`.
+
+use clap::Subcommand;
+use std::path::PathBuf;
+
+/// Which Berth to talk to, and as whom.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Remote {
+    /// The Berth to talk to (default: the one `berth login` saved, else http://127.0.0.1:8080).
+    #[arg(long, env = "BERTH_SERVER")]
+    pub server: Option<String>,
+    /// API token (default: the one `berth login` saved, else a local `berth up`'s operator token).
+    #[arg(long, env = "BERTH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Data dir of a local `berth up`, whose operator token is used when nothing else is configured.
+    #[arg(long, default_value = "./.berth", env = "BERTH_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    /// Name of the API token made for this machine (when signing in with a local operator token).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LogsArgs {
+    /// A project (its newest deployment) or a deployment id (`d-...`).
+    pub target: String,
+    /// Keep printing lines until the build ends.
+    #[arg(long, short)]
+    pub follow: bool,
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EnvArgs {
+    #[command(subcommand)]
+    pub command: EnvCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EnvCommand {
+    /// Set variables (KEY=VALUE ...); live deployments see them on their next request.
+    Set {
+        /// KEY=VALUE pairs.
+        #[arg(required = true)]
+        pairs: Vec<String>,
+        /// Encrypt the values at rest and never show them again.
+        #[arg(long)]
+        secret: bool,
+        /// Which deployments see them: all, production or preview.
+        #[arg(long, default_value = "all")]
+        scope: String,
+        /// The project (default: the current directory's name).
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List variables (secrets without their values).
+    List {
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Remove variables.
+    Unset {
+        #[arg(required = true)]
+        keys: Vec<String>,
+        /// Only from this scope (default: every scope).
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RollbackArgs {
+    /// The project to roll back.
+    pub project: String,
+    /// The deployment to go back to (default: the one before the live one).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
+}
