@@ -33,6 +33,17 @@ install_npm() { # dir package
 install_npm conformance-0.1 "@modelcontextprotocol/conformance@0.1.16"
 install_npm conformance-0.2 "@modelcontextprotocol/conformance@0.2.0-alpha.12"
 install_npm inspector "@modelcontextprotocol/inspector@2.12"
+# The dashboard's browser tests: playwright-core drives Debian's Chromium (a test tool's own browser
+# download does not work offline).
+install_npm playwright "playwright-core@1"
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing Chromium (apt-get install chromium) for the dashboard's browser tests"
+    apt-get install -y -q chromium >&2 || { apt-get update -q >&2 && apt-get install -y -q chromium >&2; }
+  else
+    say "Chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the dashboard's browser tests"
+  fi
+fi
 # The Rust guest fixture of the sandbox tests is built for wasm32-wasip2.
 if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   say "adding the wasm32-wasip2 Rust target"

@@ -103,3 +103,36 @@ impl RoutePublisher for EdgeRoutes {
         }
     }
 }
+
+/// An upstream that times every call and tells the dashboard's recorder (project, tool, outcome).
+pub struct RecordedUpstream {
+    pub inner: Arc<dyn Upstream>,
+    pub recorder: Arc<dyn berth_dashboard::CallRecorder>,
+}
+
+#[async_trait::async_trait]
+impl Upstream for RecordedUpstream {
+    async fn invoke(
+        &self,
+        route: Arc<Route>,
+        call: GuestCall,
+        ctx: CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError> {
+        let tool = match &call {
+            GuestCall::Tool { name, .. } => Some(name.clone()),
+            _ => None,
+        };
+        let project = route.project_id.clone();
+        let started = std::time::Instant::now();
+        let result = self.inner.invoke(route, call, ctx, hooks).await;
+        let ok = match &result {
+            Ok(GuestOutput::Tool(r)) => !r.is_error,
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        self.recorder
+            .record(&project, tool.as_deref(), ok, started.elapsed());
+        result
+    }
+}

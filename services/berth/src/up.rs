@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::args::UpArgs;
-use crate::glue::{EdgeRoutes, LocalBuilds, WorkerUpstream};
+use crate::glue::{EdgeRoutes, LocalBuilds, RecordedUpstream, WorkerUpstream};
 use crate::toolchain;
 
 /// The example project's slug.
@@ -64,7 +64,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         public_hosts: vec![public_host],
         ..EdgeConfig::default()
     };
-    let edge = Edge::builder(routes.clone(), Arc::new(WorkerUpstream(worker.clone())))
+    let recorder = berth_dashboard::Recorder::new();
+    let upstream = RecordedUpstream {
+        inner: Arc::new(WorkerUpstream(worker.clone())),
+        recorder: Arc::new(recorder.clone()),
+    };
+    let edge = Edge::builder(routes.clone(), Arc::new(upstream))
         .config(edge_config)
         .metrics(&registry)
         .into_router();
@@ -81,15 +86,20 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let api_state = ApiState::new(queue.clone(), public_url.clone());
     let sign_in = api_state.auth.sessions.local_link(&operator);
     let api = berth_control::router(api_state);
+    let loopback = match args.listen.ip() {
+        ip if ip.is_unspecified() => format!("http://127.0.0.1:{}", args.listen.port()),
+        _ => format!("http://{}", args.listen),
+    };
+    let dashboard = berth_dashboard::Dashboard::new(queue.clone(), api.clone(), &public_url)
+        .recorder(recorder)
+        .loopback_url(&loopback)
+        .into_router();
     let app = Router::new()
-        .route(
-            "/",
-            get(|| async { "Berth is running. MCP servers are served at /<project>/mcp.\n" }),
-        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(move || metrics(registry.clone())))
         .merge(api)
         .merge(edge)
+        .merge(dashboard)
         .layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -200,7 +200,7 @@ fn validate(form: &NewProjectForm) -> FieldErrors {
         ));
     }
     let repo = form.repo.trim();
-    if !repo.is_empty() {
+    if !repo.is_empty() && !repo.starts_with('/') {
         let parts: Vec<_> = repo.split('/').collect();
         let ok = parts.len() == 2
             && parts.iter().all(|p| {
@@ -209,7 +209,9 @@ fn validate(form: &NewProjectForm) -> FieldErrors {
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             });
         if !ok {
-            errors.repo = Some("Write the repository as owner/name, e.g. octo/weather.".into());
+            errors.repo = Some(
+                "Write a GitHub repository as owner/name (e.g. octo/weather), or a git repository on this machine as an absolute path.".into(),
+            );
         }
     }
     let branch = form.branch.trim();
@@ -252,9 +254,10 @@ pub async fn create(
     )
 }
 
-/// Creates the project through the API (which checks the repository with GitHub when it is
-/// configured). A control plane without `POST /api/v1/projects` gets the project from the store, after
-/// the same checks this form made.
+/// Creates the project. From a repository (GitHub `owner/name`, or a local git path), through the API,
+/// which checks access and queues the first deployment. Without one, the project waits for its first
+/// `berth deploy`, as projects created by an upload do; it is written to the store after the checks
+/// this form made.
 async fn create_project(
     d: &Dashboard,
     viewer: &Viewer,
@@ -262,13 +265,26 @@ async fn create_project(
 ) -> Result<String, String> {
     let slug = form.slug.trim().to_string();
     let repo = Some(form.repo.trim()).filter(|r| !r.is_empty());
-    let body = serde_json::json!({
-        "slug": slug, "repo": repo, "branch": form.branch.trim(), "entry": form.entry.trim(),
+    let mut body = serde_json::json!({
+        "slug": slug, "branch": form.branch.trim(), "entry": form.entry.trim(),
     });
-    match viewer
-        .api(d, Method::POST, "/api/v1/projects", Some(body))
-        .await
-    {
+    if let Some(repo) = repo {
+        let field = if repo.starts_with('/') { "path" } else { "repo" };
+        body[field] = Value::String(repo.to_string());
+    }
+    let answer = match repo {
+        Some(_) => {
+            viewer
+                .api(d, Method::POST, "/api/v1/projects", Some(body))
+                .await
+        }
+        None => Err(crate::Refusal {
+            status: StatusCode::NOT_FOUND,
+            code: None,
+            message: String::new(),
+        }),
+    };
+    match answer {
         Ok(_) => Ok(slug),
         Err(r) if r.missing_endpoint() => {
             let parsed = ProjectSlug::parse(&slug).map_err(|e| e.to_string())?;
