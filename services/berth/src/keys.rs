@@ -23,7 +23,8 @@ pub fn keyring(configured: Option<&str>, data: &Path) -> anyhow::Result<Keyring>
             hex
         }
         Err(e) => {
-            return Err(e).with_context(|| format!("cannot read the secret key {}", path.display()));
+            return Err(e)
+                .with_context(|| format!("cannot read the secret key {}", path.display()));
         }
     };
     Keyring::from_hex(hex.trim())
