@@ -63,6 +63,61 @@ pub struct UpArgs {
     pub secret_key: Option<String>,
     #[command(flatten)]
     pub tools: ToolArgs,
+    #[command(flatten)]
+    pub git: GitArgs,
+}
+
+/// GitHub (sign-in, repository projects, push-to-deploy, pull-request previews) and local git.
+/// GitHub is on when its client id, client secret and webhook secret are all set.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GitArgs {
+    /// The GitHub OAuth app's client id.
+    #[arg(long, env = "BERTH_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    /// The GitHub OAuth app's client secret.
+    #[arg(long, env = "BERTH_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// The secret GitHub signs webhook deliveries with (point the webhook at <public-url>/webhooks/github).
+    #[arg(long, env = "BERTH_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+    /// GitHub's REST API (GitHub Enterprise: https://<host>/api/v3).
+    #[arg(long, env = "BERTH_GITHUB_API_URL", default_value = berth_github::GITHUB_API)]
+    pub github_api_url: String,
+    /// GitHub's web address: OAuth pages and the only host repositories are cloned from.
+    #[arg(long, env = "BERTH_GITHUB_URL", default_value = berth_github::GITHUB_WEB)]
+    pub github_url: String,
+    /// Let projects deploy from git repositories on this machine (`"path"` in POST /api/v1/projects).
+    #[arg(long, env = "BERTH_ALLOW_LOCAL_GIT")]
+    pub allow_local_git: bool,
+}
+
+impl GitArgs {
+    /// What the control plane needs; an error if GitHub is configured only in part.
+    pub fn options(&self) -> anyhow::Result<berth_control::GitOptions> {
+        let parts = [
+            &self.github_client_id,
+            &self.github_client_secret,
+            &self.github_webhook_secret,
+        ];
+        let github = match parts.map(|p| p.as_deref().filter(|v| !v.is_empty())) {
+            [Some(id), Some(secret), Some(hook)] => Some(berth_github::GitHubConfig {
+                api_base: self.github_api_url.clone(),
+                web_base: self.github_url.clone(),
+                client_id: id.into(),
+                client_secret: secret.into(),
+                webhook_secret: hook.into(),
+            }),
+            [None, None, None] => None,
+            _ => anyhow::bail!(
+                "GitHub needs all three of --github-client-id, --github-client-secret and --github-webhook-secret"
+            ),
+        };
+        Ok(berth_control::GitOptions {
+            github,
+            allow_local_paths: self.allow_local_git,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -82,8 +82,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         args.build_concurrency,
         secrets,
     );
+    let git = berth_control::GitLink::new(
+        args.git.options()?,
+        store.clone(),
+        queue.secrets().clone(),
+        &public_url,
+    )
+    .map_err(anyhow::Error::msg)?;
+    queue.set_source(git.clone());
     queue.recover().await?;
-    let api_state = ApiState::new(queue.clone(), public_url.clone());
+    let api_state = ApiState::new(queue.clone(), public_url.clone()).with_git(git);
     let sign_in = api_state.auth.sessions.local_link(&operator);
     let api = berth_control::router(api_state);
     let loopback = match args.listen.ip() {

@@ -32,6 +32,8 @@ pub struct ApiState {
     pub public_url: String,
     /// Sessions and sign-in.
     pub auth: Auth,
+    /// Git deployments and GitHub (see `ApiState::with_git`); `None` turns them off.
+    pub git: Option<Arc<crate::GitLink>>,
 }
 
 impl ApiState {
@@ -43,6 +45,7 @@ impl ApiState {
             queue,
             public_url,
             auth,
+            git: None,
         }
     }
 
@@ -70,6 +73,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::env::routes())
         .merge(crate::rollback::routes())
+        .merge(crate::projects::routes())
+        .merge(crate::webhooks::routes())
         .with_state(state)
 }
 

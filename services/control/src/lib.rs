@@ -11,11 +11,15 @@ mod api;
 mod auth;
 mod env;
 mod error;
+mod github;
+mod projects;
 mod queue;
 mod rollback;
 mod secrets;
 mod session;
+mod sources;
 mod upload;
+mod webhooks;
 
 use berth_core::{Limits, ProjectSlug, ServerDescription};
 use berth_store::{Deployment, Project};
@@ -26,11 +30,14 @@ pub use api::{ApiState, Authed, router, token_hash};
 pub use auth::{Auth, Authorization, IdentityProvider, new_api_token};
 pub use env::{MAX_ENV_KEY_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, check_key, environment_for};
 pub use error::ApiError;
+pub use github::{GitLink, GitOptions};
 pub use queue::{BuildQueue, LogEvent};
 pub use rollback::rollback_target;
 pub use secrets::{Keyring, SecretError};
 pub use session::{CSRF_HEADER, LOCAL_LINK_TTL, SESSION_COOKIE, Session, Sessions};
+pub use sources::{BuildReport, DeploymentSource};
 pub use upload::{MAX_UPLOAD_BYTES, UploadError, unpack};
+pub use webhooks::MAX_WEBHOOK_BYTES;
 
 /// Where a build's log lines go.
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
+use crate::sources::{BuildReport, DeploymentSource};
 use crate::{ApiError, BuildRunner, Keyring, RoutePublisher, environment_for, live_route};
 
 /// How often buffered log lines are written to the store while a build runs.
@@ -38,6 +39,8 @@ struct Inner {
     running: Mutex<HashMap<String, Running>>,
     slots: Arc<Semaphore>,
     secrets: Keyring,
+    /// Fetches git deployments and hears how builds went; set once at startup.
+    source: std::sync::OnceLock<Arc<dyn DeploymentSource>>,
 }
 
 #[derive(Clone)]
@@ -84,6 +87,7 @@ impl BuildQueue {
             running: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             secrets,
+            source: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
@@ -111,6 +115,16 @@ impl BuildQueue {
     /// The keys projects' secrets are sealed with.
     pub fn secrets(&self) -> &Keyring {
         &self.inner.secrets
+    }
+
+    /// Lets `source` fetch git deployments before their build and hear how builds went. Call once,
+    /// before [`BuildQueue::recover`]; later calls are ignored.
+    pub fn set_source(&self, source: Arc<dyn DeploymentSource>) {
+        let _ = self.inner.source.set(source);
+    }
+
+    fn fetched_here(&self, d: &Deployment) -> Option<&Arc<dyn DeploymentSource>> {
+        self.inner.source.get().filter(|s| s.fetches(d))
     }
 
     /// Where a deployment's source tree is unpacked or checked out before its build.
@@ -150,7 +164,7 @@ impl BuildQueue {
             }
         }
         for d in self.inner.store.unfinished_deployments().await? {
-            if self.source_dir(&d.id).is_dir() {
+            if self.source_dir(&d.id).is_dir() || self.fetched_here(&d).is_some() {
                 tracing::info!(deployment = %d.id, "resuming a build interrupted by a restart");
                 self.enqueue(&d.id);
             } else {
@@ -168,6 +182,11 @@ impl BuildQueue {
         let d = self.inner.store.promote(deployment_id).await?;
         self.publish(&d).await?;
         Ok(d)
+    }
+
+    /// Stops serving `slug` (a closed pull request's preview, a deleted project).
+    pub async fn withdraw(&self, slug: &str) {
+        self.inner.routes.withdraw(slug).await;
     }
 
     /// Publishes the route of a live deployment again (after its project's environment changed, say).
@@ -243,11 +262,24 @@ impl BuildQueue {
             describe_source(&d)
         ));
         let source = self.source_dir(id);
-        let result = self
-            .inner
-            .runner
-            .build(source.clone(), project.entry.clone(), log.clone())
-            .await;
+        let hooks = self.fetched_here(&d).cloned();
+        let fetched = match &hooks {
+            Some(h) => {
+                h.report(&project, &d, BuildReport::Building).await;
+                let _ = std::fs::remove_dir_all(&source);
+                h.fetch(&project, &d, &source, log.clone()).await
+            }
+            None => Ok(()),
+        };
+        let result = match fetched {
+            Ok(()) => {
+                self.inner
+                    .runner
+                    .build(source.clone(), project.entry.clone(), log.clone())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let outcome = match result {
             Ok((artifact, description)) => {
                 let json = serde_json::to_string(&description)
@@ -259,6 +291,9 @@ impl BuildQueue {
                     Target::Preview { pr } => project.slug.preview(pr).to_string(),
                 };
                 log(&format!("live: /{slug}/mcp"));
+                if let Some(h) = &hooks {
+                    h.report(&project, &d, BuildReport::Live(slug)).await;
+                }
                 LogEvent::Done {
                     status: DeploymentStatus::Ready,
                     error: None,
@@ -267,6 +302,10 @@ impl BuildQueue {
             Err(message) => {
                 log(&format!("build failed: {message}"));
                 store.mark_failed(id, &message).await?;
+                if let Some(h) = &hooks {
+                    h.report(&project, &d, BuildReport::Failed(message.clone()))
+                        .await;
+                }
                 LogEvent::Done {
                     status: DeploymentStatus::Failed,
                     error: Some(message),

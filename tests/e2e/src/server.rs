@@ -116,6 +116,11 @@ impl Berth {
 
     /// Starts the given build of the binary and waits until `/healthz` answers 200.
     pub fn start_with(profile: Profile) -> Result<Berth> {
+        Berth::start_with_args(profile, &[])
+    }
+
+    /// Starts the given build with extra `berth up` arguments (GitHub settings, say).
+    pub fn start_with_args(profile: Profile, extra: &[String]) -> Result<Berth> {
         let bin = berth_bin(profile)?;
         let tools = Tools::from_env()?;
         let data_dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir()?;
@@ -128,6 +133,7 @@ impl Berth {
             .arg(&bin)
             .args(["up", "--no-example", "--listen", &listen, "--data-dir"])
             .arg(data_dir.path().join(DATA))
+            .args(extra)
             .env("BERTH_TOOLS", tools.root())
             .env("BERTH_HOME", repo_root())
             .env("BERTH_E2E_DATA_DIR", data_dir.path())

@@ -1,0 +1,208 @@
+//! Projects from repositories: `POST /api/v1/projects` (from a GitHub repository the user can push to,
+//! or from a git repository on this machine where the operator allowed it) queues the first deployment
+//! of the branch's head; `PATCH /api/v1/projects/{slug}` changes settings; `DELETE` removes the project
+//! with its routes, deployments, logs and environment, leaving nothing serving.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use berth_core::{Limits, ProjectSlug};
+use berth_github::RepoName;
+use berth_store::{NewDeployment, NewProject, ProjectUpdate, Source, Target};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{Authed, deployment_json, json_body, owned_project, project_json};
+use crate::github::repo_source;
+use crate::{ApiError, ApiState};
+
+/// The entry point when a request names none.
+const DEFAULT_ENTRY: &str = "server.py:mcp";
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new().route("/api/v1/projects", post(create)).route(
+        "/api/v1/projects/{slug}",
+        axum::routing::patch(update).delete(delete),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewRepoProject {
+    /// The project's name (`/<slug>/mcp`).
+    slug: String,
+    /// A GitHub repository, `owner/name`.
+    repo: Option<String>,
+    /// A git repository on the Berth host (absolute path), where allowed.
+    path: Option<String>,
+    /// The production branch (default: the repository's default branch, or `main`).
+    branch: Option<String>,
+    /// Where the server object is (default `server.py:mcp`).
+    entry: Option<String>,
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: NewRepoProject = json_body(&body)?;
+    let slug =
+        ProjectSlug::parse(req.slug.trim()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let link = state.git()?.clone();
+    let store = state.queue.store();
+    if store.project(slug.as_str()).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "the project name `{slug}` is taken; pick another"
+        )));
+    }
+    let (repo, default_branch, kind) = match (req.repo.as_deref(), req.path.as_deref()) {
+        (Some(repo), None) => {
+            let name = RepoName::parse(repo).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            let gh = link.github()?;
+            let token = link.token_of(&user).await?.ok_or_else(|| {
+                ApiError::Forbidden("sign in with GitHub first (/auth/github/login): Berth checks your access to the repository with your GitHub account".into())
+            })?;
+            let found = gh
+                .repository(&token, &name)
+                .await
+                .map_err(|e| match e.status() {
+                    Some(404) => ApiError::NotFound(format!(
+                        "GitHub has no repository `{name}` that your account can see"
+                    )),
+                    Some(401) => ApiError::Forbidden(
+                        "GitHub no longer accepts your sign-in; sign in with GitHub again".into(),
+                    ),
+                    _ => ApiError::Upstream(e.to_string()),
+                })?;
+            if !found.can_deploy() {
+                return Err(ApiError::Forbidden(format!(
+                    "you cannot push to `{}`; deploying it needs push access",
+                    found.full_name
+                )));
+            }
+            (found.full_name, found.default_branch, "github")
+        }
+        (None, Some(path)) => {
+            repo_source(&link, path).map_err(ApiError::BadRequest)?;
+            (path.to_string(), "main".to_string(), "git")
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "name exactly one of `repo` (a GitHub repository, `owner/name`) or `path` (a git repository on the Berth host)".into(),
+            ));
+        }
+    };
+    let branch = req
+        .branch
+        .map(|b| b.trim().to_string())
+        .unwrap_or(default_branch);
+    check_branch(&branch)?;
+    let new = NewProject {
+        slug,
+        owner_id: user.id.clone(),
+        repo: Some(repo),
+        branch: branch.clone(),
+        entry: req.entry.unwrap_or_else(|| DEFAULT_ENTRY.into()),
+        limits: Limits::default(),
+    };
+    let project = store.create_project(new).await?;
+    let source = Source {
+        kind: kind.into(),
+        commit: None,
+        branch: Some(branch),
+        author: Some(user.login.clone()),
+        message: Some("first deployment".into()),
+    };
+    let d = store
+        .create_deployment(NewDeployment {
+            project_id: project.id.clone(),
+            target: Target::Production,
+            source,
+        })
+        .await?;
+    state.queue.enqueue(&d.id);
+    let json = json!({"project": project_json(&state, &project), "deployment": deployment_json(&state, &project, &d)});
+    Ok((StatusCode::CREATED, Json(json)))
+}
+
+/// A branch name git would accept, in the plain form Berth puts into a ref.
+fn check_branch(branch: &str) -> Result<(), ApiError> {
+    let ok = !branch.is_empty()
+        && branch.len() <= 255
+        && !branch.starts_with(['-', '/', '.'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.contains("..")
+        && !branch.contains("//")
+        && !branch.ends_with(".lock")
+        && branch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "`{branch}` is not a branch name Berth accepts"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    branch: Option<String>,
+    entry: Option<String>,
+    limits: Option<Limits>,
+}
+
+async fn update(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let project = owned_project(&state, &user, &slug).await?;
+    let s: Settings = json_body(&body)?;
+    if let Some(branch) = &s.branch {
+        check_branch(branch)?;
+    }
+    let update = ProjectUpdate {
+        branch: s.branch,
+        entry: s.entry,
+        limits: s.limits,
+    };
+    let project = state
+        .queue
+        .store()
+        .update_project(&project.id, update)
+        .await?;
+    Ok(Json(project_json(&state, &project)))
+}
+
+/// Deletes the project: its routes first (nothing serves it from then on), then, in one transaction,
+/// its deployments, build logs and environment.
+async fn delete(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let project = owned_project(&state, &user, &slug).await?;
+    let store = state.queue.store();
+    for d in store
+        .deployments(&project.id, berth_store::MAX_DEPLOYMENTS_PER_PAGE)
+        .await?
+    {
+        if d.live {
+            let route = match d.target {
+                Target::Production => project.slug.clone(),
+                Target::Preview { pr } => project.slug.preview(pr),
+            };
+            state.queue.withdraw(route.as_str()).await;
+        }
+    }
+    store.delete_project(&project.id).await?;
+    tracing::info!(project = %project.slug, "project deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
