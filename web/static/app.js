@@ -81,6 +81,12 @@ if (log) {
     source.close();
     let result = {};
     try { result = JSON.parse(e.data); } catch (err) { result = {}; }
+    const took = document.getElementById("build-duration");
+    const started = took ? Number(took.dataset.started) : 0;
+    if (started > 0) {
+      const secs = Math.max(0, (Date.now() - started) / 1000);
+      took.textContent = secs < 60 ? `${secs.toFixed(1)} s` : `${Math.floor(secs / 60)} min ${Math.round(secs % 60)} s`;
+    }
     if (status && result.status) {
       status.textContent = result.status;
       status.className = "badge status-" + result.status;

@@ -4,10 +4,10 @@
 
 use std::fmt::Write;
 
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 160.0;
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 170.0;
 /// Room for the axis labels on the left and at the bottom.
-const LEFT: f64 = 44.0;
+const LEFT: f64 = 58.0;
 const BOTTOM: f64 = 20.0;
 const TOP: f64 = 8.0;
 
@@ -29,7 +29,7 @@ pub fn escape(s: &str) -> String {
 
 fn open(title: &str) -> String {
     format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{t}" preserveAspectRatio="none"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = escape(title)
     )
 }
@@ -85,7 +85,8 @@ fn axes(svg: &mut String, max: f64, unit: &str, labels: &[(usize, String)], step
 /// Stacked bars: calls per step, the failed part in the error colour.
 pub fn calls(title: &str, calls: &[u64], errors: &[u64], labels: &[(usize, String)]) -> String {
     let mut svg = open(title);
-    let max = nice_max(calls.iter().copied().max().unwrap_or(0) as f64);
+    // Counts are whole: an axis up to at least 4 keeps its middle label whole too.
+    let max = nice_max(calls.iter().copied().max().unwrap_or(0).max(4) as f64);
     axes(&mut svg, max, "", labels, calls.len());
     let plot_h = HEIGHT - BOTTOM - TOP;
     let step_w = (WIDTH - LEFT) / calls.len().max(1) as f64;
@@ -135,12 +136,10 @@ pub fn latency(
                     let x = LEFT + step_w * (i as f64 + 0.5);
                     let y = TOP + plot_h * (1.0 - v / max);
                     let _ = write!(path, "{}{x:.1},{y:.1} ", if pen_down { "L" } else { "M" });
-                    if !pen_down {
-                        let _ = write!(
-                            svg,
-                            r#"<circle class="{class}" cx="{x:.1}" cy="{y:.1}" r="1.5"/>"#
-                        );
-                    }
+                    let _ = write!(
+                        svg,
+                        r#"<circle class="{class}" cx="{x:.1}" cy="{y:.1}" r="2.5"><title>{v} ms</title></circle>"#
+                    );
                     pen_down = true;
                 }
                 None => pen_down = false,
@@ -149,33 +148,6 @@ pub fn latency(
         if !path.is_empty() {
             let _ = write!(svg, r#"<path class="{class}" d="{}"/>"#, path.trim_end());
         }
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// Horizontal bars, one per tool.
-pub fn tools(title: &str, counts: &[(String, u64)]) -> String {
-    let row = 22.0;
-    let height = (counts.len().max(1) as f64) * row + 4.0;
-    let label_w = 160.0;
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{t}"><title>{t}</title>"#,
-        t = escape(title)
-    );
-    let max = counts.iter().map(|c| c.1).max().unwrap_or(1).max(1) as f64;
-    for (i, (tool, n)) in counts.iter().enumerate() {
-        let y = i as f64 * row + 2.0;
-        let w = (WIDTH - label_w - 60.0) * (*n as f64) / max;
-        let _ = write!(
-            svg,
-            r#"<text class="label" x="{lx}" y="{ty:.1}" text-anchor="end">{name}</text><rect class="bar" x="{label_w}" y="{y:.1}" width="{w:.1}" height="{h}"/><text class="label" x="{nx:.1}" y="{ty:.1}">{n}</text>"#,
-            lx = label_w - 6.0,
-            ty = y + 14.0,
-            name = escape(tool),
-            h = row - 6.0,
-            nx = label_w + w + 6.0,
-        );
     }
     svg.push_str("</svg>");
     svg
@@ -210,8 +182,6 @@ mod tests {
         );
         assert_eq!(svg.matches("<path").count(), 2);
         assert_eq!(svg.matches('M').count(), 4, "two strokes per line: {svg}");
-        let tools = tools("Tools", &[("add".into(), 4), ("<x>".into(), 2)]);
-        assert!(tools.contains("&lt;x&gt;") && tools.contains(">4<"));
     }
 
     #[test]

@@ -109,6 +109,15 @@ impl Client {
     }
 }
 
+/// A JSON number as people write it: `2`, not `2.0`.
+fn number(v: &Value) -> String {
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+        Some(f) => format!("{f}"),
+        None => v.to_string(),
+    }
+}
+
 /// The response to request `id` among `messages`: its result, or its error's message.
 fn response(messages: &[Value], id: i64) -> Option<Result<Value, String>> {
     let m = messages.iter().find(|m| m["id"] == json!(id))?;
@@ -188,9 +197,9 @@ async fn run(
                 logs.push((level, text));
             }
             Some("notifications/progress") => {
-                let mut line = params["progress"].to_string();
+                let mut line = number(&params["progress"]);
                 if let Some(total) = params.get("total").filter(|t| !t.is_null()) {
-                    line = format!("{line}/{total}");
+                    line = format!("{line}/{}", number(total));
                 }
                 if let Some(message) = params["message"].as_str() {
                     line = format!("{line} {message}");
@@ -219,5 +228,7 @@ mod tests {
         );
         assert_eq!(response(&j, 1), Some(Err("bad".into())));
         assert_eq!(response(&j, 2), None);
+        assert_eq!(number(&json!(2.0)), "2");
+        assert_eq!(number(&json!(0.5)), "0.5");
     }
 }

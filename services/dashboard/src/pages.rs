@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use berth_core::{Limits, ProjectSlug};
-use berth_store::{Deployment, NewProject, Project, Target};
+use berth_store::{Deployment, DeploymentStatus, NewProject, Project, Target};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -195,9 +195,14 @@ pub async fn new_project(
 fn validate(form: &NewProjectForm) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if let Err(e) = ProjectSlug::parse(form.slug.trim()) {
-        errors.slug = Some(format!(
-            "{e}. Use lowercase letters, digits and single hyphens, starting with a letter."
-        ));
+        let message = e.to_string();
+        let mut chars = message.chars();
+        errors.slug = Some(
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or(message),
+        );
     }
     let repo = form.repo.trim();
     if !repo.is_empty() && !repo.starts_with('/') {
@@ -269,7 +274,11 @@ async fn create_project(
         "slug": slug, "branch": form.branch.trim(), "entry": form.entry.trim(),
     });
     if let Some(repo) = repo {
-        let field = if repo.starts_with('/') { "path" } else { "repo" };
+        let field = if repo.starts_with('/') {
+            "path"
+        } else {
+            "repo"
+        };
         body[field] = Value::String(repo.to_string());
     }
     let answer = match repo {
@@ -435,9 +444,14 @@ pub async fn overview(
     let url = d.mcp_url(p.slug.as_str());
     let live = live_description(&deployments);
     let description = live.as_ref().map(|l| l.1.clone()).unwrap_or_default();
-    let latest = deployments
-        .iter()
-        .find(|x| x.target == Target::Production && !x.live);
+    let latest = deployments.iter().find(|x| {
+        x.target == Target::Production
+            && !x.live
+            && matches!(
+                x.status,
+                DeploymentStatus::Queued | DeploymentStatus::Building | DeploymentStatus::Failed
+            )
+    });
     page(&Overview {
         nav: Nav::project(&viewer, &slug, "overview"),
         status: project_status(&deployments),
@@ -468,8 +482,8 @@ struct Panel {
     p95: String,
     calls_svg: String,
     latency_svg: String,
-    tools_svg: String,
-    tools: Vec<(String, u64)>,
+    /// (tool, calls, bar width in percent of the busiest tool's).
+    tools: Vec<(String, u64, u64)>,
 }
 
 #[derive(Template)]
@@ -521,11 +535,13 @@ fn panel(d: &Dashboard, project_id: &str, title: &'static str, minutes: u64, ste
             &w.p95,
             &labels,
         ),
-        tools_svg: charts::tools(
-            &format!("Calls per tool, {}", title.to_lowercase()),
-            &w.tools,
-        ),
-        tools: w.tools,
+        tools: {
+            let busiest = w.tools.first().map_or(1, |t| t.1.max(1));
+            w.tools
+                .into_iter()
+                .map(|(tool, n)| (tool, n, (n * 100).div_ceil(busiest)))
+                .collect()
+        },
     }
 }
 

@@ -145,6 +145,8 @@ pub struct DeploymentRow {
     pub created: String,
     pub created_utc: String,
     pub duration: String,
+    /// When the build started (unix ms; 0 before it starts), for the page's live duration.
+    pub started_ms: i64,
     pub error: String,
     pub url: String,
     /// Whether it could go live (built, for production, not live now).
@@ -158,7 +160,10 @@ impl DeploymentRow {
             .commit
             .as_deref()
             .map(|c| c.chars().take(7).collect())
-            .unwrap_or_else(|| d.source.kind.clone());
+            .unwrap_or_else(|| {
+                let short: String = d.id.trim_start_matches("d-").chars().take(7).collect();
+                format!("{} {short}", d.source.kind)
+            });
         let duration = match (d.started_at, d.finished_at) {
             (Some(s), Some(f)) => duration(f - s),
             (Some(s), None) => format!("{} so far", duration(now_ms() - s)),
@@ -179,6 +184,7 @@ impl DeploymentRow {
             created: ago(d.created_at),
             created_utc: utc(d.created_at),
             duration,
+            started_ms: d.started_at.unwrap_or(0),
             error: d.error.clone().unwrap_or_default(),
             url,
             promotable: !d.live

@@ -179,6 +179,7 @@ async function main() {
   check(calls >= 2, `the metrics count the inspector's calls (${calls})`);
   check((await page.locator("svg.chart").count()) >= 4, "charts are drawn");
   check((await page.locator("svg.chart rect.bar").count()) >= 1, "the calls chart has a bar");
+  check((await page.locator("table.tool-bars").first().textContent()).includes("greet"), "calls per tool name greet");
   await shot(page, "metrics");
 
   await page.getByRole("link", { name: "Settings" }).click();
@@ -200,7 +201,11 @@ async function main() {
   check(overflow <= 1, `the overview fits a phone's width (overflow ${overflow}px)`);
   await shot(page, "overview-phone");
   await page.goto(`${base}/projects/${PROJECT}/deployments`);
+  const tableOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(tableOverflow <= 1, `the deployments fit a phone's width (overflow ${tableOverflow}px)`);
   await shot(page, "deployments-phone");
+  await page.goto(`${base}/projects/${PROJECT}/metrics`);
+  await shot(page, "metrics-phone");
 
   // Keyboard: the skip link is the first stop.
   await page.keyboard.press("Tab");
