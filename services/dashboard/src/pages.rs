@@ -26,6 +26,7 @@ pub async fn home(viewer: Result<Viewer, PageError>) -> Response {
 struct Login {
     nav: Nav,
     next: String,
+    github: bool,
 }
 
 #[derive(Deserialize)]
@@ -33,19 +34,35 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login(Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+pub async fn login(
+    State(d): State<Dashboard>,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
     let next = q
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//"))
         .unwrap_or_else(|| "/projects".into());
+    // GitHub sign-in is on when its start answers with a redirect to GitHub (it sets only a cookie,
+    // which is dropped here).
+    let probe = d
+        .api
+        .call(
+            &Default::default(),
+            Method::GET,
+            "/auth/github/login",
+            None,
+            None,
+        )
+        .await;
+    let github = matches!(probe, Err(r) if r.status.is_redirection());
     page(&Login {
         nav: Nav::default(),
         next,
+        github,
     })
 }
 
-pub async fn not_found(viewer: Result<Viewer, PageError>) -> PageError {
-    let _ = viewer;
+pub async fn not_found() -> PageError {
     PageError::NotFound("There is no page at this address.".into())
 }
 

@@ -34,10 +34,15 @@ impl RoutePublisher for NoRoutes {
     async fn withdraw(&self, _: &str) {}
 }
 
-/// `/auth/session` as the control plane answers it: the cookie `session=<user id>` signs that user in,
+/// `/auth/github/login` (GitHub configured) and `/auth/session` as the control plane answers them: the cookie `session=<user id>` signs that user in,
 /// with CSRF token `csrf-<user id>`.
 fn fake_api() -> Router {
-    Router::new().route(
+    Router::new()
+        .route(
+            "/auth/github/login",
+            get(|| async { axum::response::Redirect::to("https://github.example/login/oauth") }),
+        )
+        .route(
         "/auth/session",
         get(|headers: HeaderMap| async move {
             let user = crate::tests::cookie(&headers);
