@@ -153,6 +153,13 @@ async function main() {
   check(!(await page.content()).includes("s3cret-value"), "the secret's value is not on the page");
   await shot(page, "environment");
 
+  // The server sees the secret at once, without a rebuild.
+  await page.goto(`${base}/projects/${PROJECT}/inspector?tool=secret_length`);
+  await page.getByRole("button", { name: "Call secret_length" }).click();
+  await page.locator(".result-text").first().waitFor();
+  const length = (await page.locator(".result-text").first().textContent()).trim();
+  check(length === String("s3cret-value".length), `the tool reads the new secret (length ${length})`);
+
   // A second deployment, then roll back to the first with a confirmation.
   await deploy(env("PROJECT_V2"));
   await page.goto(`${base}/projects/${PROJECT}/deployments`);

@@ -19,7 +19,9 @@ const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn server(version: &str) -> String {
     format!(
-        r#"from fastmcp import Context, FastMCP
+        r#"import os
+
+from fastmcp import Context, FastMCP
 
 mcp = FastMCP("demo", instructions="A demo for the dashboard test ({version}).")
 
@@ -31,6 +33,12 @@ async def greet(name: str, ctx: Context, times: int = 1) -> str:
     await ctx.report_progress(1, 2)
     await ctx.report_progress(2, 2)
     return "{version}: " + ", ".join([f"hello {{name}}"] * times)
+
+
+@mcp.tool
+def secret_length() -> int:
+    """How long the API_KEY secret is (never its value)."""
+    return len(os.environ.get("API_KEY", ""))
 
 
 @mcp.resource("demo://about")
