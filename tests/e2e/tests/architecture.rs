@@ -89,4 +89,17 @@ fn crates_keep_to_their_layer() {
         &["sqlx", "axum", "hyper", "berth-store", "berth-edge"],
     );
     assert_free_of("berth-store", &["wasmtime", "axum", "redis"]);
+    assert_free_of(
+        "berth-github",
+        &["wasmtime", "sqlx", "berth-store", "berth-control"],
+    );
+    assert_free_of(
+        "berth-dashboard",
+        &[
+            "wasmtime",
+            "berth-sandbox-host",
+            "berth-worker",
+            "berth-builder",
+        ],
+    );
 }
