@@ -206,12 +206,6 @@ def test_task_fixtures(fixture, bindings):
         _call(fixture, bindings, "protocol_error_job")
 
 
-def test_list_roots_without_the_host_import_says_what_is_missing(fixture, bindings, monkeypatch):
-    monkeypatch.delattr(bindings[0], "list_roots")
-    result = _call(fixture, bindings, "test_input_required_result_list_roots")
-    assert result.is_error and "host.list-roots" in result.content[0].value
-
-
 def test_x_mcp_header_tool(fixture, bindings):
     assert _call(fixture, bindings, "test_x_mcp_header", {"region": "Hello"}).content[0].value == "region=Hello"
 
