@@ -568,21 +568,43 @@ async fn start_call(
     let era = env.era;
     let session = env.session.clone();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let driver = call::drive(shared.clone(), route, prep, env, tx);
-    tokio::spawn(driver.instrument(tracing::Span::current()));
+    // The call is driven on this task until it answers or must stream: a quick call then costs no
+    // hand-off to another task and back. Whatever is left of it is spawned before this returns.
+    let mut driver = Box::pin(
+        call::drive(shared.clone(), route, prep, env, tx).instrument(tracing::Span::current()),
+    );
+    let mut finished = false;
     let first = if streamable {
+        let timer = tokio::time::sleep(shared.config.sse_after);
+        tokio::pin!(timer);
         tokio::select! {
+            biased;
             first = rx.recv() => first,
-            _ = tokio::time::sleep(shared.config.sse_after) => None,
+            _ = &mut driver => {
+                finished = true;
+                rx.recv().await
+            }
+            _ = &mut timer => None,
         }
     } else {
         loop {
-            match rx.recv().await {
+            let next = tokio::select! {
+                biased;
+                next = rx.recv() => next,
+                _ = &mut driver, if !finished => {
+                    finished = true;
+                    continue;
+                }
+            };
+            match next {
                 Some(Outbound::Message(_)) => continue,
                 other => break other,
             }
         }
     };
+    if !finished {
+        tokio::spawn(driver);
+    }
     if let Some(Outbound::Final(status, body)) = &first {
         return Ok(json_response(*status, body, None));
     }
