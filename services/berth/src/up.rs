@@ -141,6 +141,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         )
         .await?;
     }
+    // MCP answers are small and latency-bound: send them at once rather than batching (Nagle).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
