@@ -22,10 +22,52 @@ use crate::{ApiError, ApiState};
 const DEFAULT_ENTRY: &str = "server.py:mcp";
 
 pub(crate) fn routes() -> Router<ApiState> {
-    Router::new().route("/api/v1/projects", post(create)).route(
-        "/api/v1/projects/{slug}",
-        axum::routing::patch(update).delete(delete),
-    )
+    Router::new()
+        .route("/api/v1/projects", post(create))
+        .route(
+            "/api/v1/projects/{slug}",
+            axum::routing::patch(update).delete(delete),
+        )
+        .route(
+            "/api/v1/github/repositories",
+            axum::routing::get(repositories),
+        )
+}
+
+/// The GitHub repositories the signed-in user can deploy from (push or admin access), most recently
+/// pushed first: what the dashboard offers when creating a project.
+async fn repositories(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+) -> Result<Json<Value>, ApiError> {
+    let link = state.git()?.clone();
+    let gh = link.github()?;
+    let token = link.token_of(&user).await?.ok_or_else(|| {
+        ApiError::Forbidden(
+            "sign in with GitHub first (/auth/github/login) to list your repositories".into(),
+        )
+    })?;
+    let repos = gh
+        .repositories(&token)
+        .await
+        .map_err(|e| match e.status() {
+            Some(401) => ApiError::Forbidden(
+                "GitHub no longer accepts your sign-in; sign in with GitHub again".into(),
+            ),
+            _ => ApiError::Upstream(e.to_string()),
+        })?;
+    let list: Vec<Value> = repos
+        .iter()
+        .filter(|r| r.can_deploy())
+        .map(|r| {
+            json!({
+                "fullName": r.full_name,
+                "private": r.private,
+                "defaultBranch": r.default_branch,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "repositories": list })))
 }
 
 #[derive(Deserialize)]

@@ -167,6 +167,16 @@ async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
     let hook = format!("{base}/webhooks/github");
     let api = sign_in(&base).await?;
 
+    // The repositories the user may deploy from, as the dashboard lists them.
+    let repos = api.get("/api/v1/github/repositories").await?;
+    let names: Vec<&str> = repos["repositories"]
+        .as_array()
+        .context("a repositories list")?
+        .iter()
+        .filter_map(|r| r["fullName"].as_str())
+        .collect();
+    assert_eq!(names, ["octo/tools"], "{repos}");
+
     // A project from a repository: validated, unique, and its first deployment is the branch head.
     let (status, body) = api
         .post(
