@@ -262,11 +262,8 @@ async fn deploy_example(
         })
         .await?;
     copy_dir(dir, &queue.source_dir(&d.id))?;
-    let mut events = queue.follow(&d.id);
     queue.enqueue(&d.id);
-    if events.is_none() {
-        events = queue.follow(&d.id);
-    }
+    let events = queue.follow(&d.id).map(|(_, rx)| rx);
     println!(
         "  example:        building {EXAMPLE} from {} (first build takes ~30 s)",
         dir.display()

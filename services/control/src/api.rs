@@ -314,11 +314,19 @@ async fn logs(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     owned_deployment(&state, &user, &id).await?;
     let live = state.queue.follow(&id).filter(|_| q.follow != Some(false));
-    let stored = state.queue.store().logs(&id, 0).await?;
-    let seen = stored.len();
-    let mut events: Vec<Event> = stored
+    // A running build's lines come from the queue (the store lags behind it); a finished one's from
+    // the store.
+    let (lines, live) = match live {
+        Some((lines, rx)) => (lines, Some(rx)),
+        None => {
+            let stored = state.queue.store().logs(&id, 0).await?;
+            (stored.into_iter().map(|(_, line)| line).collect(), None)
+        }
+    };
+    let seen = lines.len();
+    let mut events: Vec<Event> = lines
         .into_iter()
-        .map(|(_, line)| Event::default().event("line").data(line))
+        .map(|line| Event::default().event("line").data(line))
         .collect();
     let tail: futures::stream::BoxStream<'static, Event> = match live {
         Some(rx) => tokio_stream::wrappers::BroadcastStream::new(rx)

@@ -26,8 +26,22 @@ pub enum LogEvent {
     },
 }
 
+/// A queued or running build's log as followers see it: every line so far, and new ones as they come.
+/// Lines are appended and broadcast under one lock, so a follower's snapshot and its subscription
+/// never miss or repeat a line (the store lags behind by up to a flush interval).
+#[derive(Clone)]
 struct Running {
     events: broadcast::Sender<LogEvent>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    fn new() -> Self {
+        Self {
+            events: broadcast::channel(1024).0,
+            lines: Arc::default(),
+        }
+    }
 }
 
 struct Inner {
@@ -136,9 +150,7 @@ impl BuildQueue {
     pub fn enqueue(&self, deployment_id: &str) {
         self.lock_running()
             .entry(deployment_id.to_string())
-            .or_insert_with(|| Running {
-                events: broadcast::channel(1024).0,
-            });
+            .or_insert_with(Running::new);
         let _ = self.inner.tx.send(deployment_id.to_string());
     }
 
@@ -146,11 +158,15 @@ impl BuildQueue {
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A live feed of a queued or running build's log, or None once it has ended.
-    pub fn follow(&self, deployment_id: &str) -> Option<broadcast::Receiver<LogEvent>> {
-        self.lock_running()
-            .get(deployment_id)
-            .map(|r| r.events.subscribe())
+    /// A queued or running build's log: the lines so far and a feed of what follows (lines numbered
+    /// from 1, so a line numbered at most the snapshot's length is already in it); None once it ended.
+    pub fn follow(
+        &self,
+        deployment_id: &str,
+    ) -> Option<(Vec<String>, broadcast::Receiver<LogEvent>)> {
+        let running = self.lock_running().get(deployment_id).cloned()?;
+        let lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
+        Some((lines.clone(), running.events.subscribe()))
     }
 
     /// Publishes every live route, and requeues builds a previous process left unfinished.
@@ -217,26 +233,26 @@ impl BuildQueue {
         let project = store.project_by_id(&d.project_id).await?.ok_or_else(|| {
             ApiError::NotFound("the deployment's project no longer exists".into())
         })?;
-        let events = self
+        let running = self
             .lock_running()
             .entry(id.to_string())
-            .or_insert_with(|| Running {
-                events: broadcast::channel(1024).0,
-            })
-            .events
+            .or_insert_with(Running::new)
             .clone();
+        let events = running.events.clone();
         store.mark_building(id).await?;
         let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
-        let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let log: Arc<dyn Fn(&str) + Send + Sync> = {
-            let (buffer, events, counter) = (buffer.clone(), events.clone(), counter.clone());
+            let (buffer, running) = (buffer.clone(), running.clone());
             Arc::new(move |line: &str| {
-                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let mut lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
+                lines.push(line.to_string());
                 buffer
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(line.to_string());
-                let _ = events.send(LogEvent::Line(n, line.to_string()));
+                let _ = running
+                    .events
+                    .send(LogEvent::Line(lines.len(), line.to_string()));
             })
         };
         let (stop_flusher, mut stopped) = tokio::sync::oneshot::channel::<()>();
