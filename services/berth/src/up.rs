@@ -7,7 +7,7 @@ use berth_builder::Builder;
 use berth_control::{ApiState, BuildQueue};
 use berth_edge::{Edge, EdgeConfig, RouteTable};
 use berth_sandbox_host::{ArtifactDir, Runtime};
-use berth_store::{NewDeployment, NewProject, NewUser, Source, Store, Target};
+use berth_store::{NewDeployment, NewProject, NewUser, Source, Store};
 use berth_worker::Worker;
 use std::path::Path;
 use std::sync::Arc;
@@ -255,11 +255,7 @@ async fn deploy_example(
         message: Some("example project".into()),
     };
     let d = store
-        .create_deployment(NewDeployment {
-            project_id: project.id.clone(),
-            target: Target::Production,
-            source,
-        })
+        .create_deployment(NewDeployment::production(&project.id, source))
         .await?;
     copy_dir(dir, &queue.source_dir(&d.id))?;
     queue.enqueue(&d.id);

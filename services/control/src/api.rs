@@ -251,11 +251,7 @@ async fn deploy_upload(
         message: q.message,
     };
     let d = store
-        .create_deployment(NewDeployment {
-            project_id: project.id.clone(),
-            target: Target::Production,
-            source,
-        })
+        .create_deployment(NewDeployment::production(&project.id, source))
         .await?;
     let dir = state.queue.source_dir(&d.id);
     let unpacked = {

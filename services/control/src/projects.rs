@@ -159,11 +159,7 @@ async fn create(
         message: Some("first deployment".into()),
     };
     let d = store
-        .create_deployment(NewDeployment {
-            project_id: project.id.clone(),
-            target: Target::Production,
-            source,
-        })
+        .create_deployment(NewDeployment::production(&project.id, source))
         .await?;
     state.queue.enqueue(&d.id);
     let json = json!({"project": project_json(&state, &project), "deployment": deployment_json(&state, &project, &d)});

@@ -92,11 +92,7 @@ async fn on_push(state: &ApiState, push: Push) -> Result<Value, ApiError> {
             message: head.map(|c| c.message.clone()),
         };
         let d = store
-            .create_deployment(NewDeployment {
-                project_id: project.id.clone(),
-                target: Target::Production,
-                source,
-            })
+            .create_deployment(NewDeployment::production(&project.id, source))
             .await?;
         state.queue.enqueue(&d.id);
         queued.push(json!({"project": project.slug, "deployment": d.id}));

@@ -96,6 +96,17 @@ pub struct NewDeployment {
     pub source: Source,
 }
 
+impl NewDeployment {
+    /// A deployment of the project's production target.
+    pub fn production(project_id: &str, source: Source) -> Self {
+        Self {
+            project_id: project_id.to_string(),
+            target: Target::Production,
+            source,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeploymentStatus {
