@@ -2,10 +2,23 @@
 
 use berth_core as core;
 
+// Guests run as fibers on the caller's task (`call_async`), so exports are async. Imports that may
+// wait (state, client input, nested reads) are async too and hand their work to a blocking thread;
+// the rest answer inline.
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "berth:mcp/server",
-    imports: { default: trappable },
+    imports: {
+        "berth:mcp/host.kv-get": async | trappable,
+        "berth:mcp/host.kv-set": async | trappable,
+        "berth:mcp/host.kv-delete": async | trappable,
+        "berth:mcp/host.elicit": async | trappable,
+        "berth:mcp/host.sample": async | trappable,
+        "berth:mcp/host.list-roots": async | trappable,
+        "berth:mcp/host.read-resource": async | trappable,
+        default: trappable,
+    },
+    exports: { default: async },
 });
 
 pub use berth::mcp::types as wit;

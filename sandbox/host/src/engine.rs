@@ -58,7 +58,7 @@ impl Runtime {
             .parallel_compilation(true);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Compile(e.to_string()))?;
         let mut linker = Linker::<GuestState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Compile(e.to_string()))?;
         Server::add_to_linker::<GuestState, wasmtime::component::HasSelf<GuestState>>(
             &mut linker,

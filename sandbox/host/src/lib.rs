@@ -8,11 +8,13 @@
 
 mod artifacts;
 mod bindings;
+mod blocking;
 mod engine;
 mod output;
 mod pool;
 mod state;
 
 pub use artifacts::ArtifactDir;
+pub use blocking::block_on;
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
 pub use pool::{DeploymentPool, PoolStats};

@@ -1,5 +1,9 @@
 //! A deployment's pool of warm instances: each serves one call at a time and is reused, as a FastMCP
 //! process is, and is thrown away after a trap, a timeout, an out-of-memory or a request count.
+//!
+//! A call on a warm instance runs on the caller's task as a fiber (no hand-off to another thread): the
+//! guest yields to the executor at every epoch tick and traps once its deadline has passed. Making an
+//! instance (a millisecond or two of CPython start-up) runs on a blocking thread.
 
 use berth_core::{
     CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents,
@@ -7,10 +11,12 @@ use berth_core::{
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use wasmtime::Store;
+use std::time::{Duration, Instant};
 use wasmtime::component::Component;
+use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::{self, Server, ServerPre};
+use crate::blocking::{block_on, offload};
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
 use crate::state::{GuestState, Stop};
 
@@ -28,6 +34,8 @@ pub struct PoolStats {
     pub instances_discarded: u64,
     pub calls: u64,
     pub idle: usize,
+    /// Time spent inside the guest (from entering its export to its return), over all calls.
+    pub guest_time: Duration,
 }
 
 /// Limits and environment that new instances are made with.
@@ -42,6 +50,7 @@ pub struct DeploymentPool {
     created: AtomicU64,
     discarded: AtomicU64,
     calls: AtomicU64,
+    guest_nanos: AtomicU64,
     me: Weak<DeploymentPool>,
 }
 
@@ -66,6 +75,7 @@ impl DeploymentPool {
             created: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             calls: AtomicU64::new(0),
+            guest_nanos: AtomicU64::new(0),
             me: me.clone(),
         }))
     }
@@ -103,6 +113,7 @@ impl DeploymentPool {
             instances_discarded: self.discarded.load(Ordering::Relaxed),
             calls: self.calls.load(Ordering::Relaxed),
             idle: self.lock_idle().len(),
+            guest_time: Duration::from_nanos(self.guest_nanos.load(Ordering::Relaxed)),
         }
     }
 
@@ -110,7 +121,12 @@ impl DeploymentPool {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Makes an instance, on the calling thread (which may block).
     fn instantiate(&self) -> Result<Warm, InvokeError> {
+        block_on(self.instantiate_here())
+    }
+
+    async fn instantiate_here(&self) -> Result<Warm, InvokeError> {
         let (limits, env) = self
             .config
             .read()
@@ -122,8 +138,15 @@ impl DeploymentPool {
             GuestState::new(&env, limits.memory_bytes()),
         );
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(deadline_ticks(&limits));
-        let server = self.pre.instantiate(&mut store).map_err(|e| {
+        store.epoch_deadline_callback(|ctx| {
+            Ok(if Instant::now() >= ctx.data().deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        arm(&mut store, &limits);
+        let server = self.pre.instantiate_async(&mut store).await.map_err(|e| {
             let out = store.data().output.drain();
             InvokeError::Trap(format!("the server failed to start: {e:#}{}", suffix(&out)))
         })?;
@@ -136,7 +159,19 @@ impl DeploymentPool {
         })
     }
 
+    /// A new instance made on a blocking thread, so the caller's async worker keeps serving.
+    async fn instantiate_off_thread(&self) -> Result<Warm, InvokeError> {
+        let pool = self
+            .me
+            .upgrade()
+            .ok_or_else(|| InvokeError::Unavailable("the deployment is shutting down".into()))?;
+        offload(move || pool.instantiate())
+            .await
+            .map_err(|e| InvokeError::Unavailable(e.to_string()))?
+    }
+
     /// Creates instances until `n` are warm, so the first calls do not pay for instantiation.
+    /// Blocks the calling thread.
     pub fn prewarm(&self, n: usize) -> Result<(), InvokeError> {
         while self.lock_idle().len() < n {
             let w = self.instantiate()?;
@@ -146,37 +181,54 @@ impl DeploymentPool {
     }
 
     /// Asks the guest to describe itself; on failure, the error with everything the guest printed
-    /// (a Python traceback, typically).
+    /// (a Python traceback, typically). Blocks the calling thread.
     pub fn describe(&self) -> Result<String, String> {
-        let mut w = self.instantiate().map_err(|e| e.to_string())?;
-        w.store.data_mut().hooks = Arc::new(NoHooks::default());
-        let r = w.server.berth_mcp_guest().call_describe(&mut w.store);
-        let out = w.store.data().output.drain();
-        match r {
-            Ok(Ok(json)) => {
-                self.lock_idle().push(w);
-                Ok(json)
+        block_on(async {
+            let mut w = self.instantiate_here().await.map_err(|e| e.to_string())?;
+            w.store.data_mut().hooks = Arc::new(NoHooks::default());
+            let limits = self.limits();
+            arm(&mut w.store, &limits);
+            let r = w.server.berth_mcp_guest().call_describe(&mut w.store).await;
+            let out = w.store.data().output.drain();
+            match r {
+                Ok(Ok(json)) => {
+                    self.lock_idle().push(w);
+                    Ok(json)
+                }
+                Ok(Err(msg)) => Err(format!("{msg}{}", suffix(&out))),
+                Err(e) => Err(format!(
+                    "the server crashed while describing itself: {e:#}{}",
+                    suffix(&out)
+                )),
             }
-            Ok(Err(msg)) => Err(format!("{msg}{}", suffix(&out))),
-            Err(e) => Err(format!(
-                "the server crashed while describing itself: {e:#}{}",
-                suffix(&out)
-            )),
-        }
+        })
     }
 
-    /// Runs one call on a warm instance (or a new one), blocking the current thread until it ends.
-    /// Call from a thread that may block (not an async runtime's worker).
+    /// Runs one call on a warm instance (or a new one), blocking the calling thread until it ends.
+    /// Call from a thread that may block (not an async runtime's worker); async code awaits
+    /// [`DeploymentPool::call_async`].
     pub fn call(
         &self,
         call: &GuestCall,
         ctx: &CallContext,
         hooks: Arc<dyn CallHooks>,
     ) -> Result<GuestOutput, InvokeError> {
-        self.call_at_depth(call, ctx, hooks, 0)
+        block_on(self.call_async(call, ctx, hooks))
     }
 
-    fn call_at_depth(
+    /// Runs one call. On a warm instance the guest runs right here, on the awaiting task; it yields at
+    /// every epoch tick, and it is stopped (its instance thrown away) when its deadline passes, also
+    /// while it waits on the host.
+    pub async fn call_async(
+        &self,
+        call: &GuestCall,
+        ctx: &CallContext,
+        hooks: Arc<dyn CallHooks>,
+    ) -> Result<GuestOutput, InvokeError> {
+        self.call_at_depth(call, ctx, hooks, 0).await
+    }
+
+    async fn call_at_depth(
         &self,
         call: &GuestCall,
         ctx: &CallContext,
@@ -192,7 +244,7 @@ impl DeploymentPool {
         };
         let mut w = match pooled {
             Some(w) => w,
-            None => self.instantiate()?,
+            None => self.instantiate_off_thread().await?,
         };
         let hooks_for_call: Arc<dyn CallHooks> = Arc::new(PoolHooks {
             inner: hooks.clone(),
@@ -206,8 +258,21 @@ impl DeploymentPool {
             data.stop = Stop::None;
             data.limiter.refused = false;
         }
-        w.store.set_epoch_deadline(deadline_ticks(&limits));
-        let result = run(&mut w, call, ctx);
+        arm(&mut w.store, &limits);
+        // The deadline also bounds time spent waiting on the host (a sleep, a slow client): past it,
+        // the call is dropped mid-flight, which unwinds the guest; its instance goes with it.
+        let overall = limits.timeout() + EPOCH_TICK * 2;
+        let started = Instant::now();
+        let ran = with_deadline(overall, run(w, call, ctx)).await;
+        self.guest_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let (mut w, result) = match ran {
+            Some(done) => done,
+            None => {
+                self.discarded.fetch_add(1, Ordering::Relaxed);
+                return Err(InvokeError::Timeout(limits.timeout_ms));
+            }
+        };
         w.calls += 1;
         let out = w.store.data().output.drain();
         if !out.is_empty() {
@@ -267,24 +332,46 @@ impl DeploymentPool {
 
 type CallResult = wasmtime::Result<Result<GuestOutput, InvokeError>>;
 
-fn run(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
+/// Awaits `f` for at most `limit` when a runtime's clock is at hand (always, in a server).
+async fn with_deadline<T>(limit: Duration, f: impl Future<Output = T>) -> Option<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::time::timeout(limit, f).await.ok()
+    } else {
+        Some(f.await)
+    }
+}
+
+/// Starts the call's clock: the guest is interrupted at the first epoch tick past its deadline.
+fn arm(store: &mut Store<GuestState>, limits: &Limits) {
+    store.data_mut().deadline = Instant::now() + limits.timeout();
+    store.set_epoch_deadline(1);
+}
+
+async fn run(mut w: Warm, call: &GuestCall, ctx: &CallContext) -> (Warm, CallResult) {
+    let result = run_on(&mut w, call, ctx).await;
+    (w, result)
+}
+
+async fn run_on(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
     let guest = w.server.berth_mcp_guest();
     let c = bindings::call_context(ctx);
     let store = &mut w.store;
     Ok(match call {
         GuestCall::Tool { name, arguments } => {
             let args = serde_json::Value::Object(arguments.clone()).to_string();
-            match guest.call_call_tool(&mut *store, &c, name, &args)? {
+            match guest.call_call_tool(&mut *store, &c, name, &args).await? {
                 Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
                 Err(e) => Err(bindings::guest_error(e)),
             }
         }
         GuestCall::ReadResource { uri } => guest
-            .call_read_resource(&mut *store, &c, uri)?
+            .call_read_resource(&mut *store, &c, uri)
+            .await?
             .map(|rs| GuestOutput::Resource(rs.into_iter().map(bindings::resource).collect()))
             .map_err(bindings::guest_error),
         GuestCall::GetPrompt { name, arguments } => guest
-            .call_get_prompt(&mut *store, &c, name, arguments)?
+            .call_get_prompt(&mut *store, &c, name, arguments)
+            .await?
             .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
             .map_err(bindings::guest_error),
         GuestCall::Complete {
@@ -300,18 +387,11 @@ fn run(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
                 argument,
                 value,
                 context,
-            )?
+            )
+            .await?
             .map(|c| GuestOutput::Completion(bindings::completion(c)))
             .map_err(bindings::guest_error),
     })
-}
-
-fn deadline_ticks(limits: &Limits) -> u64 {
-    limits
-        .timeout_ms
-        .div_ceil(EPOCH_TICK.as_millis() as u64)
-        .max(1)
-        + 1
 }
 
 fn suffix(output: &str) -> String {
@@ -323,7 +403,8 @@ fn suffix(output: &str) -> String {
 }
 
 /// The caller's hooks, plus `read_resource` answered by another instance of the same deployment (the
-/// calling instance is busy). One level deep: a resource read may not read resources in turn.
+/// calling instance is busy). One level deep: a resource read may not read resources in turn. Called on
+/// a blocking thread (the import is offloaded), so it may wait for the other instance's call.
 struct PoolHooks {
     inner: Arc<dyn CallHooks>,
     pool: Weak<DeploymentPool>,
@@ -380,7 +461,7 @@ impl CallHooks for PoolHooks {
         let call = GuestCall::ReadResource {
             uri: uri.to_string(),
         };
-        match pool.call_at_depth(&call, &self.ctx, self.inner.clone(), 1) {
+        match block_on(pool.call_at_depth(&call, &self.ctx, self.inner.clone(), 1)) {
             Ok(GuestOutput::Resource(contents)) => Ok(contents),
             Ok(_) => Err("unexpected output for a resource read".into()),
             Err(e) => Err(e.to_string()),

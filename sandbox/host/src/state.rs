@@ -3,12 +3,14 @@
 
 use berth_core::{CallHooks, ElicitAction, HookError, LogLevel, NoHooks};
 use std::sync::Arc;
+use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::berth::mcp::{host, types};
 use crate::bindings::{resource_to_wit, wit};
+use crate::blocking::offload;
 use crate::output::CapturedOutput;
 
 /// Table elements an instance may grow to. CPython's function table is a few thousand entries; this is
@@ -60,6 +62,8 @@ pub struct GuestState {
     pub hooks: Arc<dyn CallHooks>,
     pub stop: Stop,
     pub output: CapturedOutput,
+    /// When the call in progress must end; checked at every epoch tick.
+    pub deadline: Instant,
 }
 
 impl GuestState {
@@ -83,6 +87,7 @@ impl GuestState {
             hooks: Arc::new(NoHooks::default()),
             stop: Stop::None,
             output,
+            deadline: Instant::now(),
         }
     }
 
@@ -149,21 +154,25 @@ impl host::Host for GuestState {
         Ok(())
     }
 
-    fn kv_get(&mut self, key: String) -> Result<Option<String>> {
-        Ok(self.hooks.kv_get(&key))
+    // The imports below may wait (on the state store, on the client), so they run on a blocking
+    // thread while the guest's fiber is parked.
+
+    async fn kv_get(&mut self, key: String) -> Result<Option<String>> {
+        let hooks = self.hooks.clone();
+        offload(move || hooks.kv_get(&key)).await
     }
 
-    fn kv_set(&mut self, key: String, value: String) -> Result<()> {
-        self.hooks.kv_set(&key, &value);
-        Ok(())
+    async fn kv_set(&mut self, key: String, value: String) -> Result<()> {
+        let hooks = self.hooks.clone();
+        offload(move || hooks.kv_set(&key, &value)).await
     }
 
-    fn kv_delete(&mut self, key: String) -> Result<()> {
-        self.hooks.kv_delete(&key);
-        Ok(())
+    async fn kv_delete(&mut self, key: String) -> Result<()> {
+        let hooks = self.hooks.clone();
+        offload(move || hooks.kv_delete(&key)).await
     }
 
-    fn elicit(
+    async fn elicit(
         &mut self,
         message: String,
         requested_schema_json: String,
@@ -172,7 +181,8 @@ impl host::Host for GuestState {
             Ok(s) => s,
             Err(e) => return Ok(Err(format!("the requested schema is not valid JSON: {e}"))),
         };
-        let r = self.hooks.elicit(&message, schema);
+        let hooks = self.hooks.clone();
+        let r = offload(move || hooks.elicit(&message, schema)).await?;
         Ok(self.hook_result(r)?.map(|r| host::ElicitResponse {
             action: match r.action {
                 ElicitAction::Accept => host::ElicitAction::Accept,
@@ -183,7 +193,7 @@ impl host::Host for GuestState {
         }))
     }
 
-    fn sample(&mut self, params_json: String) -> Result<std::result::Result<String, String>> {
+    async fn sample(&mut self, params_json: String) -> Result<std::result::Result<String, String>> {
         let params = match serde_json::from_str(&params_json) {
             Ok(p) => p,
             Err(e) => {
@@ -192,20 +202,23 @@ impl host::Host for GuestState {
                 )));
             }
         };
-        let r = self.hooks.sample(params);
+        let hooks = self.hooks.clone();
+        let r = offload(move || hooks.sample(params)).await?;
         Ok(self.hook_result(r)?.map(|v| v.to_string()))
     }
 
-    fn list_roots(&mut self) -> Result<std::result::Result<String, String>> {
-        let r = self.hooks.list_roots();
+    async fn list_roots(&mut self) -> Result<std::result::Result<String, String>> {
+        let hooks = self.hooks.clone();
+        let r = offload(move || hooks.list_roots()).await?;
         Ok(self.hook_result(r)?.map(|v| v.to_string()))
     }
 
-    fn read_resource(
+    async fn read_resource(
         &mut self,
         uri: String,
     ) -> Result<std::result::Result<Vec<wit::ResourceContents>, wit::GuestError>> {
-        Ok(match self.hooks.read_resource(&uri) {
+        let hooks = self.hooks.clone();
+        Ok(match offload(move || hooks.read_resource(&uri)).await? {
             Ok(contents) => Ok(contents.into_iter().map(resource_to_wit).collect()),
             Err(m) => Err(wit::GuestError::NotFound(m)),
         })

@@ -298,3 +298,83 @@ fn rejects_what_is_not_a_berth_component() {
     );
     assert!(runtime.precompile(b"hello").is_err());
 }
+
+/// Hooks whose state store hangs far past any deadline.
+struct Hanging;
+
+impl CallHooks for Hanging {
+    fn log(&self, _: LogLevel, _: Option<&str>, _: serde_json::Value) {}
+    fn progress(&self, _: f64, _: Option<f64>, _: Option<&str>) {}
+    fn kv_get(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn kv_set(&self, _: &str, _: &str) {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+    fn kv_delete(&self, _: &str) {}
+    fn elicit(&self, _: &str, _: serde_json::Value) -> Result<ElicitResponse, HookError> {
+        Err(HookError::Failed("no".into()))
+    }
+    fn sample(&self, _: serde_json::Value) -> Result<serde_json::Value, HookError> {
+        Err(HookError::Failed("no".into()))
+    }
+    fn environment(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+}
+
+#[test]
+fn a_call_waiting_on_the_host_is_stopped_at_its_deadline() {
+    let f = Fixture::new(small_limits());
+    // Without the deadline on host waits, `kv` would return normally once the store answered.
+    let err = f
+        .tool_with("kv", serde_json::json!({}), Arc::new(Hanging))
+        .unwrap_err();
+    assert!(matches!(err, InvokeError::Timeout(300)), "{err:?}");
+    assert_eq!(
+        f.tool("echo", serde_json::json!({"text": "next"})).unwrap(),
+        "next"
+    );
+    assert_eq!(f.pool.stats().instances_discarded, 1);
+}
+
+#[test]
+fn a_spinning_guest_yields_to_other_tasks_on_its_thread() {
+    let f = Fixture::new(small_limits());
+    f.pool.prewarm(1).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = GuestCall::Tool {
+        name: "spin".into(),
+        arguments: Default::default(),
+    };
+    let ctx = CallContext {
+        request_id: "spin".into(),
+        session_id: None,
+    };
+    let ticks = std::sync::atomic::AtomicUsize::new(0);
+    let outcome = runtime.block_on(async {
+        let ticker = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        tokio::select! {
+            outcome = f.pool.call_async(&call, &ctx, Arc::new(Recorder::default())) => outcome,
+            _ = ticker => unreachable!("the ticker never ends"),
+        }
+    });
+    assert!(
+        matches!(outcome, Err(InvokeError::Timeout(300))),
+        "{outcome:?}"
+    );
+    // One thread: the ticker ran only because the guest yielded at epoch ticks while it spun.
+    let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        ticks >= 10,
+        "the other task ran {ticks} times during the spin"
+    );
+}

@@ -1,7 +1,8 @@
 //! A worker: the deployments it serves, each loaded on first use (its ahead-of-time compiled artifact
 //! mapped from the artifact store) into a pool of warm instances, never shared with another deployment.
-//! Calls run on blocking threads so a guest never stalls the async runtime; an idle deployment can be
-//! evicted and is loaded again on its next call.
+//! A call on a warm instance runs on the caller's task (the guest is a fiber that yields at every epoch
+//! tick), so a request costs no thread hand-off; loading, making instances and host calls that may
+//! wait run on blocking threads. An idle deployment can be evicted and is loaded again on its next call.
 
 use berth_core::{
     CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits,
@@ -110,9 +111,7 @@ impl Worker {
         hooks: Arc<dyn CallHooks>,
     ) -> Result<GuestOutput, InvokeError> {
         let pool = self.pool(spec).await?;
-        tokio::task::spawn_blocking(move || pool.call(&call, &ctx, hooks))
-            .await
-            .map_err(|e| InvokeError::Trap(format!("the call's thread failed: {e}")))?
+        pool.call_async(&call, &ctx, hooks).await
     }
 
     /// Loads a deployment and warms `instances` instances, so its first calls are fast.

@@ -10,6 +10,7 @@ mod glue;
 mod keys;
 mod toolchain;
 mod up;
+mod worker_metrics;
 
 use clap::Parser;
 

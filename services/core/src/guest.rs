@@ -281,9 +281,10 @@ pub enum HookError {
     Suspend,
 }
 
-/// Callbacks a guest makes while a call runs. Called on the thread that runs the guest, so blocking
-/// methods block that thread (never an async runtime's): implementations hand work to the async side
-/// and wait on a channel.
+/// Callbacks a guest makes while a call runs. `log`, `progress`, `environment` and `output` are called
+/// on the task that runs the guest, which may be an async runtime's worker: they must return at once.
+/// The others may block (the state store, the client's answer); the sandbox calls them on a blocking
+/// thread, where implementations may wait on the async side.
 pub trait CallHooks: Send + Sync {
     fn log(&self, level: LogLevel, logger: Option<&str>, data: Value);
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>);

@@ -229,7 +229,11 @@ pub async fn drive(
     env: CallEnv,
     tx: mpsc::UnboundedSender<Outbound>,
 ) {
-    let bound = input::binding(&route, prep.method, &prep.target, &prep.call);
+    // Request state binds a 2026-07-28 round to its call; a 2025 call answers input live and needs none.
+    let bound = match env.era {
+        Era::Modern => input::binding(&route, prep.method, &prep.target, &prep.call),
+        Era::Legacy => Vec::new(),
+    };
     let input = match env.era {
         Era::Legacy => Input::Live {
             pending: shared.pending.clone(),

@@ -1,12 +1,21 @@
 //! Berth's benchmark: serves `sandbox/examples/bench/server.py` natively with fastmcp 4.1.2
 //! (uvicorn, Streamable HTTP), then through Berth (release `berth up` + `berth deploy`), and
 //! measures `tools/call add` at 1 and 16 concurrent clients, each with its own session and one
-//! keep-alive connection. Then it runs `berth bench-sandbox` for the sandbox's own figures and
-//! prints everything next to the targets.
+//! keep-alive connection. A minimal Rust responder in its own process (see [`bare`]) gives the
+//! floor that the client, loopback TCP and HTTP cost by themselves, and Berth's `ping` the edge
+//! without a guest. Around Berth's 1-client level it reads Berth's own `/metrics`: the edge's time
+//! per `tools/call` and the time spent inside the guest, whose difference is the edge and worker
+//! overhead. Then it runs `berth bench-sandbox` for the sandbox's own figures and prints everything
+//! next to the targets (see [`report`]).
 //!
 //! Run: `cargo run --release -p berth-e2e --bin bench`.
 //! `BERTH_BENCH_SECS` sets the measured seconds per level (default 5); `BERTH_BENCH_PROJECT`
-//! another project folder whose `server.py` has the same `add` tool.
+//! another project folder whose `server.py` has the same `add` tool. `BERTH_BENCH_URL` only loads
+//! that running MCP endpoint (an `add` tool) with `BERTH_BENCH_CLIENTS` clients (default 1) and
+//! prints its figures: for profiling.
+
+mod bare;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,7 +25,7 @@ use anyhow::{Context, Result, bail};
 use berth_e2e::mcp::Session;
 use berth_e2e::server::free_port;
 use berth_e2e::{Berth, Profile, Tools, berth_bin, repo_root, run_json};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Concurrency levels measured, in clients.
 const LEVELS: [usize; 2] = [1, 16];
@@ -27,15 +36,27 @@ const NATIVE_STARTUP: Duration = Duration::from_secs(30);
 
 /// Figures for one server at one concurrency level.
 #[derive(Debug, Clone, Copy)]
-struct Figures {
-    clients: usize,
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
+pub struct Figures {
+    pub clients: usize,
+    pub rps: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub errors: usize,
+}
+
+/// What each client calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// `tools/call add`, checking the sum.
+    Add,
+    /// `ping`: the edge alone, no guest.
+    Ping,
 }
 
 fn main() -> Result<()> {
+    if std::env::var_os(bare::SERVE).is_some() {
+        return bare::serve_until_stdin_closes();
+    }
     let secs = match std::env::var("BERTH_BENCH_SECS") {
         Ok(s) => s
             .parse()
@@ -49,10 +70,25 @@ fn main() -> Result<()> {
     if !project.join("server.py").is_file() {
         bail!("{} is missing", project.join("server.py").display());
     }
-    let tools = Tools::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Ok(url) = std::env::var("BERTH_BENCH_URL") {
+        let clients = match std::env::var("BERTH_BENCH_CLIENTS") {
+            Ok(n) => n.parse().context("BERTH_BENCH_CLIENTS must be a number")?,
+            Err(_) => 1,
+        };
+        let f = runtime.block_on(load(&url, clients, measure, Call::Add))?;
+        println!(
+            "{clients} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
+            f.rps,
+            us(f.p50),
+            us(f.p99),
+            f.errors
+        );
+        return Ok(());
+    }
+    let tools = Tools::from_env()?;
 
     eprintln!("bench: fastmcp 4.1.2 (native, uvicorn) ...");
     let native = {
@@ -64,12 +100,44 @@ fn main() -> Result<()> {
         figures?
     };
 
+    eprintln!("bench: bare Rust responder (the floor, its own process) ...");
+    let floor = {
+        let bare = bare::BareProcess::start()?;
+        runtime.block_on(load(&bare.url, 1, measure, Call::Add))?
+    };
+    eprintln!(
+        "   1 client: {:.0} req/s, p50 {:.0} us, p99 {:.0} us",
+        floor.rps,
+        us(floor.p50),
+        us(floor.p99)
+    );
+
     eprintln!("bench: Berth (release build) ...");
     let bin = berth_bin(Profile::Release)?;
-    let berth_figures = {
+    let berth = {
         let berth = Berth::start_with(Profile::Release)?;
         let url = berth.deploy_ok(&project, "bench")?;
-        runtime.block_on(load_levels(&url, measure))?
+        let ping = runtime.block_on(load(&url, 1, measure, Call::Ping))?;
+        eprintln!("   ping, 1 client: p50 {:.0} us", us(ping.p50));
+        let before = report::Inside::scrape(berth.port())?;
+        let one = runtime.block_on(load(&url, 1, measure, Call::Add))?;
+        let inside = report::Inside::scrape(berth.port())?.since(&before);
+        let sixteen = runtime.block_on(load(&url, 16, measure, Call::Add))?;
+        for f in [&one, &sixteen] {
+            eprintln!(
+                "  {:>2} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
+                f.clients,
+                f.rps,
+                us(f.p50),
+                us(f.p99),
+                f.errors
+            );
+        }
+        report::BerthRun {
+            ping,
+            levels: vec![one, sixteen],
+            inside,
+        }
     };
 
     eprintln!("bench: berth bench-sandbox ...");
@@ -81,7 +149,7 @@ fn main() -> Result<()> {
             .env("BERTH_HOME", repo_root()),
     )?;
 
-    print_report(&native, &berth_figures, &sandbox, measure);
+    report::print(&native, &floor, &berth, &sandbox, measure);
     Ok(())
 }
 
@@ -161,7 +229,7 @@ impl Drop for NativeServer {
 async fn load_levels(url: &str, measure: Duration) -> Result<Vec<Figures>> {
     let mut out = Vec::new();
     for clients in LEVELS {
-        let f = load(url, clients, measure).await?;
+        let f = load(url, clients, measure, Call::Add).await?;
         eprintln!(
             "  {clients:>2} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
             f.rps,
@@ -175,7 +243,7 @@ async fn load_levels(url: &str, measure: Duration) -> Result<Vec<Figures>> {
 }
 
 /// `clients` concurrent sessions calling `add` for `measure`, after a warm-up.
-async fn load(url: &str, clients: usize, measure: Duration) -> Result<Figures> {
+async fn load(url: &str, clients: usize, measure: Duration, call: Call) -> Result<Figures> {
     let mut sessions = Vec::with_capacity(clients);
     for _ in 0..clients {
         sessions.push(Session::connect(url).await?);
@@ -185,7 +253,7 @@ async fn load(url: &str, clients: usize, measure: Duration) -> Result<Figures> {
     let tasks: Vec<_> = sessions
         .into_iter()
         .enumerate()
-        .map(|(i, session)| tokio::spawn(client_loop(session, i as i64, start, end)))
+        .map(|(i, session)| tokio::spawn(client_loop(session, call, i as i64, start, end)))
         .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
@@ -211,6 +279,7 @@ async fn load(url: &str, clients: usize, measure: Duration) -> Result<Figures> {
 /// Calls `add(i, n)` until `end`; returns the latencies measured after `start`, and the errors.
 async fn client_loop(
     mut session: Session,
+    call: Call,
     i: i64,
     start: Instant,
     end: Instant,
@@ -224,9 +293,12 @@ async fn client_loop(
             break;
         }
         n += 1;
-        let ok = match session.call_tool_text("add", json!({"a": i, "b": n})).await {
-            Ok(text) => text == (i + n).to_string(),
-            Err(_) => false,
+        let ok = match call {
+            Call::Ping => session.request("ping", json!({})).await.is_ok(),
+            Call::Add => match session.call_tool_text("add", json!({"a": i, "b": n})).await {
+                Ok(text) => text == (i + n).to_string(),
+                Err(_) => false,
+            },
         };
         if sent >= start {
             if ok {
@@ -239,78 +311,6 @@ async fn client_loop(
     (latencies, errors)
 }
 
-fn us(d: Duration) -> f64 {
+pub fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "met" } else { "MISSED" }
-}
-
-fn print_report(native: &[Figures], berth: &[Figures], sandbox: &Value, measure: Duration) {
-    println!();
-    println!(
-        "tools/call add, {}s per level, each client its own session",
-        measure.as_secs()
-    );
-    println!(
-        "{:<24} {:>7} {:>10} {:>10} {:>10} {:>7}",
-        "server", "clients", "req/s", "p50 us", "p99 us", "errors"
-    );
-    for (name, rows) in [("fastmcp 4.1.2 (native)", native), ("berth", berth)] {
-        for f in rows {
-            println!(
-                "{:<24} {:>7} {:>10.0} {:>10.0} {:>10.0} {:>7}",
-                name,
-                f.clients,
-                f.rps,
-                us(f.p50),
-                us(f.p99),
-                f.errors
-            );
-        }
-    }
-    let field = |key: &str| sandbox.get(key).and_then(Value::as_f64);
-    println!();
-    println!("sandbox (berth bench-sandbox): {sandbox}");
-    println!();
-    println!("targets:");
-    for (n, b) in native.iter().zip(berth) {
-        let ratio = b.rps / n.rps.max(f64::MIN_POSITIVE);
-        println!(
-            "  throughput >= 20x fastmcp at {:>2} clients: {ratio:.1}x  {}",
-            n.clients,
-            verdict(ratio >= 20.0)
-        );
-        println!(
-            "  berth p99 < fastmcp p50 at {:>2} clients:   {:.0} us vs {:.0} us  {}",
-            n.clients,
-            us(b.p99),
-            us(n.p50),
-            verdict(b.p99 < n.p50)
-        );
-    }
-    match (berth.first(), field("guest_only_call_us")) {
-        (Some(b), Some(guest)) => {
-            let overhead = us(b.p50) - guest;
-            println!(
-                "  overhead < 50 us: berth p50 at 1 client {:.0} us - guest-only call {guest:.0} us \
-                 = {overhead:.0} us  {}",
-                us(b.p50),
-                verdict(overhead < 50.0)
-            );
-        }
-        _ => println!("  overhead < 50 us: bench-sandbox gave no guest_only_call_us  MISSED"),
-    }
-    match field("cold_start_ms") {
-        Some(cold) => println!(
-            "  cold start < 10 ms: {cold:.2} ms  {}",
-            verdict(cold < 10.0)
-        ),
-        None => println!("  cold start < 10 ms: bench-sandbox gave no cold_start_ms  MISSED"),
-    }
-    let errors: usize = native.iter().chain(berth).map(|f| f.errors).sum();
-    if errors > 0 {
-        println!("  note: {errors} calls failed; their latencies are not counted");
-    }
 }
