@@ -11,6 +11,7 @@ use berth_core::{
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 use wasmtime::{Store, UpdateDeadline};
@@ -25,6 +26,8 @@ struct Warm {
     server: Server,
     calls: u64,
     generation: u64,
+    /// The thread that last ran it: its memory is warm in that core's caches.
+    home: Option<ThreadId>,
 }
 
 /// Counters a worker reports.
@@ -156,6 +159,7 @@ impl DeploymentPool {
             server,
             calls: 0,
             generation,
+            home: None,
         })
     }
 
@@ -240,7 +244,7 @@ impl DeploymentPool {
         let pooled = if limits.fresh_instance_per_call {
             None
         } else {
-            self.lock_idle().pop()
+            self.take_idle()
         };
         let mut w = match pooled {
             Some(w) => w,
@@ -316,12 +320,25 @@ impl DeploymentPool {
         if keep {
             let mut idle = self.lock_idle();
             if idle.len() < limits.max_warm_instances {
+                w.home = Some(thread::current().id());
                 idle.push(w);
                 return outcome;
             }
         }
         self.discard(w);
         outcome
+    }
+
+    /// An idle instance, preferring the one this thread ran last: a Python instance's working set
+    /// is still in this core's caches then, and its call runs about twice as fast as on a cold one.
+    fn take_idle(&self) -> Option<Warm> {
+        let me = thread::current().id();
+        let mut idle = self.lock_idle();
+        let at = match idle.iter().rposition(|w| w.home == Some(me)) {
+            Some(at) => at,
+            None => idle.len().checked_sub(1)?,
+        };
+        Some(idle.remove(at))
     }
 
     fn discard(&self, w: Warm) {
@@ -332,13 +349,28 @@ impl DeploymentPool {
 
 type CallResult = wasmtime::Result<Result<GuestOutput, InvokeError>>;
 
-/// Awaits `f` for at most `limit` when a runtime's clock is at hand (always, in a server).
+/// Awaits `f` for at most `limit` when a runtime's clock is at hand (always, in a server). A warm
+/// call usually ends within its first poll (the guest runs right there), and then needs no timer.
 async fn with_deadline<T>(limit: Duration, f: impl Future<Output = T>) -> Option<T> {
+    let started = tokio::time::Instant::now();
+    let mut f = std::pin::pin!(f);
+    if let Some(done) = poll_once(f.as_mut()).await {
+        return Some(done);
+    }
     if tokio::runtime::Handle::try_current().is_ok() {
-        tokio::time::timeout(limit, f).await.ok()
+        tokio::time::timeout_at(started + limit, f).await.ok()
     } else {
         Some(f.await)
     }
+}
+
+/// Polls `f` once: its output if it is ready.
+async fn poll_once<F: Future>(mut f: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match f.as_mut().poll(cx) {
+        std::task::Poll::Ready(v) => std::task::Poll::Ready(Some(v)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 /// Starts the call's clock: the guest is interrupted at the first epoch tick past its deadline.
@@ -358,7 +390,7 @@ async fn run_on(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult
     let store = &mut w.store;
     Ok(match call {
         GuestCall::Tool { name, arguments } => {
-            let args = serde_json::Value::Object(arguments.clone()).to_string();
+            let args = serde_json::to_string(arguments).unwrap_or_else(|_| "{}".into());
             match guest.call_call_tool(&mut *store, &c, name, &args).await? {
                 Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
                 Err(e) => Err(bindings::guest_error(e)),

@@ -260,7 +260,7 @@ async fn post_inner(
     match message {
         Message::Request { id, method, params } => {
             *method_label = method.clone();
-            let span = tracing::info_span!("mcp", project = %route.slug, deployment = %route.deployment, request_id = %id, method = %method);
+            let span = tracing::debug_span!("mcp", project = %route.slug, deployment = %route.deployment, request_id = %id, method = %method);
             request(shared, route, headers, id, method, params)
                 .instrument(span)
                 .await
@@ -573,8 +573,12 @@ async fn start_call(
     let mut driver = Box::pin(
         call::drive(shared.clone(), route, prep, env, tx).instrument(tracing::Span::current()),
     );
-    let mut finished = false;
-    let first = if streamable {
+    // A warm call usually ends within its first poll (the guest runs right here); only a call that
+    // has to wait needs the timer that decides when to switch to a stream.
+    let mut finished = poll_once(driver.as_mut()).await;
+    let first = if streamable && finished {
+        rx.recv().await
+    } else if streamable {
         let timer = tokio::time::sleep(shared.config.sse_after);
         tokio::pin!(timer);
         tokio::select! {
@@ -656,6 +660,11 @@ async fn start_call(
             Ok(sse::response(body, None))
         }
     }
+}
+
+/// Polls a future once; whether it finished.
+async fn poll_once<F: std::future::Future>(mut f: std::pin::Pin<&mut F>) -> bool {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx).is_ready())).await
 }
 
 async fn handle_get(
