@@ -266,8 +266,13 @@ impl DeploymentPool {
         // The deadline also bounds time spent waiting on the host (a sleep, a slow client): past it,
         // the call is dropped mid-flight, which unwinds the guest; its instance goes with it.
         let overall = limits.timeout() + EPOCH_TICK * 2;
+        let mut holding = Holding {
+            pool: self,
+            done: false,
+        };
         let started = Instant::now();
         let ran = with_deadline(overall, run(w, call, ctx)).await;
+        holding.done = true;
         self.guest_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         let (mut w, result) = match ran {
@@ -348,6 +353,21 @@ impl DeploymentPool {
 }
 
 type CallResult = wasmtime::Result<Result<GuestOutput, InvokeError>>;
+
+/// A call in flight. When its future is dropped before the guest returns (the client cancelled, or
+/// went away), the guest unwinds where it stands and its instance goes with the future: counted here.
+struct Holding<'a> {
+    pool: &'a DeploymentPool,
+    done: bool,
+}
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.pool.discarded.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
 
 /// Awaits `f` for at most `limit` when a runtime's clock is at hand (always, in a server). A warm
 /// call usually ends within its first poll (the guest runs right there), and then needs no timer.

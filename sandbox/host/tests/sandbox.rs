@@ -378,3 +378,45 @@ fn a_spinning_guest_yields_to_other_tasks_on_its_thread() {
         "the other task ran {ticks} times during the spin"
     );
 }
+
+#[test]
+fn dropping_a_running_call_stops_its_guest() {
+    let f = Fixture::new(Limits {
+        timeout_ms: 10_000,
+        ..Limits::default()
+    });
+    f.pool.prewarm(1).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = GuestCall::Tool {
+        name: "spin".into(),
+        arguments: Default::default(),
+    };
+    let ctx = CallContext {
+        request_id: "cancel-me".into(),
+        session_id: None,
+    };
+    // What the edge does when a client cancels: the call's future is dropped mid-flight.
+    let abandoned = runtime.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            f.pool
+                .call_async(&call, &ctx, Arc::new(Recorder::default())),
+        )
+        .await
+    });
+    assert!(
+        abandoned.is_err(),
+        "the spin ended by itself: {abandoned:?}"
+    );
+    let stats = f.pool.stats();
+    assert_eq!(stats.instances_discarded, 1, "{stats:?}");
+    assert_eq!(stats.idle, 0, "the spinning instance came back: {stats:?}");
+    assert_eq!(
+        f.tool("echo", serde_json::json!({"text": "after"}))
+            .unwrap(),
+        "after"
+    );
+}

@@ -153,8 +153,16 @@ pub(crate) fn deployment_json(state: &ApiState, p: &Project, d: &Deployment) -> 
         Target::Production => p.slug.to_string(),
         Target::Preview { pr } => p.slug.preview(pr).to_string(),
     };
+    // Between the store's update and the route's switch (the new deployment warming), a build still
+    // counts as building: "ready" and "live" mean it answers at its URL.
+    let switching = d.status == DeploymentStatus::Ready && state.queue.is_running(&d.id);
+    let status = if switching {
+        DeploymentStatus::Building.as_str()
+    } else {
+        d.status.as_str()
+    };
     serde_json::json!({
-        "id": d.id, "project": p.slug, "status": d.status.as_str(), "live": d.live,
+        "id": d.id, "project": p.slug, "status": status, "live": d.live && !switching,
         "target": match d.target { Target::Production => serde_json::json!("production"), Target::Preview { pr } => serde_json::json!({"pullRequest": pr}) },
         "source": { "kind": d.source.kind, "commit": d.source.commit, "branch": d.source.branch, "author": d.source.author, "message": d.source.message },
         "error": d.error, "artifact": d.artifact,

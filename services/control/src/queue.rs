@@ -158,6 +158,11 @@ impl BuildQueue {
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the deployment's build is queued or running (it is until its route is live).
+    pub fn is_running(&self, deployment_id: &str) -> bool {
+        self.lock_running().contains_key(deployment_id)
+    }
+
     /// A queued or running build's log: the lines so far and a feed of what follows (lines numbered
     /// from 1, so a line numbered at most the snapshot's length is already in it); None once it ended.
     pub fn follow(

@@ -38,6 +38,7 @@ pub struct Shared {
     pub config: EdgeConfig,
     pub codec: RequestStateCodec,
     pub pending: Arc<PendingReplies>,
+    pub running: Arc<crate::cancel::Running>,
     pub metrics: Metrics,
 }
 
@@ -122,6 +123,7 @@ impl EdgeBuilder {
             tasks: self.tasks.unwrap_or_else(|| Arc::new(MemoryTasks::new())),
             codec,
             pending: Arc::new(PendingReplies::default()),
+            running: Default::default(),
             metrics: Metrics::new(self.registry.as_ref()),
             config: self.config,
         });
@@ -265,9 +267,17 @@ async fn post_inner(
                 .instrument(span)
                 .await
         }
-        Message::Notification { method } => {
+        Message::Notification { method, params } => {
             *method_label = "notification".into();
             tracing::debug!(project = %route.slug, method, "notification");
+            if method == "notifications/cancelled"
+                && let (Some(session), Some(id)) = (
+                    header_str(headers, HEADER_SESSION_ID),
+                    params.get("requestId"),
+                )
+            {
+                shared.running.cancel(&route.project_id, session, id);
+            }
             Ok(StatusCode::ACCEPTED.into_response())
         }
         Message::Response { id, body } => {
@@ -570,8 +580,18 @@ async fn start_call(
     let (tx, mut rx) = mpsc::unbounded_channel();
     // The call is driven on this task until it answers or must stream: a quick call then costs no
     // hand-off to another task and back. Whatever is left of it is spawned before this returns.
+    // A call of a 2025 session can be cancelled by its client.
+    let (project, id) = (route.project_id.clone(), env.id.clone());
+    let drive = call::drive(shared.clone(), route, prep, env, tx);
+    let (running, cancellable) = (shared.running.clone(), session.clone());
     let mut driver = Box::pin(
-        call::drive(shared.clone(), route, prep, env, tx).instrument(tracing::Span::current()),
+        async move {
+            match (era, cancellable) {
+                (Era::Legacy, Some(session)) => running.run(&project, &session, &id, drive).await,
+                _ => drive.await,
+            }
+        }
+        .instrument(tracing::Span::current()),
     );
     // A warm call usually ends within its first poll (the guest runs right here); only a call that
     // has to wait needs the timer that decides when to switch to a stream.
@@ -615,7 +635,7 @@ async fn start_call(
     if first.is_none() && !streamable {
         return Err((
             Value::Null,
-            RpcError::internal("the call ended without a reply"),
+            RpcError::internal("the call ended without a reply (it was cancelled)"),
         ));
     }
     match (era, session) {
@@ -652,7 +672,7 @@ async fn start_call(
                     None => {
                         return Err((
                             Value::Null,
-                            RpcError::internal("the call ended without a reply"),
+                            RpcError::internal("the call ended without a reply (it was cancelled)"),
                         ));
                     }
                 },

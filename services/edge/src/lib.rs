@@ -6,11 +6,13 @@
 //! 2026-07-28 is stateless: `server/discover`, `_meta` and headers checked on every request, and
 //! elicitation, sampling and roots as input-required round trips whose request state is HMAC-sealed,
 //! `Mcp-Param-*` headers checked against the arguments they mirror, and the tasks extension (calls run in
-//! the background, their state in a [`TaskStore`]). Listing
+//! the background, their state in a [`TaskStore`]). A 2025 client may cancel a running call
+//! (`notifications/cancelled`), which stops its guest. Listing
 //! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
 //! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
 
 mod call;
+mod cancel;
 mod config;
 mod edge;
 mod error;

@@ -41,12 +41,10 @@ pub enum Message {
     },
     Notification {
         method: String,
+        params: Map<String, Value>,
     },
     /// The client's answer to a server-to-client request (elicitation, sampling).
-    Response {
-        id: Value,
-        body: Value,
-    },
+    Response { id: Value, body: Value },
 }
 
 /// Parses and checks the JSON-RPC envelope. Errors carry the request id when it could be read.
@@ -90,7 +88,7 @@ pub fn parse_message(body: &[u8]) -> Result<Message, (Value, RpcError)> {
             };
             match id {
                 Some(id) => Ok(Message::Request { id, method, params }),
-                None => Ok(Message::Notification { method }),
+                None => Ok(Message::Notification { method, params }),
             }
         }
         Some(_) => invalid("`method` must be a string"),

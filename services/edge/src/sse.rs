@@ -73,7 +73,13 @@ pub async fn pump(
             Some(e) => e,
             None => match rx.recv().await {
                 Some(e) => e,
-                None => return,
+                None => {
+                    // The call ended without a reply (it was cancelled): end the stream as it is.
+                    if let Err(e) = sessions.close_stream(&session, &stream).await {
+                        tracing::warn!(session, "call stream not closed: {e}");
+                    }
+                    return;
+                }
             },
         };
         let (data, last) = match event {

@@ -55,6 +55,9 @@ pub trait SessionStore: Send + Sync + 'static {
         data: String,
         last: bool,
     ) -> Result<u64, StoreError>;
+    /// Marks a stream complete without a message (its call was cancelled): readers stop after what
+    /// was appended.
+    async fn close_stream(&self, session: &str, stream: &str) -> Result<(), StoreError>;
     /// Events of `stream` after sequence `after`. When there are none yet and the stream is open, waits up
     /// to `wait` for some.
     async fn read_events(
@@ -246,6 +249,13 @@ impl SessionStore for MemorySessions {
             log.closed |= last;
             log.notify.notify_waiters();
             seq
+        })
+    }
+
+    async fn close_stream(&self, session: &str, stream: &str) -> Result<(), StoreError> {
+        self.with_stream(session, stream, |log| {
+            log.closed = true;
+            log.notify.notify_waiters();
         })
     }
 

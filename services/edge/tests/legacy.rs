@@ -385,3 +385,64 @@ async fn concurrent_calls_in_one_session() {
         assert!(text.contains("done"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_cancelled_call_ends_without_a_response() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let s = edge.initialize("demo").await;
+    let other = edge.initialize("demo").await;
+    // Were it not cancelled, the call would answer "done" on its stream after 3 s.
+    let res = edge
+        .legacy(
+            "demo",
+            &s,
+            7,
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 3_000}}),
+        )
+        .await;
+    let cancel = |session: &str| {
+        let body = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 7, "reason": "the user gave up"}});
+        let session = session.to_string();
+        let edge = &edge;
+        async move {
+            edge.post(
+                "demo",
+                &[
+                    ("mcp-session-id", session.as_str()),
+                    ("mcp-protocol-version", "2025-11-25"),
+                ],
+                &body,
+            )
+            .await
+            .status()
+        }
+    };
+    // Another session's cancellation of the same request id touches nothing.
+    assert_eq!(cancel(&other).await, 202);
+    let mut reader = SseReader::new(res);
+    let priming = reader.next().await.expect("a priming event");
+    assert_eq!(priming.data, Value::Null);
+    assert_eq!(cancel(&s).await, 202);
+    let rest = tokio::time::timeout(Duration::from_secs(20), reader.all())
+        .await
+        .expect("the cancelled call's stream ended");
+    assert!(
+        rest.iter()
+            .all(|e| e.data.get("result").is_none() && e.data.get("error").is_none()),
+        "a cancelled request gets no response: {rest:?}"
+    );
+    // The session goes on.
+    let res = edge
+        .legacy(
+            "demo",
+            &s,
+            8,
+            "tools/call",
+            json!({"name": "test_simple_text"}),
+        )
+        .await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("simple text response"), "{body}");
+}

@@ -1,6 +1,7 @@
 //! Deploy lifecycle through the real CLI: a build that fails says where (file and line) and never
 //! goes live; a redeploy switches a live project over to the new code while clients hammer it,
-//! with zero failed requests; a failed redeploy leaves the previous version serving.
+//! with zero failed requests; a failed redeploy leaves the previous version serving. The worker's
+//! counters reach `/metrics`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use berth_e2e::Berth;
 use berth_e2e::mcp::Session;
+use berth_e2e::server::http_get_text;
+use berth_e2e::{Berth, repo_root};
 use serde_json::json;
 
 /// Hammering clients: half keep one session, half open a new session for every call.
@@ -192,4 +194,55 @@ async fn call_version(url: &str, session: &mut Option<Session>) -> Result<String
         Some(s) => s.call_tool_text("version", json!({})).await,
         None => bail!("no session"),
     }
+}
+
+/// The sum of every series of `name` in a Prometheus text exposition.
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.split(['{', ' ']).next() == Some(name))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn worker_counters_reach_metrics() -> Result<()> {
+    let berth = Berth::shared();
+    let dir = repo_root().join("sandbox/examples/bench");
+    let url = tokio::task::spawn_blocking(move || Berth::shared().ensure_deployed(&dir, "metered"))
+        .await??;
+    let mut session = Session::connect(&url).await?;
+    session
+        .call_tool_text("add", json!({"a": 1, "b": 1}))
+        .await?;
+    let port = berth.port();
+    let before = tokio::task::spawn_blocking(move || http_get_text(port, "/metrics")).await??;
+    for n in 0..5 {
+        assert_eq!(
+            session
+                .call_tool_text("add", json!({"a": n, "b": 1}))
+                .await?,
+            (n + 1).to_string()
+        );
+    }
+    let after = tokio::task::spawn_blocking(move || http_get_text(port, "/metrics")).await??;
+    for name in [
+        "berth_worker_calls_total",
+        "berth_worker_guest_seconds_total",
+        "berth_worker_instances_created_total",
+    ] {
+        assert!(
+            metric_sum(&before, name) > 0.0,
+            "{name} missing before the calls:\n{before}"
+        );
+    }
+    let calls = metric_sum(&after, "berth_worker_calls_total")
+        - metric_sum(&before, "berth_worker_calls_total");
+    assert!(calls >= 5.0, "5 calls, the worker counted {calls}");
+    assert!(
+        metric_sum(&after, "berth_worker_guest_seconds_total")
+            > metric_sum(&before, "berth_worker_guest_seconds_total"),
+        "time inside guests did not grow"
+    );
+    assert!(after.contains("berth_worker_idle_instances{deployment="));
+    Ok(())
 }
