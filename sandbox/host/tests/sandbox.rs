@@ -338,9 +338,9 @@ fn a_call_waiting_on_the_host_is_stopped_at_its_deadline() {
     assert_eq!(f.pool.stats().instances_discarded, 1);
 }
 
-#[test]
-fn a_spinning_guest_yields_to_other_tasks_on_its_thread() {
-    let f = Fixture::new(small_limits());
+/// A one-thread runtime, the fixture's `spin` call and its context, with a warm instance ready: for
+/// how a running guest shares its thread and what dropping its call does.
+fn one_thread_spin(f: &Fixture) -> (tokio::runtime::Runtime, GuestCall, CallContext) {
     f.pool.prewarm(1).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -354,6 +354,13 @@ fn a_spinning_guest_yields_to_other_tasks_on_its_thread() {
         request_id: "spin".into(),
         session_id: None,
     };
+    (runtime, call, ctx)
+}
+
+#[test]
+fn a_spinning_guest_yields_to_other_tasks_on_its_thread() {
+    let f = Fixture::new(small_limits());
+    let (runtime, call, ctx) = one_thread_spin(&f);
     let ticks = std::sync::atomic::AtomicUsize::new(0);
     let outcome = runtime.block_on(async {
         let ticker = async {
@@ -385,19 +392,7 @@ fn dropping_a_running_call_stops_its_guest() {
         timeout_ms: 10_000,
         ..Limits::default()
     });
-    f.pool.prewarm(1).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let call = GuestCall::Tool {
-        name: "spin".into(),
-        arguments: Default::default(),
-    };
-    let ctx = CallContext {
-        request_id: "cancel-me".into(),
-        session_id: None,
-    };
+    let (runtime, call, ctx) = one_thread_spin(&f);
     // What the edge does when a client cancels: the call's future is dropped mid-flight.
     let abandoned = runtime.block_on(async {
         tokio::time::timeout(

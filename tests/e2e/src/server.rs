@@ -309,14 +309,20 @@ pub fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// `GET path` on 127.0.0.1:port; returns the status code.
-pub fn http_status(port: u16, path: &str) -> Result<u16> {
+/// Sends `GET path` to 127.0.0.1:port (the connection closes after the response).
+fn send_get(port: u16, path: &str, read_timeout: Duration) -> Result<TcpStream> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_read_timeout(Some(read_timeout))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
     )?;
+    Ok(stream)
+}
+
+/// `GET path` on 127.0.0.1:port; returns the status code.
+pub fn http_status(port: u16, path: &str) -> Result<u16> {
+    let mut stream = send_get(port, path, Duration::from_secs(2))?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
     let line = String::from_utf8_lossy(&head);
@@ -327,12 +333,7 @@ pub fn http_status(port: u16, path: &str) -> Result<u16> {
 
 /// `GET path` on 127.0.0.1:port; returns the body of a 200 response.
 pub fn http_get_text(port: u16, path: &str) -> Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut stream = send_get(port, path, Duration::from_secs(5))?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, body) = response
