@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::auth::{Authorization, IdentityProvider};
-use crate::sources::{BuildReport, DeploymentSource};
+use crate::sources::{BuildReport, DeploymentSource, FetchedCommit};
 use crate::{ApiError, ApiState, Keyring, LogSink};
 
 /// The commit-status context of production builds; previews use `berth/preview`.
@@ -193,7 +193,7 @@ impl DeploymentSource for GitLink {
         d: &Deployment,
         dest: &Path,
         log: LogSink,
-    ) -> Result<(), String> {
+    ) -> Result<FetchedCommit, String> {
         let repo = project
             .repo
             .as_deref()
@@ -237,7 +237,11 @@ impl DeploymentSource for GitLink {
         // The fetch stops itself at its time limit; this is a backstop should the git host stall silently.
         let outcome =
             match tokio::time::timeout(timeout + std::time::Duration::from_secs(10), task).await {
-                Ok(Ok(result)) => result.map(drop),
+                Ok(Ok(result)) => result.map(|f| FetchedCommit {
+                    commit: f.commit,
+                    author: f.author,
+                    message: f.message,
+                }),
                 Ok(Err(e)) => Err(format!("the fetch crashed: {e}")),
                 Err(_) => Err(format!(
                     "fetching took longer than {} s; try again later",

@@ -35,7 +35,7 @@ pub use queue::{BuildQueue, LogEvent};
 pub use rollback::rollback_target;
 pub use secrets::{Keyring, SecretError};
 pub use session::{CSRF_HEADER, LOCAL_LINK_TTL, SESSION_COOKIE, Session, Sessions};
-pub use sources::{BuildReport, DeploymentSource};
+pub use sources::{BuildReport, DeploymentSource, FetchedCommit};
 pub use upload::{MAX_UPLOAD_BYTES, UploadError, unpack};
 pub use webhooks::MAX_WEBHOOK_BYTES;
 

@@ -231,7 +231,7 @@ impl BuildQueue {
 
     async fn run(&self, id: &str) -> Result<(), ApiError> {
         let store = &self.inner.store;
-        let d = store
+        let mut d = store
             .deployment(id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no deployment {id}")))?;
@@ -288,7 +288,21 @@ impl BuildQueue {
             Some(h) => {
                 h.report(&project, &d, BuildReport::Building).await;
                 let _ = std::fs::remove_dir_all(&source);
-                h.fetch(&project, &d, &source, log.clone()).await
+                match h.fetch(&project, &d, &source, log.clone()).await {
+                    // A new project's first build learns its commit only now: record it, and tell
+                    // the git host the build is under way (the report above had no commit to name).
+                    Ok(f) if d.source.commit.is_none() => {
+                        store
+                            .record_fetched(id, &f.commit, &f.author, &f.message)
+                            .await?;
+                        d.source.commit = Some(f.commit);
+                        d.source.author = d.source.author.or(Some(f.author));
+                        d.source.message = d.source.message.or(Some(f.message));
+                        h.report(&project, &d, BuildReport::Building).await;
+                        Ok(())
+                    }
+                    other => other.map(drop),
+                }
             }
             None => Ok(()),
         };

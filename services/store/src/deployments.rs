@@ -112,6 +112,29 @@ impl Store {
             .await
     }
 
+    /// The commit a deployment's fetch brought, for a deployment made before it was known (a new
+    /// project's first build). What was known already stays.
+    pub async fn record_fetched(
+        &self,
+        id: &str,
+        commit: &str,
+        author: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deployments SET source_commit = COALESCE(source_commit, $1), \
+             source_author = COALESCE(source_author, $2), \
+             source_message = COALESCE(source_message, $3) WHERE id = $4",
+        )
+        .bind(truncate(commit, MAX_SOURCE_FIELD_BYTES))
+        .bind(truncate(author, MAX_SOURCE_FIELD_BYTES))
+        .bind(truncate(message, MAX_SOURCE_FIELD_BYTES))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// A queued or building deployment's build failed with `error`.
     pub async fn mark_failed(&self, id: &str, error: &str) -> Result<(), StoreError> {
         let done = sqlx::query(

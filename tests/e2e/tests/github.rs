@@ -213,6 +213,15 @@ async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
         .finished(created["deployment"]["id"].as_str().context("id")?)
         .await?;
     assert_eq!(d["status"], "ready", "{d}");
+    // The first build learned its commit from the fetch, and told GitHub about it.
+    assert_eq!(d["source"]["commit"], first.as_str(), "{d}");
+    let first_states: Vec<String> = gh
+        .statuses()
+        .into_iter()
+        .filter(|s| s.sha == first)
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(first_states, ["pending", "success"]);
     let url = berth.mcp_url("gh-tools");
     assert_eq!(version_at(&url).await?, "v1");
 

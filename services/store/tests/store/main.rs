@@ -43,6 +43,7 @@ on_both_backends!(
     env_vars_upsert_by_key_and_scope,
     webhook_deliveries_are_deduplicated,
     data_survives_reopening,
+    fetched_commits_fill_in_what_was_unknown,
 );
 
 #[tokio::test]

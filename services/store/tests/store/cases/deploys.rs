@@ -345,3 +345,39 @@ pub async fn concurrent_log_appends_never_share_a_number(db: &TestDb) {
         );
     }
 }
+
+pub async fn fetched_commits_fill_in_what_was_unknown(db: &TestDb) {
+    let store = &db.store;
+    let p = project(store, "first").await;
+    // A new project's first build: its commit is known only once fetched.
+    let first = store
+        .create_deployment(NewDeployment {
+            project_id: p.id.clone(),
+            target: Target::Production,
+            source: Source {
+                kind: "github".into(),
+                branch: Some("main".into()),
+                ..Source::default()
+            },
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.source.commit, None);
+    let long = "x".repeat(5000);
+    store
+        .record_fetched(&first.id, "def456", "Octo Cat", &long)
+        .await
+        .unwrap();
+    let got = store.deployment(&first.id).await.unwrap().unwrap();
+    assert_eq!(got.source.commit.as_deref(), Some("def456"));
+    assert_eq!(got.source.author.as_deref(), Some("Octo Cat"));
+    assert!(got.source.message.is_some_and(|m| m.len() <= 1024));
+    // A push's deployment keeps what its webhook said.
+    let pushed = deployment(store, &p, Target::Production).await;
+    store
+        .record_fetched(&pushed.id, "other", "someone", "another message")
+        .await
+        .unwrap();
+    let kept = store.deployment(&pushed.id).await.unwrap().unwrap();
+    assert_eq!(kept.source.commit.as_deref(), Some("abc123"));
+}
