@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 use wasmtime::{Store, UpdateDeadline};
 
+use berth_core::util::poll_once;
+
 use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
@@ -272,16 +274,13 @@ impl DeploymentPool {
         };
         let started = Instant::now();
         let ran = with_deadline(overall, run(w, call, ctx)).await;
-        holding.done = true;
         self.guest_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        let (mut w, result) = match ran {
-            Some(done) => done,
-            None => {
-                self.discarded.fetch_add(1, Ordering::Relaxed);
-                return Err(InvokeError::Timeout(limits.timeout_ms));
-            }
+        // Past its deadline the instance went with the dropped call, and `holding` counts it.
+        let Some((mut w, result)) = ran else {
+            return Err(InvokeError::Timeout(limits.timeout_ms));
         };
+        holding.done = true;
         w.calls += 1;
         let out = w.store.data().output.drain();
         if !out.is_empty() {
@@ -354,8 +353,9 @@ impl DeploymentPool {
 
 type CallResult = wasmtime::Result<Result<GuestOutput, InvokeError>>;
 
-/// A call in flight. When its future is dropped before the guest returns (the client cancelled, or
-/// went away), the guest unwinds where it stands and its instance goes with the future: counted here.
+/// A call in flight. When its future is dropped before the guest returns (the client cancelled or
+/// went away, or the deadline passed), the guest unwinds where it stands and its instance goes with
+/// the future: counted here.
 struct Holding<'a> {
     pool: &'a DeploymentPool,
     done: bool,
@@ -382,15 +382,6 @@ async fn with_deadline<T>(limit: Duration, f: impl Future<Output = T>) -> Option
     } else {
         Some(f.await)
     }
-}
-
-/// Polls `f` once: its output if it is ready.
-async fn poll_once<F: Future>(mut f: std::pin::Pin<&mut F>) -> Option<F::Output> {
-    std::future::poll_fn(|cx| match f.as_mut().poll(cx) {
-        std::task::Poll::Ready(v) => std::task::Poll::Ready(Some(v)),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await
 }
 
 /// Starts the call's clock: the guest is interrupted at the first epoch tick past its deadline.

@@ -54,13 +54,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let worker = Worker::new(runtime, artifacts);
     let routes = RouteTable::new();
     let registry = prometheus::Registry::new();
-    match crate::worker_metrics::WorkerMetrics::new(worker.clone()) {
-        Ok(m) => {
-            if let Err(e) = registry.register(Box::new(m)) {
-                tracing::warn!("worker metrics not registered: {e}");
-            }
-        }
-        Err(e) => tracing::warn!("worker metrics not registered: {e}"),
+    if let Err(e) = crate::worker_metrics::WorkerMetrics::new(worker.clone())
+        .and_then(|m| registry.register(Box::new(m)))
+    {
+        tracing::warn!("worker metrics not registered: {e}");
     }
     let public_host = public_url
         .split("://")

@@ -292,12 +292,9 @@ impl BuildQueue {
                     // A new project's first build learns its commit only now: record it, and tell
                     // the git host the build is under way (the report above had no commit to name).
                     Ok(f) if d.source.commit.is_none() => {
-                        store
+                        d = store
                             .record_fetched(id, &f.commit, &f.author, &f.message)
                             .await?;
-                        d.source.commit = Some(f.commit);
-                        d.source.author = d.source.author.or(Some(f.author));
-                        d.source.message = d.source.message.or(Some(f.message));
                         h.report(&project, &d, BuildReport::Building).await;
                         Ok(())
                     }

@@ -8,6 +8,7 @@
 pub mod guest;
 pub mod ids;
 pub mod limits;
+pub mod util;
 
 pub use guest::*;
 pub use ids::{DeploymentId, ProjectSlug, SlugError};

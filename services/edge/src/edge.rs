@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use berth_core::LogLevel;
+use berth_core::util::poll_once;
 use rmcp::model::{ErrorCode, RequestStateCodec};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -595,7 +596,7 @@ async fn start_call(
     );
     // A warm call usually ends within its first poll (the guest runs right here); only a call that
     // has to wait needs the timer that decides when to switch to a stream.
-    let mut finished = poll_once(driver.as_mut()).await;
+    let mut finished = poll_once(driver.as_mut()).await.is_some();
     let first = if streamable && finished {
         rx.recv().await
     } else if streamable {
@@ -680,11 +681,6 @@ async fn start_call(
             Ok(sse::response(body, None))
         }
     }
-}
-
-/// Polls a future once; whether it finished.
-async fn poll_once<F: std::future::Future>(mut f: std::pin::Pin<&mut F>) -> bool {
-    std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx).is_ready())).await
 }
 
 async fn handle_get(

@@ -113,14 +113,14 @@ impl Store {
     }
 
     /// The commit a deployment's fetch brought, for a deployment made before it was known (a new
-    /// project's first build). What was known already stays.
+    /// project's first build). What was known already stays. Returns the deployment as stored now.
     pub async fn record_fetched(
         &self,
         id: &str,
         commit: &str,
         author: &str,
         message: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Deployment, StoreError> {
         sqlx::query(
             "UPDATE deployments SET source_commit = COALESCE(source_commit, $1), \
              source_author = COALESCE(source_author, $2), \
@@ -132,7 +132,9 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.deployment(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("deployment {id}")))
     }
 
     /// A queued or building deployment's build failed with `error`.
