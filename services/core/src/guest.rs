@@ -214,6 +214,11 @@ pub enum InvokeError {
     InputRequired,
     #[error("the deployment is not available: {0}")]
     Unavailable(String),
+    /// The deployment already runs as many calls as it may and its queue is full: retry shortly.
+    #[error(
+        "the server is busy: {running} calls are running and {queued} waiting, its limit; retry shortly, or raise the project's concurrency limit"
+    )]
+    Busy { running: usize, queued: usize },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -23,6 +23,16 @@ pub const DEFAULT_MAX_REQUESTS_PER_INSTANCE: u64 = 10_000;
 /// since an instance serves one call at a time.
 pub const DEFAULT_MAX_WARM_INSTANCES: usize = 8;
 
+/// Calls of one deployment running at once on a worker. Each may grow an instance to the memory limit,
+/// so this bounds a deployment's memory (8 x 256 MiB) as much as its share of the CPU; it matches the
+/// warm instances kept, since instances made beyond those are thrown away after their call.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 8;
+
+/// Calls of one deployment that may wait for a running one to finish. A short queue absorbs bursts;
+/// past it a caller is told at once to retry (HTTP 503 with `Retry-After`) rather than left waiting
+/// behind calls that may each run to their deadline.
+pub const DEFAULT_MAX_QUEUED_CALLS: usize = 32;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Limits {
@@ -34,6 +44,11 @@ pub struct Limits {
     /// A fresh instance for every call (strict isolation: no module state survives a call), at about
     /// 1-2 ms per call for a Python guest.
     pub fresh_instance_per_call: bool,
+    /// Calls running at once per worker; at least 1.
+    pub max_concurrent_calls: usize,
+    /// Calls waiting for one of those to end; past it, calls are refused with
+    /// [`InvokeError::Busy`](crate::InvokeError::Busy).
+    pub max_queued_calls: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +60,8 @@ impl Default for Limits {
             max_requests_per_instance: DEFAULT_MAX_REQUESTS_PER_INSTANCE,
             max_warm_instances: DEFAULT_MAX_WARM_INSTANCES,
             fresh_instance_per_call: false,
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            max_queued_calls: DEFAULT_MAX_QUEUED_CALLS,
         }
     }
 }
