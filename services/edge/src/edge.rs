@@ -233,9 +233,10 @@ async fn handle_post(
             (e.into_response_for(&id), outcome)
         }
     };
+    let label = crate::metrics::project_label(&shared.routes, &project);
     shared
         .metrics
-        .request(&project, &method_label, outcome, started.elapsed());
+        .request(label, &method_label, outcome, started.elapsed());
     response
 }
 
@@ -693,9 +694,10 @@ async fn handle_get(
         Ok(r) => (r, Outcome::Ok),
         Err(e) => (e.into_response_for(&Value::Null), Outcome::Rejected),
     };
+    let label = crate::metrics::project_label(&shared.routes, &project);
     shared
         .metrics
-        .request(&project, "stream", outcome, started.elapsed());
+        .request(label, "stream", outcome, started.elapsed());
     response
 }
 

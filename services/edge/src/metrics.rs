@@ -24,6 +24,20 @@ const KNOWN_METHODS: [&str; 17] = [
     "stream",
 ];
 
+/// The `project` label of requests for a project that is not deployed here. Counting them under the name
+/// in the URL would let anyone create a new series (and grow `/metrics` without end) with one request.
+pub const UNKNOWN_PROJECT: &str = "(unknown)";
+
+/// The `project` label for a request to `/<project>/mcp`: the slug when it is deployed here, else
+/// [`UNKNOWN_PROJECT`].
+pub fn project_label<'a>(routes: &crate::routes::RouteTable, project: &'a str) -> &'a str {
+    if routes.contains(project) {
+        project
+    } else {
+        UNKNOWN_PROJECT
+    }
+}
+
 #[derive(Clone)]
 pub struct Metrics {
     requests: IntCounterVec,

@@ -52,6 +52,15 @@ impl RouteTable {
         map.get(slug).cloned()
     }
 
+    /// Whether a route exists for `slug` (without cloning it).
+    pub fn contains(&self, slug: &str) -> bool {
+        let map = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.contains_key(slug)
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Route>>> {
         self.inner
             .write()

@@ -154,3 +154,46 @@ async fn routes_change_live_and_metrics_count() {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
 }
+
+#[tokio::test]
+async fn unknown_projects_do_not_grow_the_metric_series() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    for i in 0..1000 {
+        let name = format!("nope-{i}-{}", uuid::Uuid::new_v4().simple());
+        let res = edge.post(&name, &[("accept", ACCEPT_BOTH)], &ping).await;
+        assert_eq!(res.status(), 404);
+    }
+    let res = edge
+        .http
+        .get(edge.url("nope-get"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let requests = edge
+        .registry
+        .gather()
+        .into_iter()
+        .find(|f| f.name() == "berth_edge_requests_total")
+        .expect("requests counted");
+    let projects: std::collections::BTreeSet<String> = requests
+        .get_metric()
+        .iter()
+        .flat_map(|m| m.get_label())
+        .filter(|l| l.name() == "project")
+        .map(|l| l.value().to_string())
+        .collect();
+    assert_eq!(
+        projects.into_iter().collect::<Vec<_>>(),
+        ["(unknown)"],
+        "requests for projects that do not exist share one series"
+    );
+    let total: f64 = requests
+        .get_metric()
+        .iter()
+        .map(|m| m.get_counter().get_value())
+        .sum();
+    assert_eq!(total, 1001.0);
+}
