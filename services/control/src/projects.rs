@@ -92,7 +92,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NewRepoProject = json_body(&body)?;
     let slug =
-        ProjectSlug::parse(req.slug.trim()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        ProjectSlug::parse_new(req.slug.trim()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let link = state.git()?.clone();
     let store = state.queue.store();
     if store.project(slug.as_str()).await?.is_some() {

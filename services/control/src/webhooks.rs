@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use berth_github::webhook::{self, Event, PullRequest, Push};
-use berth_store::{NewDeployment, Source, Target};
+use berth_store::{NewDeployment, Source, StoreError, Target};
 use serde_json::{Value, json};
 
 use crate::{ApiError, ApiState};
@@ -130,7 +130,15 @@ async fn on_pull_request(state: &ApiState, event: PullRequest) -> Result<Value, 
                     target: Target::Preview { pr },
                     source,
                 };
-                let d = store.create_deployment(new).await?;
+                // A preview whose URL another project owns is refused; the other projects still build.
+                let d = match store.create_deployment(new).await {
+                    Err(StoreError::Conflict(why) | StoreError::Invalid(why)) => {
+                        tracing::warn!(project = %project.slug, pr, %why, "preview refused");
+                        queued.push(json!({"project": project.slug, "refused": why}));
+                        continue;
+                    }
+                    other => other?,
+                };
                 state.queue.enqueue(&d.id);
                 queued.push(json!({"project": project.slug, "deployment": d.id, "preview": project.slug.preview(pr)}));
             }

@@ -46,6 +46,10 @@ pub enum SlugError {
     Malformed(String),
     #[error("project name `{0}` is reserved by the platform; pick another")]
     Reserved(String),
+    #[error(
+        "project name `{0}` has the form `<project>-pr-<number>`, which Berth keeps for pull-request previews (so that no project can take a preview's URL, nor a preview a project's); pick a name that does not end in `-pr-<digits>`"
+    )]
+    PreviewForm(String),
 }
 
 impl ProjectSlug {
@@ -67,6 +71,27 @@ impl ProjectSlug {
             return Err(SlugError::Reserved(s.to_string()));
         }
         Ok(Self(s.to_string()))
+    }
+
+    /// The name of a project being created: [`ProjectSlug::parse`], and not of the preview form
+    /// (`<project>-pr-<number>`), which only previews take. Names parsed from URLs or stored before this
+    /// rule use [`ProjectSlug::parse`], so existing projects keep their URL.
+    pub fn parse_new(s: &str) -> Result<Self, SlugError> {
+        let slug = Self::parse(s)?;
+        if slug.preview_of().is_some() {
+            return Err(SlugError::PreviewForm(slug.0));
+        }
+        Ok(slug)
+    }
+
+    /// If this slug has the preview form `<project>-pr-<number>`, the project part and the number.
+    /// A preview slug splits one way only: the number is the digits after the last `-pr-`.
+    pub fn preview_of(&self) -> Option<(&str, u64)> {
+        let (base, digits) = self.0.rsplit_once("-pr-")?;
+        if base.is_empty() || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((base, digits.parse().ok()?))
     }
 
     pub fn as_str(&self) -> &str {
@@ -143,5 +168,31 @@ mod tests {
             ProjectSlug::parse("x").unwrap().preview(7).as_str(),
             "x-pr-7"
         );
+    }
+
+    #[test]
+    fn new_projects_cannot_take_the_preview_form() {
+        for taken in ["foo-pr-1", "foo-pr-007", "a-pr-1-pr-2", "my-tools-pr-12345"] {
+            let err = ProjectSlug::parse_new(taken).unwrap_err();
+            assert_eq!(err, SlugError::PreviewForm(taken.into()));
+            assert!(err.to_string().contains("-pr-<digits>"), "{err}");
+            // Stored and routed names still parse, so an existing project keeps its URL.
+            assert!(ProjectSlug::parse(taken).is_ok());
+        }
+        for free in [
+            "foo",
+            "pr-1",
+            "foo-pr",
+            "foo-pr-x1",
+            "foo-pr-1a",
+            "foo-pr-1-x",
+            "foo-prs-1",
+        ] {
+            assert!(ProjectSlug::parse_new(free).is_ok(), "{free}");
+        }
+        let foo = ProjectSlug::parse("foo").unwrap();
+        assert_eq!(foo.preview(3).preview_of(), Some(("foo", 3)));
+        let nested = ProjectSlug::parse("a-pr-1").unwrap().preview(2);
+        assert_eq!(nested.preview_of(), Some(("a-pr-1", 2)));
     }
 }

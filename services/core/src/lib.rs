@@ -5,11 +5,13 @@
 //! and the callbacks a guest may make while it runs. Nothing here knows about databases, HTTP or wasm;
 //! the edge translates these types to MCP's wire format, the sandbox host to and from WIT.
 
+pub mod ceilings;
 pub mod guest;
 pub mod ids;
 pub mod limits;
 pub mod util;
 
+pub use ceilings::{LIMIT_FIELDS, LimitField, LimitPolicy};
 pub use guest::*;
 pub use ids::{DeploymentId, ProjectSlug, SlugError};
 pub use limits::Limits;

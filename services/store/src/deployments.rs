@@ -26,9 +26,13 @@ const LOG_INSERT_CHUNK: usize = 200;
 const DELIVERY_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
 
 impl Store {
-    /// Records a new deployment, `queued`.
+    /// Records a new deployment, `queued`. A preview is refused where it would take a URL that is not
+    /// its own (see [`Store::check_preview_url`]).
     pub async fn create_deployment(&self, d: NewDeployment) -> Result<Deployment, StoreError> {
         let (target, pr) = target_columns(d.target)?;
+        if let crate::Target::Preview { pr } = d.target {
+            self.check_preview_url(&d.project_id, pr).await?;
+        }
         let source = d.source;
         if !SOURCE_KINDS.contains(&source.kind.as_str()) {
             return Err(StoreError::Invalid(format!(
@@ -201,11 +205,44 @@ impl Store {
         }
     }
 
+    /// A pull request's preview is served at `<project>-pr-<number>`. It is refused (`Conflict`) when a
+    /// project owns that name (one created before such names were kept for previews), and (`Invalid`)
+    /// for a project whose own name has the preview form: a preview never takes a project's URL.
+    /// Projects can no longer be given such names, so no project can appear there after this check.
+    pub async fn check_preview_url(&self, project_id: &str, pr: u64) -> Result<(), StoreError> {
+        let project = self
+            .project_by_id(project_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project_id} not found")))?;
+        if project.slug.preview_of().is_some() {
+            return Err(StoreError::Invalid(format!(
+                "project `{}` has a name of the form `<project>-pr-<number>`, which Berth keeps for previews, so its pull requests get no preview; \
+                 deploy them from a project whose name does not end in `-pr-<digits>`",
+                project.slug
+            )));
+        }
+        let url = project.slug.preview(pr);
+        if self.project(url.as_str()).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the preview of pull request #{pr} of `{}` would be served at `/{url}/mcp`, which the project `{url}` owns; \
+                 that pull request gets no preview while that project exists",
+                project.slug
+            )));
+        }
+        Ok(())
+    }
+
     /// Atomically makes `deployment_id` the live deployment of its target (production, or the preview
     /// of its pull request). The target's previous live deployment becomes `superseded`, keeping its
     /// artifact so that it can be promoted again (rollback). `Invalid` unless the deployment is `ready`
-    /// or `superseded`; promoting the live deployment changes nothing.
+    /// or `superseded`; promoting the live deployment changes nothing. A preview whose URL a project
+    /// owns never goes live ([`Store::check_preview_url`]; for previews recorded before that rule).
     pub async fn promote(&self, deployment_id: &str) -> Result<Deployment, StoreError> {
+        if let Some(d) = self.deployment(deployment_id).await?
+            && let crate::Target::Preview { pr } = d.target
+        {
+            self.check_preview_url(&d.project_id, pr).await?;
+        }
         let mut tx = self.write_tx().await?;
         let Some(d) = fetch_deployment(&mut *tx, deployment_id).await? else {
             return Err(StoreError::NotFound(format!(
@@ -278,11 +315,14 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Every live deployment with its project, previews included, by project name then target.
+    /// Every live deployment with its project, previews included, by project name then target. A
+    /// preview live at a URL a project owns (recorded before [`Store::check_preview_url`]) is left out:
+    /// the project keeps its URL.
     pub async fn live_deployments(&self) -> Result<Vec<(Project, Deployment)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {PROJECT_DEPLOYMENT_COLS} FROM deployments d JOIN projects p ON p.id = d.project_id \
-             WHERE d.live = TRUE ORDER BY p.slug, d.pr"
+             WHERE d.live = TRUE AND NOT (d.target = 'preview' AND EXISTS (SELECT 1 FROM projects o \
+             WHERE o.slug = p.slug || '-pr-' || CAST(d.pr AS TEXT))) ORDER BY p.slug, d.pr"
         ))
         .fetch_all(&self.pool)
         .await?;

@@ -19,7 +19,12 @@ const MAX_ENV_VALUE_BYTES: usize = 64 * 1024;
 
 impl Store {
     /// Creates a project. `Conflict` if its name is taken, `NotFound` if the owner does not exist.
+    /// `Invalid` if its name has the preview form `<project>-pr-<number>`, which only previews take.
     pub async fn create_project(&self, p: NewProject) -> Result<Project, StoreError> {
+        if p.slug.preview_of().is_some() {
+            let refusal = berth_core::SlugError::PreviewForm(p.slug.to_string());
+            return Err(StoreError::Invalid(refusal.to_string()));
+        }
         check_text("branch", &p.branch, MAX_REF_BYTES)?;
         check_text("entry point", &p.entry, MAX_REF_BYTES)?;
         if let Some(repo) = &p.repo {

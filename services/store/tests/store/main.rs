@@ -44,6 +44,8 @@ on_both_backends!(
     webhook_deliveries_are_deduplicated,
     data_survives_reopening,
     fetched_commits_fill_in_what_was_unknown,
+    no_project_takes_a_preview_url,
+    no_preview_takes_a_project_url,
 );
 
 #[tokio::test]

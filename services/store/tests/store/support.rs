@@ -69,12 +69,30 @@ impl TestDb {
 
     /// A second store on the same database, as a restarted process would open it.
     pub async fn reopen(&self) -> Store {
-        let url = match (&self.dir, &self.postgres) {
+        Store::connect(&self.url())
+            .await
+            .expect("reopen the database")
+    }
+
+    /// Runs one SQL statement on the database outside the store: for data an older Berth could have
+    /// written and this one no longer does.
+    pub async fn execute(&self, sql: &str) {
+        install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url())
+            .await
+            .expect("connect to the test database");
+        pool.execute(sql).await.expect("run the statement");
+        pool.close().await;
+    }
+
+    fn url(&self) -> String {
+        match (&self.dir, &self.postgres) {
             (Some(_), _) => format!("sqlite://{}", self.sqlite_path().display()),
             (None, Some((server, name))) => with_database(server, name),
             (None, None) => unreachable!("a test database is SQLite or PostgreSQL"),
-        };
-        Store::connect(&url).await.expect("reopen the database")
+        }
     }
 }
 

@@ -381,3 +381,82 @@ pub async fn fetched_commits_fill_in_what_was_unknown(db: &TestDb) {
     let kept = store.deployment(&pushed.id).await.unwrap().unwrap();
     assert_eq!(kept.source.commit.as_deref(), Some("abc123"));
 }
+
+/// A preview exists first: a project named like it is refused, so the preview keeps its URL.
+pub async fn no_project_takes_a_preview_url(db: &TestDb) {
+    let store = &db.store;
+    let foo = project(store, "foo").await;
+    let preview = ready(store, &foo, Target::Preview { pr: 1 }).await;
+    store.promote(&preview.id).await.unwrap();
+    let owner = user(store, "mallory").await;
+    for slug in ["foo-pr-1", "foo-pr-2", "bar-pr-10"] {
+        let err = store
+            .create_project(new_project(slug, &owner))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains("pull-request previews")),
+            "{slug}: {err:?}"
+        );
+        assert!(store.project(slug).await.unwrap().is_none());
+    }
+    let live = store.live_deployments().await.unwrap();
+    assert_eq!(live_ids(&live), [preview.id.as_str()]);
+}
+
+/// A project named in the preview form exists first (made before such names were kept for previews):
+/// it keeps its URL, and the preview that would take it is refused, at creation and at promotion.
+pub async fn no_preview_takes_a_project_url(db: &TestDb) {
+    let store = &db.store;
+    let foo = project(store, "foo").await;
+    // A preview recorded before the rule, waiting to go live.
+    let early = ready(store, &foo, Target::Preview { pr: 1 }).await;
+    let legacy = project(store, "legacy").await;
+    db.execute(&format!(
+        "UPDATE projects SET slug = 'foo-pr-1' WHERE id = '{}'",
+        legacy.id
+    ))
+    .await;
+    let legacy_prod = ready(store, &legacy, Target::Production).await;
+    store.promote(&legacy_prod.id).await.unwrap();
+
+    let err = store
+        .create_deployment(NewDeployment {
+            project_id: foo.id.clone(),
+            target: Target::Preview { pr: 1 },
+            source: git("abc123"),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("the project `foo-pr-1` owns")),
+        "{err:?}"
+    );
+    let err = store.promote(&early.id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // The legacy project's own pull requests get no preview either.
+    let err = store
+        .create_deployment(NewDeployment {
+            project_id: legacy.id.clone(),
+            target: Target::Preview { pr: 2 },
+            source: git("abc123"),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.contains("its pull requests get no preview")),
+        "{err:?}"
+    );
+    // Other pull requests of `foo` still get previews.
+    let pr2 = ready(store, &foo, Target::Preview { pr: 2 }).await;
+    store.promote(&pr2.id).await.unwrap();
+
+    // A preview that went live at the project's URL before the rule is not served after a restart.
+    db.execute(&format!(
+        "UPDATE deployments SET live = TRUE WHERE id = '{}'",
+        early.id
+    ))
+    .await;
+    let live = store.live_deployments().await.unwrap();
+    assert_eq!(live_ids(&live), [pr2.id.as_str(), legacy_prod.id.as_str()]);
+}
