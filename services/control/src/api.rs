@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use berth_core::{Limits, ProjectSlug};
+use berth_core::{LimitPolicy, ProjectSlug};
 use berth_store::{
     Deployment, DeploymentStatus, NewDeployment, NewProject, Project, Source, Target, User,
 };
@@ -34,6 +34,8 @@ pub struct ApiState {
     pub auth: Auth,
     /// Git deployments and GitHub (see `ApiState::with_git`); `None` turns them off.
     pub git: Option<Arc<crate::GitLink>>,
+    /// The limits new projects start with and the most a project may set (see `ApiState::with_limits`).
+    pub limits: Arc<LimitPolicy>,
 }
 
 impl ApiState {
@@ -46,7 +48,14 @@ impl ApiState {
             public_url,
             auth,
             git: None,
+            limits: Arc::new(LimitPolicy::default()),
         }
+    }
+
+    /// The operator's limit policy: what new projects start with, and the ceilings the API enforces.
+    pub fn with_limits(mut self, policy: LimitPolicy) -> ApiState {
+        self.limits = Arc::new(policy);
+        self
     }
 
     /// Turns on sign-in through an identity provider (GitHub).
@@ -246,7 +255,7 @@ async fn deploy_upload(
                 repo: None,
                 branch: "main".into(),
                 entry: q.entry.unwrap_or_else(|| "server.py:mcp".into()),
-                limits: Limits::default(),
+                limits: state.limits.defaults().clone(),
             };
             store.create_project(new).await?
         }

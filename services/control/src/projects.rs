@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use berth_core::{Limits, ProjectSlug};
+use berth_core::{LimitPolicy, Limits, ProjectSlug};
 use berth_github::RepoName;
 use berth_store::{NewDeployment, NewProject, ProjectUpdate, Source, Target};
 use serde::Deserialize;
@@ -148,7 +148,7 @@ async fn create(
         repo: Some(repo),
         branch: branch.clone(),
         entry: req.entry.unwrap_or_else(|| DEFAULT_ENTRY.into()),
-        limits: Limits::default(),
+        limits: state.limits.defaults().clone(),
     };
     let project = store.create_project(new).await?;
     let source = Source {
@@ -192,7 +192,35 @@ fn check_branch(branch: &str) -> Result<(), ApiError> {
 struct Settings {
     branch: Option<String>,
     entry: Option<String>,
-    limits: Option<Limits>,
+    /// Some of the project's limits; those not named keep their value.
+    limits: Option<serde_json::Map<String, Value>>,
+}
+
+/// The project's limits with the named ones changed, if every one is a limit and the result is within
+/// the operator's policy (a 400 naming the field and its ceiling otherwise).
+fn changed_limits(
+    policy: &LimitPolicy,
+    current: &Limits,
+    changes: serde_json::Map<String, Value>,
+) -> Result<Limits, ApiError> {
+    let mut merged = match serde_json::to_value(current) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(ApiError::Internal("limits are not a JSON object".into())),
+    };
+    for (name, value) in changes {
+        if !merged.contains_key(&name) {
+            let known: Vec<&str> = merged.keys().map(String::as_str).collect();
+            return Err(ApiError::BadRequest(format!(
+                "`limits.{name}` is not a limit; the limits are {}",
+                known.join(", ")
+            )));
+        }
+        merged.insert(name, value);
+    }
+    let limits: Limits = serde_json::from_value(Value::Object(merged))
+        .map_err(|e| ApiError::BadRequest(format!("the limits are not what is expected: {e}")))?;
+    policy.check(&limits).map_err(ApiError::BadRequest)?;
+    Ok(limits)
 }
 
 async fn update(
@@ -206,10 +234,14 @@ async fn update(
     if let Some(branch) = &s.branch {
         check_branch(branch)?;
     }
+    let limits = s
+        .limits
+        .map(|changes| changed_limits(&state.limits, &project.limits, changes))
+        .transpose()?;
     let update = ProjectUpdate {
         branch: s.branch,
         entry: s.entry,
-        limits: s.limits,
+        limits,
     };
     let project = state
         .queue
