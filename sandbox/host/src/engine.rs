@@ -9,6 +9,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, OptLevel};
 
 use crate::bindings::Server;
+use crate::guests::{GuestThreadOptions, GuestThreads};
 use crate::state::GuestState;
 
 /// How often the epoch advances. Deadlines are counted in these ticks, so a call may overrun its limit by
@@ -31,6 +32,8 @@ pub enum RuntimeError {
     Load(String, String),
     #[error("could not compile the component: {0}")]
     Compile(String),
+    #[error("cannot start the guest threads: {0}")]
+    Threads(String),
 }
 
 /// What a compiled artifact is valid for: the wasmtime version and engine settings that made it.
@@ -43,11 +46,21 @@ pub struct ArtifactKey(pub String);
 pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Arc<Linker<GuestState>>,
+    pub(crate) guests: Arc<GuestThreads>,
     stop: Arc<AtomicBool>,
 }
 
 impl Runtime {
+    /// A runtime with the default guest threads (one per core, at a lower priority).
     pub fn new() -> Result<Self, RuntimeError> {
+        Self::with_options(&GuestThreadOptions::default())
+    }
+
+    /// A runtime whose guests, once they compute past their first slice, run on the given threads.
+    pub fn with_options(guests: &GuestThreadOptions) -> Result<Self, RuntimeError> {
+        let guests = Arc::new(
+            GuestThreads::start(guests).map_err(|e| RuntimeError::Threads(e.to_string()))?,
+        );
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -83,6 +96,7 @@ impl Runtime {
         Ok(Self {
             engine,
             linker: Arc::new(linker),
+            guests,
             stop,
         })
     }

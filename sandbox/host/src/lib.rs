@@ -6,10 +6,12 @@
 //! This crate knows guests and calls, nothing of tenants, databases or HTTP: callers hand it an artifact,
 //! limits and the environment to expose, and get back [`berth_core::GuestOutput`]s.
 
+mod admission;
 mod artifacts;
 mod bindings;
 mod blocking;
 mod engine;
+mod guests;
 mod output;
 mod pool;
 mod state;
@@ -17,4 +19,5 @@ mod state;
 pub use artifacts::ArtifactDir;
 pub use blocking::block_on;
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
+pub use guests::{DEFAULT_GUEST_NICE, GuestThreadOptions};
 pub use pool::{DeploymentPool, PoolStats};

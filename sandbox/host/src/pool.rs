@@ -1,15 +1,17 @@
 //! A deployment's pool of warm instances: each serves one call at a time and is reused, as a FastMCP
 //! process is, and is thrown away after a trap, a timeout, an out-of-memory or a request count.
 //!
-//! A call on a warm instance runs on the caller's task as a fiber (no hand-off to another thread): the
-//! guest yields to the executor at every epoch tick and traps once its deadline has passed. Making an
-//! instance (a millisecond or two of CPython start-up) runs on a blocking thread.
+//! A call on a warm instance starts on the caller's task as a fiber (no hand-off to another thread): the
+//! guest yields to the executor at every epoch tick and traps once its deadline has passed. A guest that
+//! computes through a whole tick moves to the guest threads (see [`crate::guests`]). Making an instance
+//! (a millisecond or two of CPython start-up) runs on a blocking thread. Calls running at once, and
+//! waiting for those, are bounded per deployment (see [`crate::admission`]).
 
 use berth_core::{
     CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents,
 };
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -18,9 +20,11 @@ use wasmtime::{Store, UpdateDeadline};
 
 use berth_core::util::poll_once;
 
+use crate::admission::Admission;
 use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
+use crate::guests::Drive;
 use crate::state::{GuestState, Stop};
 
 struct Warm {
@@ -30,6 +34,8 @@ struct Warm {
     generation: u64,
     /// The thread that last ran it: its memory is warm in that core's caches.
     home: Option<ThreadId>,
+    /// Set when the guest yields at an epoch tick: it computed through a whole slice.
+    sliced: Arc<AtomicBool>,
 }
 
 /// Counters a worker reports.
@@ -41,10 +47,30 @@ pub struct PoolStats {
     pub idle: usize,
     /// Time spent inside the guest (from entering its export to its return), over all calls.
     pub guest_time: Duration,
+    /// Calls that computed through a whole slice and went on on the guest threads.
+    pub moved_to_guest_threads: u64,
+    /// Calls refused because as many were running and waiting as the limits allow.
+    pub refused_busy: u64,
+    /// Calls waiting now for a running one to end.
+    pub queued: usize,
 }
 
-/// Limits and environment that new instances are made with.
-type PoolConfig = (Limits, Arc<Vec<(String, String)>>);
+/// Limits and environment that new instances are made with, and the bound on calls at once.
+struct PoolConfig {
+    limits: Limits,
+    env: Arc<Vec<(String, String)>>,
+    admission: Arc<Admission>,
+}
+
+impl PoolConfig {
+    fn new(limits: Limits, env: Arc<Vec<(String, String)>>) -> Self {
+        Self {
+            admission: Arc::new(Admission::new(&limits)),
+            limits,
+            env,
+        }
+    }
+}
 
 pub struct DeploymentPool {
     runtime: Runtime,
@@ -56,6 +82,8 @@ pub struct DeploymentPool {
     discarded: AtomicU64,
     calls: AtomicU64,
     guest_nanos: AtomicU64,
+    moved: Arc<AtomicU64>,
+    refused: AtomicU64,
     me: Weak<DeploymentPool>,
 }
 
@@ -74,13 +102,15 @@ impl DeploymentPool {
         Ok(Arc::new_cyclic(|me| Self {
             runtime: runtime.clone(),
             pre,
-            config: RwLock::new((limits, env)),
+            config: RwLock::new(PoolConfig::new(limits, env)),
             idle: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             created: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             guest_nanos: AtomicU64::new(0),
+            moved: Arc::default(),
+            refused: AtomicU64::new(0),
             me: me.clone(),
         }))
     }
@@ -97,9 +127,9 @@ impl DeploymentPool {
     }
 
     /// Changes limits and environment. Warm instances made before are dropped as they come back, so new
-    /// calls see the change without a rebuild.
+    /// calls see the change without a rebuild. Calls already running or waiting keep their place.
     pub fn reconfigure(&self, limits: Limits, env: Arc<Vec<(String, String)>>) {
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = (limits, env);
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = PoolConfig::new(limits, env);
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.lock_idle().clear();
     }
@@ -108,8 +138,13 @@ impl DeploymentPool {
         self.config
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .0
+            .limits
             .clone()
+    }
+
+    fn limits_and_admission(&self) -> (Limits, Arc<Admission>) {
+        let config = self.config.read().unwrap_or_else(|p| p.into_inner());
+        (config.limits.clone(), config.admission.clone())
     }
 
     pub fn stats(&self) -> PoolStats {
@@ -119,6 +154,9 @@ impl DeploymentPool {
             calls: self.calls.load(Ordering::Relaxed),
             idle: self.lock_idle().len(),
             guest_time: Duration::from_nanos(self.guest_nanos.load(Ordering::Relaxed)),
+            moved_to_guest_threads: self.moved.load(Ordering::Relaxed),
+            refused_busy: self.refused.load(Ordering::Relaxed),
+            queued: self.limits_and_admission().1.waiting(),
         }
     }
 
@@ -132,22 +170,26 @@ impl DeploymentPool {
     }
 
     async fn instantiate_here(&self) -> Result<Warm, InvokeError> {
-        let (limits, env) = self
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let (limits, env) = {
+            let config = self.config.read().unwrap_or_else(|p| p.into_inner());
+            (config.limits.clone(), config.env.clone())
+        };
         let generation = self.generation.load(Ordering::SeqCst);
         let mut store = Store::new(
             &self.runtime.engine,
             GuestState::new(&env, limits.memory_bytes()),
         );
         store.limiter(|s| &mut s.limiter);
-        store.epoch_deadline_callback(|ctx| {
+        let sliced = Arc::new(AtomicBool::new(false));
+        let flag = sliced.clone();
+        store.epoch_deadline_callback(move |ctx| {
             Ok(if Instant::now() >= ctx.data().deadline {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::Yield(1)
+                flag.store(true, Ordering::Relaxed);
+                // To the back of the run queue: tokio runs a task that wakes itself again first, which
+                // would let one guest keep its thread from the others.
+                UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
             })
         });
         arm(&mut store, &limits);
@@ -162,6 +204,7 @@ impl DeploymentPool {
             calls: 0,
             generation,
             home: None,
+            sliced,
         })
     }
 
@@ -242,7 +285,22 @@ impl DeploymentPool {
         depth: u8,
     ) -> Result<GuestOutput, InvokeError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let limits = self.limits();
+        let (limits, admission) = self.limits_and_admission();
+        // A resource read from inside a call runs on its caller's place: waiting for another could wait
+        // for itself.
+        let _running = if depth == 0 {
+            match admission.enter(&limits).await {
+                Ok(permit) => Some(permit),
+                Err(e) => {
+                    if matches!(e, InvokeError::Busy { .. }) {
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let pooled = if limits.fresh_instance_per_call {
             None
         } else {
@@ -273,12 +331,25 @@ impl DeploymentPool {
             done: false,
         };
         let started = Instant::now();
-        let ran = with_deadline(overall, run(w, call, ctx)).await;
+        let (sliced, job) = (w.sliced.clone(), Job::new(call, ctx));
+        let drive = Drive::new(
+            Box::pin(run(w, job)),
+            sliced,
+            self.runtime.guests.clone(),
+            self.moved.clone(),
+        );
+        let ran = with_deadline(overall, drive).await;
         self.guest_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         // Past its deadline the instance went with the dropped call, and `holding` counts it.
-        let Some((mut w, result)) = ran else {
-            return Err(InvokeError::Timeout(limits.timeout_ms));
+        let (mut w, result) = match ran {
+            Some(Some(done)) => done,
+            Some(None) => {
+                return Err(InvokeError::Unavailable(
+                    "the worker is shutting down".into(),
+                ));
+            }
+            None => return Err(InvokeError::Timeout(limits.timeout_ms)),
         };
         holding.done = true;
         w.calls += 1;
@@ -390,51 +461,95 @@ fn arm(store: &mut Store<GuestState>, limits: &Limits) {
     store.set_epoch_deadline(1);
 }
 
-async fn run(mut w: Warm, call: &GuestCall, ctx: &CallContext) -> (Warm, CallResult) {
-    let result = run_on(&mut w, call, ctx).await;
+/// A call's arguments, owned, so that the call can move to the guest threads.
+struct Job {
+    ctx: bindings::wit::CallContext,
+    call: OwnedCall,
+}
+
+enum OwnedCall {
+    /// A tool call with its arguments already encoded (they are, for the guest, anyway).
+    Tool { name: String, arguments: String },
+    /// Any other call, as it came.
+    Other(GuestCall),
+}
+
+impl Job {
+    fn new(call: &GuestCall, ctx: &CallContext) -> Self {
+        let call = match call {
+            GuestCall::Tool { name, arguments } => OwnedCall::Tool {
+                name: name.clone(),
+                arguments: serde_json::to_string(arguments).unwrap_or_else(|_| "{}".into()),
+            },
+            other => OwnedCall::Other(other.clone()),
+        };
+        Self {
+            ctx: bindings::call_context(ctx),
+            call,
+        }
+    }
+}
+
+async fn run(mut w: Warm, job: Job) -> (Warm, CallResult) {
+    let result = run_on(&mut w, &job).await;
     (w, result)
 }
 
-async fn run_on(w: &mut Warm, call: &GuestCall, ctx: &CallContext) -> CallResult {
+async fn run_on(w: &mut Warm, job: &Job) -> CallResult {
     let guest = w.server.berth_mcp_guest();
-    let c = bindings::call_context(ctx);
+    let c = &job.ctx;
     let store = &mut w.store;
-    Ok(match call {
-        GuestCall::Tool { name, arguments } => {
-            let args = serde_json::to_string(arguments).unwrap_or_else(|_| "{}".into());
-            match guest.call_call_tool(&mut *store, &c, name, &args).await? {
-                Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
-                Err(e) => Err(bindings::guest_error(e)),
-            }
+    let (name, arguments) = match &job.call {
+        OwnedCall::Tool { name, arguments } => (name, std::borrow::Cow::Borrowed(arguments)),
+        OwnedCall::Other(GuestCall::Tool { name, arguments }) => (
+            name,
+            std::borrow::Cow::Owned(
+                serde_json::to_string(arguments).unwrap_or_else(|_| "{}".into()),
+            ),
+        ),
+        OwnedCall::Other(GuestCall::ReadResource { uri }) => {
+            return Ok(guest
+                .call_read_resource(&mut *store, c, uri)
+                .await?
+                .map(|rs| GuestOutput::Resource(rs.into_iter().map(bindings::resource).collect()))
+                .map_err(bindings::guest_error));
         }
-        GuestCall::ReadResource { uri } => guest
-            .call_read_resource(&mut *store, &c, uri)
-            .await?
-            .map(|rs| GuestOutput::Resource(rs.into_iter().map(bindings::resource).collect()))
-            .map_err(bindings::guest_error),
-        GuestCall::GetPrompt { name, arguments } => guest
-            .call_get_prompt(&mut *store, &c, name, arguments)
-            .await?
-            .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
-            .map_err(bindings::guest_error),
-        GuestCall::Complete {
+        OwnedCall::Other(GuestCall::GetPrompt { name, arguments }) => {
+            return Ok(guest
+                .call_get_prompt(&mut *store, c, name, arguments)
+                .await?
+                .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
+                .map_err(bindings::guest_error));
+        }
+        OwnedCall::Other(GuestCall::Complete {
             target,
             argument,
             value,
             context,
-        } => guest
-            .call_complete(
-                &mut *store,
-                &c,
-                &bindings::completion_ref(target),
-                argument,
-                value,
-                context,
-            )
+        }) => {
+            return Ok(guest
+                .call_complete(
+                    &mut *store,
+                    c,
+                    &bindings::completion_ref(target),
+                    argument,
+                    value,
+                    context,
+                )
+                .await?
+                .map(|c| GuestOutput::Completion(bindings::completion(c)))
+                .map_err(bindings::guest_error));
+        }
+    };
+    Ok(
+        match guest
+            .call_call_tool(&mut *store, c, name, &arguments)
             .await?
-            .map(|c| GuestOutput::Completion(bindings::completion(c)))
-            .map_err(bindings::guest_error),
-    })
+        {
+            Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
+            Err(e) => Err(bindings::guest_error(e)),
+        },
+    )
 }
 
 fn suffix(output: &str) -> String {

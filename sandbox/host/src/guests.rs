@@ -1,0 +1,182 @@
+//! Where guest compute runs. A call starts on the task that made it, so a call that ends within its
+//! first epoch slice (nearly every warm call) costs no hand-off. A guest that computes for a whole slice
+//! is moved to the guest threads: a runtime of its own, at a lower scheduling priority, on which running
+//! guests take turns one slice each (round robin). The threads that serve requests (the edge's async
+//! workers) are then never held by guest compute for more than one slice per call, whatever the guests
+//! do, and a loop that runs to its deadline competes only with other guests for the CPU.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+
+/// How the guest threads are set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestThreadOptions {
+    /// Threads that run guests past their first slice. `None`: one per core.
+    pub threads: Option<usize>,
+    /// Their nice value (0 to 19; higher yields the CPU more readily).
+    pub nice: i32,
+}
+
+/// Nice value of the guest threads. Requests (parsing, routing, sessions, quick calls) run at the
+/// default priority 0; a guest that computes past its first slice runs at 10, so the kernel gives a
+/// waking request thread the CPU at once (about 10 to 1 in CPU share when both want it), and guests
+/// still have every core to themselves when nothing else runs.
+pub const DEFAULT_GUEST_NICE: i32 = 10;
+
+impl Default for GuestThreadOptions {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            nice: DEFAULT_GUEST_NICE,
+        }
+    }
+}
+
+/// The guest threads: a multi-thread tokio runtime, shut down (without blocking) with its last owner.
+pub(crate) struct GuestThreads {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: Handle,
+}
+
+impl GuestThreads {
+    pub(crate) fn start(options: &GuestThreadOptions) -> std::io::Result<Self> {
+        if !(0..=19).contains(&options.nice) {
+            return Err(std::io::Error::other(format!(
+                "the guest threads' nice value must be between 0 and 19, not {}",
+                options.nice
+            )));
+        }
+        let threads = match options.threads {
+            Some(0) => {
+                return Err(std::io::Error::other(
+                    "the guest threads must be at least 1",
+                ));
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let nice = options.nice;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("berth-guest")
+            .on_thread_start(move || lower_priority(nice))
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        Ok(Self {
+            runtime: Some(runtime),
+            handle,
+        })
+    }
+}
+
+impl Drop for GuestThreads {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks until its threads end, which panics on an async worker.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Lowers the calling thread's priority; a failure (a sandbox that forbids it) only costs fairness.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
+        tracing::warn!(error = %e, nice, "cannot lower the priority of a guest thread; guests that compute compete with requests for the CPU");
+    }
+}
+
+/// A call's future: first here, then, once the guest has computed through a whole slice (`sliced`,
+/// set by the epoch callback as it yields), on the guest threads. Dropping it drops the call wherever
+/// it runs (the guest unwinds and its instance goes with it).
+pub(crate) struct Drive<T> {
+    state: State<T>,
+    sliced: Arc<AtomicBool>,
+    guests: Arc<GuestThreads>,
+    moved: Arc<AtomicU64>,
+}
+
+enum State<T> {
+    Here(Pin<Box<dyn Future<Output = T> + Send>>),
+    There(JoinHandle<T>),
+    Gone,
+}
+
+impl<T: Send + 'static> Drive<T> {
+    pub(crate) fn new(
+        job: Pin<Box<dyn Future<Output = T> + Send>>,
+        sliced: Arc<AtomicBool>,
+        guests: Arc<GuestThreads>,
+        moved: Arc<AtomicU64>,
+    ) -> Self {
+        sliced.store(false, Ordering::Relaxed);
+        Self {
+            state: State::Here(job),
+            sliced,
+            guests,
+            moved,
+        }
+    }
+}
+
+impl<T: Send + 'static> Future for Drive<T> {
+    /// `None` when the guest threads shut down under the call.
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Here(job) => {
+                    if let Poll::Ready(out) = job.as_mut().poll(cx) {
+                        this.state = State::Gone;
+                        return Poll::Ready(Some(out));
+                    }
+                    // Waiting on the host (a store, the client) costs no CPU: it stays here.
+                    if !this.sliced.load(Ordering::Relaxed) {
+                        return Poll::Pending;
+                    }
+                    let State::Here(job) = std::mem::replace(&mut this.state, State::Gone) else {
+                        unreachable!("matched above")
+                    };
+                    this.moved.fetch_add(1, Ordering::Relaxed);
+                    this.state = State::There(this.guests.handle.spawn(job));
+                }
+                State::There(task) => {
+                    return match Pin::new(task).poll(cx) {
+                        Poll::Pending => Poll::Pending,
+                        Poll::Ready(Ok(out)) => {
+                            this.state = State::Gone;
+                            Poll::Ready(Some(out))
+                        }
+                        Poll::Ready(Err(e)) => {
+                            this.state = State::Gone;
+                            if e.is_panic() {
+                                std::panic::resume_unwind(e.into_panic());
+                            }
+                            Poll::Ready(None)
+                        }
+                    };
+                }
+                State::Gone => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<T> Drop for Drive<T> {
+    fn drop(&mut self) {
+        if let State::There(task) = &self.state {
+            task.abort();
+        }
+    }
+}
