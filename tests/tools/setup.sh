@@ -44,6 +44,15 @@ if [ ! -x /usr/bin/chromium ]; then
     say "Chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the dashboard's browser tests"
   fi
 fi
+# Builds run pip and componentize-py inside bubblewrap namespaces; util-linux's prlimit sets their limits.
+if [ ! -x /usr/bin/bwrap ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing bubblewrap (apt-get install bubblewrap): builds are confined with it"
+    apt-get install -y -q bubblewrap >&2 || { apt-get update -q >&2 && apt-get install -y -q bubblewrap >&2; }
+  else
+    say "bubblewrap is missing: install it (sudo apt-get install bubblewrap); Berth refuses to build unconfined unless told to"
+  fi
+fi
 # The Rust guest fixture of the sandbox tests is built for wasm32-wasip2.
 if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   say "adding the wasm32-wasip2 Rust target"

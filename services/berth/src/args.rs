@@ -65,6 +65,8 @@ pub struct UpArgs {
     pub tools: ToolArgs,
     #[command(flatten)]
     pub git: GitArgs,
+    #[command(flatten)]
+    pub limits: crate::limit_args::LimitArgs,
 }
 
 /// GitHub (sign-in, repository projects, push-to-deploy, pull-request previews) and local git.
@@ -128,6 +130,20 @@ pub struct ToolArgs {
     /// Berth's source tree (the Python SDK and the guest contract are read from here).
     #[arg(long, env = "BERTH_HOME")]
     pub berth_home: Option<PathBuf>,
+    /// Build without namespaces when bubblewrap cannot run here (a container without user namespaces).
+    /// Build tools then still get a cleared environment, a scratch home and resource limits, but can
+    /// read whatever Berth's own user can read: run Berth as a user that can read nothing else.
+    #[arg(long, env = "BERTH_ALLOW_UNCONFINED_BUILDS")]
+    pub allow_unconfined_builds: bool,
+    /// The Python package index builds download wheels from (pip's `--index-url`; pip's default if unset).
+    #[arg(long, env = "BERTH_PACKAGE_INDEX")]
+    pub package_index: Option<String>,
+    /// Memory of one build step, in MiB.
+    #[arg(long, env = "BERTH_BUILD_MEMORY_MB", default_value_t = berth_builder::DEFAULT_BUILD_MEMORY_BYTES >> 20)]
+    pub build_memory_mb: u64,
+    /// CPU seconds of one build step.
+    #[arg(long, env = "BERTH_BUILD_CPU_SECONDS", default_value_t = berth_builder::DEFAULT_BUILD_CPU_SECONDS)]
+    pub build_cpu_seconds: u64,
 }
 
 #[derive(clap::Args, Debug)]

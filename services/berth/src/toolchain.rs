@@ -2,7 +2,7 @@
 //! first use.
 
 use anyhow::{Context, bail};
-use berth_builder::BuilderConfig;
+use berth_builder::{BuildLimits, BuilderConfig, Confinement};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -45,9 +45,36 @@ pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<Bui
     if !componentize.is_file() {
         install(&venv)?;
     }
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create {}", work_dir.display()))?;
+    let confinement = match Confinement::bubblewrap(&work_dir) {
+        Ok(c) => c,
+        Err(why) if tools.allow_unconfined_builds => {
+            eprintln!("berth: WARNING: builds run WITHOUT namespaces: {why}");
+            eprintln!(
+                "berth: WARNING: pip and componentize-py can read whatever this user can read; run Berth as a user that owns nothing else"
+            );
+            Confinement::unconfined().map_err(anyhow::Error::msg)?
+        }
+        Err(why) => bail!(
+            "builds cannot be confined on this machine: {why}. Install bubblewrap, or start Berth with --allow-unconfined-builds (BERTH_ALLOW_UNCONFINED_BUILDS=1) to build with resource limits and a cleared environment only"
+        ),
+    };
+    if let Some(index) = &tools.package_index
+        && !(index.starts_with("https://") || index.starts_with("http://"))
+    {
+        bail!("--package-index must be an http(s) URL, got `{index}`");
+    }
     Ok(BuilderConfig {
         componentize_py: componentize,
         python: venv.join("bin/python"),
+        package_index: tools.package_index.clone(),
+        confinement,
+        limits: BuildLimits {
+            cpu_seconds: tools.build_cpu_seconds,
+            memory_bytes: tools.build_memory_mb << 20,
+            ..BuildLimits::default()
+        },
         sdk_dir: home.join("sandbox/sdk/python"),
         wit_dir: home.join("sandbox/wit"),
         work_dir,

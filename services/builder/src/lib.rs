@@ -7,6 +7,7 @@
 //! once in the sandbox and must describe itself, and is compiled ahead of time and stored by content hash.
 //! Every step writes to the build log; every failure says what to fix.
 
+mod confine;
 mod entry;
 mod process;
 mod python;
@@ -18,7 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use confine::{
+    BuildLimits, Confinement, DEFAULT_BUILD_CPU_SECONDS, DEFAULT_BUILD_FILE_BYTES,
+    DEFAULT_BUILD_MEMORY_BYTES, DEFAULT_BUILD_OPEN_FILES,
+};
 pub use entry::EntryPoint;
+pub use requirements::{Requirement, parse_pyproject, parse_requirements_txt};
 
 /// File name of a prebuilt component at the root of a repository.
 pub const PREBUILT_COMPONENT: &str = "berth.wasm";
@@ -36,6 +42,12 @@ pub struct BuilderConfig {
     pub componentize_py: PathBuf,
     /// Python interpreter used to run pip (downloads and unpacks wheels; runs no package code).
     pub python: PathBuf,
+    /// The package index pip downloads from (`--index-url`); pip's default when None.
+    pub package_index: Option<String>,
+    /// How pip and componentize-py are confined.
+    pub confinement: Confinement,
+    /// Resource limits of each build step.
+    pub limits: BuildLimits,
     /// Berth's Python SDK (`sandbox/sdk/python`).
     pub sdk_dir: PathBuf,
     /// The guest contract (`sandbox/wit`).
@@ -97,7 +109,8 @@ impl Builder {
     ) -> Result<BuildOutput, BuildError> {
         let started = Instant::now();
         let prebuilt = source.join(PREBUILT_COMPONENT);
-        let (wasm, kind) = if prebuilt.is_file() {
+        let prebuilt_meta = std::fs::symlink_metadata(&prebuilt).ok();
+        let (wasm, kind) = if prebuilt_meta.is_some() {
             log(&format!(
                 "found {PREBUILT_COMPONENT}: deploying the prebuilt component as it is"
             ));
@@ -170,8 +183,14 @@ impl Builder {
 }
 
 fn read_component(path: &Path) -> Result<Vec<u8>, BuildError> {
-    let meta = std::fs::metadata(path)
+    let meta = std::fs::symlink_metadata(path)
         .map_err(|e| BuildError::Project(format!("cannot read {PREBUILT_COMPONENT}: {e}")))?;
+    if !meta.is_file() {
+        // A symlink could name any file of the host (and the wasm parser's error would echo its bytes).
+        return Err(BuildError::Project(format!(
+            "{PREBUILT_COMPONENT} must be a regular file in the repository, not a link or a folder"
+        )));
+    }
     if meta.len() > MAX_COMPONENT_BYTES {
         return Err(BuildError::Project(format!(
             "{PREBUILT_COMPONENT} is {} MB, over the {} MB limit",

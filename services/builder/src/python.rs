@@ -1,9 +1,10 @@
 //! Python projects: stage the entry module, vendor requirements, run componentize-py.
 
+use crate::confine::{self, Jail, Mount};
 use crate::entry::EntryPoint;
 use crate::{BuildError, BuilderConfig, LogFn, process, requirements};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 /// Builds the project at `source` into a component; returns its bytes.
@@ -45,7 +46,37 @@ fn build_in(
     log: LogFn<'_>,
 ) -> Result<Vec<u8>, BuildError> {
     let platform = |e: std::io::Error| BuildError::Platform(e.to_string());
-    let site = requirements::vendor(config, source, work, log)?;
+    // Without namespaces the SDK cannot be mounted read-only: each build gets a fresh copy instead, so
+    // code that runs at build time cannot change what another tenant's build bundles.
+    let sdk = if config.confinement.is_confined() {
+        config.sdk_dir.clone()
+    } else {
+        let copy = work.join("berth-sdk");
+        copy_tree(&config.sdk_dir, &copy).map_err(platform)?;
+        copy
+    };
+    let tool_roots = confine::tool_roots(
+        &[&config.python, &config.componentize_py],
+        &[&config.work_dir, source],
+    )
+    .map_err(BuildError::Platform)?;
+    let jail = Jail {
+        confinement: &config.confinement,
+        limits: &config.limits,
+        mounts: vec![
+            Mount::rw(work, "/build"),
+            Mount::ro(source, "/src"),
+            Mount::ro(&sdk, "/berth/sdk"),
+            Mount::ro(&config.wit_dir, "/berth/wit"),
+        ],
+        tool_roots,
+    };
+    if !config.confinement.is_confined() {
+        log(
+            "warning: this Berth builds without namespaces (the operator allowed unconfined builds)",
+        );
+    }
+    let site = requirements::vendor(config, &jail, source, work, log)?;
     let stage = work.join("stage");
     std::fs::create_dir_all(&stage).map_err(platform)?;
     std::fs::write(
@@ -60,7 +91,7 @@ fn build_in(
     // (so the user's modules import each other as they do locally), then vendored packages.
     let mut paths: Vec<(PathBuf, String)> = vec![
         (stage, "<berth>/".into()),
-        (config.sdk_dir.clone(), "<berth-sdk>/".into()),
+        (sdk.clone(), "<berth-sdk>/".into()),
     ];
     if !entry.folder.as_os_str().is_empty() {
         paths.push((
@@ -73,17 +104,26 @@ fn build_in(
         paths.push((site, "<site-packages>/".into()));
     }
     let out = work.join("component.wasm");
-    let mut cmd = Command::new(&config.componentize_py);
-    cmd.arg("-d")
-        .arg(&config.wit_dir)
-        .args(["-w", "server", "componentize", "berth_app"]);
+    let mut args: Vec<OsString> = vec![
+        "-d".into(),
+        jail.path(&config.wit_dir).into(),
+        "-w".into(),
+        "server".into(),
+        "componentize".into(),
+        "berth_app".into(),
+    ];
     for (p, _) in &paths {
-        cmd.arg("-p").arg(p);
+        args.push("-p".into());
+        args.push(jail.path(p).into());
     }
-    cmd.arg("-o")
-        .arg(&out)
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LIB_BACKTRACE", "0");
+    args.push("-o".into());
+    args.push(jail.path(&out).into());
+    let cmd = jail.command(
+        &config.componentize_py,
+        args,
+        &[("RUST_BACKTRACE", "0"), ("RUST_LIB_BACKTRACE", "0")],
+        false,
+    );
     log(&format!(
         "building a WebAssembly component from {} (componentize-py runs the module's top level in the sandbox)",
         entry.file().display()
@@ -101,7 +141,32 @@ fn build_in(
         "component built in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
+    let size = std::fs::symlink_metadata(&out).map_err(platform)?;
+    if !size.is_file() || size.len() > crate::MAX_COMPONENT_BYTES {
+        return Err(BuildError::Project(format!(
+            "the built component is over the {} MB limit",
+            crate::MAX_COMPONENT_BYTES / 1_000_000
+        )));
+    }
     std::fs::read(&out).map_err(platform)
+}
+
+/// Copies a folder of regular files (symlinks and special files are skipped; Berth's SDK has none).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            if entry.file_name() != "__pycache__" && entry.file_name() != "tests" {
+                copy_tree(&entry.path(), &target)?;
+            }
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// componentize-py shows the i-th search path as `/i/`; show the project's files by their path in the

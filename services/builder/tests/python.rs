@@ -3,7 +3,7 @@
 //!
 //! Needs the build toolchain (`tests/tools/setup.sh`, or `BERTH_TOOLS`); fails, not skips, without it.
 
-use berth_builder::{BuildError, Builder, BuilderConfig};
+use berth_builder::{BuildError, BuildLimits, Builder, BuilderConfig, Confinement};
 use berth_core::{CallContext, ContentBlock, GuestCall, GuestOutput, InvokeError, Limits, NoHooks};
 use berth_sandbox_host::{ArtifactDir, DeploymentPool, Runtime};
 use std::path::{Path, PathBuf};
@@ -41,6 +41,11 @@ fn env() -> Env {
     let config = BuilderConfig {
         componentize_py: venv.join("componentize-py"),
         python: venv.join("python"),
+        package_index: None,
+        confinement: Confinement::bubblewrap(&root).expect(
+            "bubblewrap must work here (tests/tools/setup.sh installs it): builds are confined",
+        ),
+        limits: BuildLimits::default(),
         sdk_dir: repo().join("sandbox/sdk/python"),
         wit_dir: repo().join("sandbox/wit"),
         work_dir: root.join("work"),
@@ -291,4 +296,170 @@ fn build_failures_name_the_file_and_line() {
             );
         }
     }
+}
+
+/// A key file outside the project, standing in for Berth's secret key: random bytes nobody may print.
+fn key_file(env: &Env) -> (PathBuf, String) {
+    let key: String = (0..4)
+        .map(|i| {
+            format!(
+                "{:016x}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    .wrapping_mul(0x9e37_79b9_7f4a_7c15 + i)
+            )
+        })
+        .collect();
+    let path = env.root.join("secret.key");
+    std::fs::write(&path, &key).unwrap();
+    (path, key)
+}
+
+/// Security regression: a requirement line that is a pip option (`-r <key file>`), a URL or a path is
+/// refused before pip runs, naming the file and entry; the key's bytes appear nowhere. This printed the
+/// key in the build log when the line went to pip as written.
+#[test]
+fn requirements_cannot_make_pip_read_host_files() {
+    let env = env();
+    let (key_path, key) = key_file(&env);
+    let key_path = key_path.display().to_string();
+    let server = "from fastmcp import FastMCP\nmcp = FastMCP('x')\n";
+    let cases: [(&str, String, &str, &str); 4] = [
+        (
+            "pyproject.toml",
+            format!("[project]\nname='x'\ndependencies=['-r {key_path}']\n"),
+            "pyproject.toml: [project] dependencies entry 1",
+            "pip option",
+        ),
+        (
+            "requirements.txt",
+            format!("httpx\n-r {key_path}\n"),
+            "requirements.txt line 2",
+            "pip option",
+        ),
+        (
+            "requirements.txt",
+            format!("leak @ file://{key_path}\n"),
+            "requirements.txt line 1",
+            "URL, path or VCS",
+        ),
+        (
+            "requirements.txt",
+            format!("httpx --requirement={key_path}\n"),
+            "requirements.txt line 1",
+            "only option allowed",
+        ),
+    ];
+    for (i, (file, text, place, why)) in cases.into_iter().enumerate() {
+        let dir = env.project(
+            &format!("inject-{i}"),
+            &[("server.py", server), (file, &text)],
+        );
+        let (result, log) = env.build(&dir, None);
+        let err = match result {
+            Err(BuildError::Project(m)) => m,
+            other => panic!("{file}: expected a project error, got {other:?}\n{log}"),
+        };
+        assert!(err.contains(place) && err.contains(why), "{err}");
+        assert!(!err.contains(&key) && !log.contains(&key), "{err}\n{log}");
+        assert!(!log.contains("Collecting"), "pip must not run: {log}");
+    }
+    // A requirements file that is a link to the key is not followed either.
+    let dir = env.project("inject-link", &[("server.py", server)]);
+    std::os::unix::fs::symlink(&key_path, dir.join("requirements.txt")).unwrap();
+    let (result, log) = env.build(&dir, None);
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(!err.contains(&key) && !log.contains(&key), "{err}\n{log}");
+}
+
+/// Security regression: code that runs at build time (componentize-py's pre-initialization) sees no
+/// environment of Berth's and cannot write into Berth's SDK (it could, and the next tenant's build
+/// bundled what it wrote). A prebuilt component that is a link to a host file is refused.
+#[test]
+fn build_time_code_cannot_touch_the_sdk_or_see_the_host() {
+    let env = env();
+    let server = r#"
+import os
+from fastmcp import FastMCP
+
+mcp = FastMCP("probe")
+SEEN = sorted(os.environ)
+WRITES = []
+for root in ["0", "1", "2", "3", "4", "5"]:
+    try:
+        with open(f"/{root}/berth_sdk/planted.py", "w") as f:
+            f.write("PLANTED = True\n")
+        WRITES.append(root)
+    except OSError:
+        pass
+
+@mcp.tool()
+def probe() -> str:
+    """What build time saw."""
+    return f"{SEEN} {WRITES}"
+"#;
+    let sdk = repo().join("sandbox/sdk/python/berth_sdk");
+    let before: Vec<_> = std::fs::read_dir(&sdk)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let dir = env.project("probe", &[("server.py", server)]);
+    let (result, log) = env.build(&dir, None);
+    let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
+    let after: Vec<_> = std::fs::read_dir(&sdk)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "the build wrote into Berth's SDK");
+    let cwasm = env.artifacts.compiled(&env.runtime, &out.artifact).unwrap();
+    let pool = DeploymentPool::from_artifact(
+        &env.runtime,
+        &cwasm,
+        Limits::default(),
+        Arc::new(Vec::new()),
+    )
+    .unwrap();
+    let call = GuestCall::Tool {
+        name: "probe".into(),
+        arguments: Default::default(),
+    };
+    let ctx = CallContext {
+        request_id: "t".into(),
+        session_id: None,
+    };
+    let (seen, _) = text(
+        pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
+            .unwrap(),
+    );
+    assert!(
+        seen.ends_with("[]"),
+        "build-time code wrote somewhere: {seen}"
+    );
+    for name in [
+        "CARGO",
+        "CARGO_PKG_NAME",
+        "RUST_BACKTRACE=1",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "USER",
+    ] {
+        assert!(
+            !seen.contains(&format!("'{name}'")),
+            "{name} leaked into the build: {seen}"
+        );
+    }
+
+    let (key_path, key) = key_file(&env);
+    let dir = env.project("prebuilt-link", &[("README.md", "x")]);
+    std::os::unix::fs::symlink(&key_path, dir.join("berth.wasm")).unwrap();
+    let (result, log) = env.build(&dir, None);
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("regular file"), "{err}");
+    assert!(
+        !err.contains(&key[..8]) && !log.contains(&key[..8]),
+        "{err}\n{log}"
+    );
 }
