@@ -281,8 +281,11 @@ pub fn read_project_file(root: &Path, name: &str, max: u64) -> Result<Option<Str
         .map_err(|_| BuildError::Project(format!("{name} is not UTF-8 text")))
 }
 
+/// A project's requirements: the file they came from, the requirements, notices for the build log.
+pub type ProjectRequirements = (String, Vec<Requirement>, Vec<String>);
+
 /// The project's requirements, where they came from, and notices for the build log.
-pub fn read(source: &Path) -> Result<Option<(String, Vec<Requirement>, Vec<String>)>, BuildError> {
+pub fn read(source: &Path) -> Result<Option<ProjectRequirements>, BuildError> {
     if let Some(text) = read_project_file(source, "requirements.txt", MAX_REQUIREMENTS_FILE_BYTES)?
     {
         return Ok(Some((
