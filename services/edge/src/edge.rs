@@ -632,7 +632,9 @@ async fn start_call(
         tokio::spawn(driver);
     }
     if let Some(Outbound::Final(status, body)) = &first {
-        return Ok(json_response(*status, body, None));
+        let mut response = json_response(*status, body, None);
+        crate::busy::retry_after(&mut response);
+        return Ok(response);
     }
     if first.is_none() && !streamable {
         return Err((

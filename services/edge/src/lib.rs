@@ -11,6 +11,7 @@
 //! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
 //! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
 
+mod busy;
 mod call;
 mod cancel;
 mod config;

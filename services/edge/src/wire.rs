@@ -238,6 +238,10 @@ pub fn invoke_error(method: &str, target: &str, err: InvokeError) -> Result<Valu
     match err {
         InvokeError::NotFound(msg) => Err(not_found(method, target, msg)),
         InvokeError::InvalidParams(msg) => Err(RpcError::invalid_params(msg)),
+        // Refused before it ran: no tool result, the client retries the request.
+        e @ InvokeError::Busy { running, queued } => {
+            Err(crate::busy::refused(running, queued, e.to_string()))
+        }
         other if method == "tools/call" => Ok(tool_failure(other.to_string())),
         other => Err(RpcError::internal(other.to_string())),
     }

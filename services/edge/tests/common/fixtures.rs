@@ -139,6 +139,11 @@ pub fn description() -> ServerDescription {
             json!({ "dev.berth/inputKeys": ["who", "words", "where"] }),
         ),
         tool(
+            "busy",
+            "Refused: its deployment runs and queues all it may",
+            empty(),
+        ),
+        tool(
             "region",
             "Echoes a header-mirrored argument",
             json!({ "type": "object", "properties": { "region": { "type": "string", "x-mcp-header": "Region" } } }),
@@ -478,6 +483,10 @@ fn run_tool(
                 (Err(m), _, _) | (_, Err(m), _) | (_, _, Err(m)) => failed(m),
             }
         }
+        "busy" => Err(InvokeError::Busy {
+            running: 1,
+            queued: 1,
+        }),
         "region" => text(format!("region={}", arg(args, "region"))),
         "job" | "slow" => {
             std::thread::sleep(Duration::from_millis(
