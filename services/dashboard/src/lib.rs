@@ -15,6 +15,7 @@ pub mod charts;
 mod deploys;
 mod error;
 mod inspect;
+mod limit_form;
 mod mcp;
 mod pages;
 pub mod recorder;
@@ -28,7 +29,9 @@ use axum::http::{HeaderMap, Method, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use berth_control::BuildQueue;
+use berth_core::LimitPolicy;
 use berth_store::{Project, Store, User};
+use std::sync::Arc;
 
 pub use api::{Api, Refusal};
 pub use error::PageError;
@@ -44,6 +47,8 @@ pub struct Dashboard {
     public_url: String,
     /// Where this process serves MCP on loopback, for the inspector's calls.
     loopback_url: String,
+    /// The operator's bounds on project limits, shown in the settings form.
+    limits: Arc<LimitPolicy>,
 }
 
 impl Dashboard {
@@ -56,7 +61,14 @@ impl Dashboard {
             recorder: Recorder::new(),
             loopback_url: public_url.clone(),
             public_url,
+            limits: Arc::new(LimitPolicy::default()),
         }
+    }
+
+    /// The operator's limit policy (the same the API enforces), for the settings form's bounds.
+    pub fn limit_policy(mut self, policy: LimitPolicy) -> Self {
+        self.limits = Arc::new(policy);
+        self
     }
 
     /// The recorder the metrics pages read (share it with whatever feeds it).
@@ -102,6 +114,10 @@ impl Dashboard {
             .route("/projects/{slug}/delete", post(settings::delete))
             .fallback(pages::not_found)
             .with_state(self)
+    }
+
+    fn limits(&self) -> &LimitPolicy {
+        &self.limits
     }
 
     fn store(&self) -> &Store {

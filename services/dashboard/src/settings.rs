@@ -6,10 +6,12 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use berth_core::Limits;
+use berth_core::{LimitPolicy, Limits};
 use berth_store::{EnvScope, Project, ProjectUpdate};
 use serde::Deserialize;
+use std::collections::HashMap;
 
+use crate::limit_form::{self, LimitInput};
 use crate::views::{Nav, ago, page, page_with, url_encode};
 use crate::{Dashboard, PageError, Viewer, see_other};
 
@@ -196,11 +198,10 @@ pub struct SettingsForm {
     #[serde(default)]
     entry: String,
     #[serde(default)]
-    timeout_s: String,
-    #[serde(default)]
-    memory_mib: String,
-    #[serde(default)]
     fresh: Option<String>,
+    /// The limits' fields (`timeout_s`, `memory_mib`, ...: see `limit_form`).
+    #[serde(flatten)]
+    limits: HashMap<String, String>,
 }
 
 #[derive(Template)]
@@ -209,8 +210,29 @@ struct Settings {
     nav: Nav,
     project: Project,
     form: SettingsForm,
+    /// The limits' inputs, with the operator's bounds.
+    limit_inputs: Vec<LimitInput>,
     errors: Vec<(&'static str, String)>,
     saved: bool,
+}
+
+impl Settings {
+    fn new(
+        d: &Dashboard,
+        viewer: &Viewer,
+        project: Project,
+        form: SettingsForm,
+        errors: Vec<(&'static str, String)>,
+    ) -> Settings {
+        Settings {
+            nav: Nav::project(viewer, project.slug.as_str(), "settings"),
+            limit_inputs: limit_form::inputs(&form.limits, d.limits()),
+            project,
+            form,
+            errors,
+            saved: false,
+        }
+    }
 }
 
 impl Settings {
@@ -227,9 +249,8 @@ fn form_of(p: &Project) -> SettingsForm {
         csrf: String::new(),
         branch: p.branch.clone(),
         entry: p.entry.clone(),
-        timeout_s: format!("{}", p.limits.timeout_ms as f64 / 1000.0),
-        memory_mib: p.limits.memory_mib.to_string(),
         fresh: p.limits.fresh_instance_per_call.then(|| "on".into()),
+        limits: limit_form::form_values(&p.limits),
     }
 }
 
@@ -245,27 +266,20 @@ pub async fn show(
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
     let p = d.project(&viewer, &slug).await?;
-    page_settings(&Settings {
-        nav: Nav::project(&viewer, &slug, "settings"),
-        form: form_of(&p),
-        project: p,
-        errors: Vec::new(),
-        saved: q.saved.is_some(),
-    })
+    let form = form_of(&p);
+    let mut settings = Settings::new(&d, &viewer, p, form, Vec::new());
+    settings.saved = q.saved.is_some();
+    page_settings(&settings)
 }
 
 fn page_settings(s: &Settings) -> Result<Response, PageError> {
     crate::views::page(s)
 }
 
-/// Longest call time limit a project may set: MCP clients give up long before.
-const MAX_TIMEOUT_S: f64 = 600.0;
-/// Most memory one instance may have.
-const MAX_MEMORY_MIB: u64 = 4096;
-
 fn parse_settings(
     form: &SettingsForm,
     current: &Limits,
+    policy: &LimitPolicy,
 ) -> Result<ProjectUpdate, Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
     let branch = form.branch.trim();
@@ -282,34 +296,21 @@ fn parse_settings(
             "Write the entry point as file.py:object, e.g. server.py:mcp.".to_string(),
         ));
     }
-    let timeout = form.timeout_s.trim().parse::<f64>().ok();
-    let timeout = timeout.filter(|t| *t >= 0.1 && *t <= MAX_TIMEOUT_S);
-    if timeout.is_none() {
-        errors.push((
-            "timeout_s",
-            format!("Give the time limit in seconds, from 0.1 to {MAX_TIMEOUT_S}."),
-        ));
-    }
-    let memory = form.memory_mib.trim().parse::<u64>().ok();
-    let memory = memory.filter(|m| (16..=MAX_MEMORY_MIB).contains(m));
-    if memory.is_none() {
-        errors.push((
-            "memory_mib",
-            format!("Give the memory limit in MiB, from 16 to {MAX_MEMORY_MIB}."),
-        ));
-    }
-    match (timeout, memory) {
-        (Some(t), Some(m)) if errors.is_empty() => Ok(ProjectUpdate {
+    let limits = limit_form::parse(&form.limits, current, policy);
+    match limits {
+        Ok(limits) if errors.is_empty() => Ok(ProjectUpdate {
             branch: Some(branch.to_string()),
             entry: Some(entry.to_string()),
             limits: Some(Limits {
-                timeout_ms: (t * 1000.0).round() as u64,
-                memory_mib: m,
                 fresh_instance_per_call: form.fresh.is_some(),
-                ..current.clone()
+                ..limits
             }),
         }),
-        _ => Err(errors),
+        Ok(_) => Err(errors),
+        Err(limit_errors) => {
+            errors.extend(limit_errors);
+            Err(errors)
+        }
     }
 }
 
@@ -321,18 +322,12 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let p = d.project(&viewer, &slug).await?;
-    let update = match parse_settings(&form, &p.limits) {
+    let update = match parse_settings(&form, &p.limits, d.limits()) {
         Ok(u) => u,
         Err(errors) => {
             return page_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &Settings {
-                    nav: Nav::project(&viewer, &slug, "settings"),
-                    project: p,
-                    form,
-                    errors,
-                    saved: false,
-                },
+                &Settings::new(&d, &viewer, p, form, errors),
             );
         }
     };
@@ -382,15 +377,10 @@ pub async fn delete(
             "confirm",
             format!("Type “{slug}” exactly to delete this project."),
         ));
+        let form = form_of(&p);
         return page_with(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &Settings {
-                nav: Nav::project(&viewer, &slug, "settings"),
-                form: form_of(&p),
-                project: p,
-                errors,
-                saved: false,
-            },
+            &Settings::new(&d, &viewer, p, form, errors),
         );
     }
     let path = format!("/api/v1/projects/{slug}");
@@ -411,16 +401,23 @@ mod tests {
         SettingsForm {
             branch: "main".into(),
             entry: entry.into(),
-            timeout_s: timeout.into(),
-            memory_mib: memory.into(),
             fresh: Some("on".into()),
+            limits: [("timeout_s", timeout), ("memory_mib", memory)]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             ..Default::default()
         }
     }
 
     #[test]
     fn settings_are_checked_field_by_field() {
-        let ok = parse_settings(&form("2.5", "128", "app.py:server"), &Limits::default()).unwrap();
+        let policy = LimitPolicy::default();
+        let ok = parse_settings(
+            &form("2.5", "128", "app.py:server"),
+            &Limits::default(),
+            &policy,
+        )
+        .unwrap();
         let limits = ok.limits.unwrap();
         assert_eq!(
             (
@@ -430,7 +427,8 @@ mod tests {
             ),
             (2500, 128, true)
         );
-        let errors = parse_settings(&form("0", "lots", "server"), &Limits::default()).unwrap_err();
+        let errors =
+            parse_settings(&form("0", "lots", "server"), &Limits::default(), &policy).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.0).collect();
         assert_eq!(fields, ["entry", "timeout_s", "memory_mib"]);
     }

@@ -78,6 +78,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(berth_core::LimitPolicy::default()).await
+}
+
+async fn fixture_with(limits: berth_core::LimitPolicy) -> Fixture {
     let store = Store::connect("sqlite::memory:").await.unwrap();
     let user = |login: &str| NewUser {
         login: login.into(),
@@ -98,7 +102,9 @@ async fn fixture() -> Fixture {
         .unwrap();
     let dir = std::env::temp_dir().join(format!("berth-dashboard-{}", rand::random::<u32>()));
     let queue = BuildQueue::start(store, Arc::new(NoBuilds), Arc::new(NoRoutes), dir, 1);
-    let app = Dashboard::new(queue, fake_api(), "https://mcp.example.com/").into_router();
+    let app = Dashboard::new(queue, fake_api(), "https://mcp.example.com/")
+        .limit_policy(limits)
+        .into_router();
     Fixture { app, alice, bob }
 }
 
@@ -274,6 +280,38 @@ async fn settings_validate_and_delete_needs_the_name() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _, _) = send(&f.app, get_as(&f.alice, "/projects/weather")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_settings_form_shows_and_keeps_the_operators_bounds() {
+    let mut ceilings = berth_core::LimitPolicy::default().ceilings().clone();
+    ceilings.memory_mib = 512;
+    ceilings.max_concurrent_calls = 4;
+    let defaults = berth_core::Limits {
+        max_concurrent_calls: 2,
+        ..Default::default()
+    };
+    let f = fixture_with(berth_core::LimitPolicy::new(defaults, ceilings).unwrap()).await;
+    let (status, _, body) = send(&f.app, get_as(&f.alice, "/projects/weather/settings")).await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        r#"name="memory_mib" value="256" type="number" min="16" max="512""#,
+        r#"name="concurrent_calls" value="8" type="number" min="1" max="4""#,
+        "From 16 to 512 (this Berth's ceiling)",
+    ] {
+        assert!(body.contains(shown), "{shown} not in {body}");
+    }
+    let csrf = format!("csrf-{}", f.alice);
+    let form = format!(
+        "csrf={csrf}&branch=main&entry=server.py%3Amcp&timeout_s=5&memory_mib=1024&concurrent_calls=4"
+    );
+    let (status, _, body) = send(
+        &f.app,
+        post_as(&f.alice, "/projects/weather/settings", &form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("from 16 to 512"), "{body}");
 }
 
 #[tokio::test]
