@@ -580,7 +580,7 @@ impl CallHooks for PoolHooks {
     fn kv_get(&self, key: &str) -> Option<String> {
         self.inner.kv_get(key)
     }
-    fn kv_set(&self, key: &str, value: &str) {
+    fn kv_set(&self, key: &str, value: &str) -> Result<(), String> {
         self.inner.kv_set(key, value)
     }
     fn kv_delete(&self, key: &str) {

@@ -162,7 +162,11 @@ impl host::Host for GuestState {
         offload(move || hooks.kv_get(&key)).await
     }
 
-    async fn kv_set(&mut self, key: String, value: String) -> Result<()> {
+    async fn kv_set(
+        &mut self,
+        key: String,
+        value: String,
+    ) -> Result<std::result::Result<(), String>> {
         let hooks = self.hooks.clone();
         offload(move || hooks.kv_set(&key, &value)).await
     }

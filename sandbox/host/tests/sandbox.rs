@@ -48,6 +48,8 @@ struct Recorder {
     progress: Mutex<Vec<f64>>,
     kv: Mutex<HashMap<String, String>>,
     answer: Option<ElicitResponse>,
+    /// Values longer than this are refused, as a quota would.
+    max_value: Option<usize>,
 }
 
 impl CallHooks for Recorder {
@@ -63,8 +65,12 @@ impl CallHooks for Recorder {
     fn kv_get(&self, key: &str) -> Option<String> {
         self.kv.lock().unwrap().get(key).cloned()
     }
-    fn kv_set(&self, key: &str, value: &str) {
+    fn kv_set(&self, key: &str, value: &str) -> Result<(), String> {
+        if let Some(max) = self.max_value.filter(|m| value.len() > *m) {
+            return Err(format!("values may be at most {max} bytes"));
+        }
         self.kv.lock().unwrap().insert(key.into(), value.into());
+        Ok(())
     }
     fn kv_delete(&self, key: &str) {
         self.kv.lock().unwrap().remove(key);
@@ -190,6 +196,26 @@ fn host_callbacks_reach_the_hooks() {
 }
 
 #[test]
+fn a_refused_kv_write_is_an_error_the_guest_sees() {
+    let f = Fixture::new(Limits::default());
+    let rec = Arc::new(Recorder {
+        max_value: Some(4),
+        ..Recorder::default()
+    });
+    let err = f
+        .tool_with("kv", serde_json::json!({"value": "too long"}), rec.clone())
+        .unwrap();
+    assert_eq!(err, "not stored: values may be at most 4 bytes");
+    assert!(rec.kv.lock().unwrap().is_empty(), "nothing was stored");
+    assert_eq!(
+        f.tool_with("kv", serde_json::json!({"value": "ok"}), rec.clone())
+            .unwrap(),
+        "ok",
+        "the instance goes on after a refused write"
+    );
+}
+
+#[test]
 fn elicitation_answers_or_suspends() {
     let f = Fixture::new(Limits::default());
     let answered = Arc::new(Recorder {
@@ -308,8 +334,9 @@ impl CallHooks for Hanging {
     fn kv_get(&self, _: &str) -> Option<String> {
         None
     }
-    fn kv_set(&self, _: &str, _: &str) {
+    fn kv_set(&self, _: &str, _: &str) -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_secs(3));
+        Ok(())
     }
     fn kv_delete(&self, _: &str) {}
     fn elicit(&self, _: &str, _: serde_json::Value) -> Result<ElicitResponse, HookError> {

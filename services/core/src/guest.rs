@@ -294,7 +294,9 @@ pub trait CallHooks: Send + Sync {
     fn log(&self, level: LogLevel, logger: Option<&str>, data: Value);
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>);
     fn kv_get(&self, key: &str) -> Option<String>;
-    fn kv_set(&self, key: &str, value: &str);
+    /// Stores a value in the project's key-value state; an error (over the quota, store unavailable) is
+    /// a message the guest gets as an error it can handle.
+    fn kv_set(&self, key: &str, value: &str) -> Result<(), String>;
     fn kv_delete(&self, key: &str);
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError>;
     fn sample(&self, params: Value) -> Result<Value, HookError>;
@@ -325,7 +327,9 @@ impl CallHooks for NoHooks {
     fn kv_get(&self, _: &str) -> Option<String> {
         None
     }
-    fn kv_set(&self, _: &str, _: &str) {}
+    fn kv_set(&self, _: &str, _: &str) -> Result<(), String> {
+        Ok(())
+    }
     fn kv_delete(&self, _: &str) {}
     fn elicit(&self, _: &str, _: Value) -> Result<ElicitResponse, HookError> {
         Err(HookError::Failed(

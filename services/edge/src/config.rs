@@ -49,6 +49,8 @@ pub struct EdgeConfig {
     pub sse_close_after: Option<Duration>,
     pub sse_retry_ms: u64,
     pub page_size: usize,
+    /// Each project's key-value quota, for the default in-memory state store.
+    pub kv: crate::kv::KvLimits,
 }
 
 impl Default for EdgeConfig {
@@ -64,6 +66,7 @@ impl Default for EdgeConfig {
             sse_close_after: None,
             sse_retry_ms: DEFAULT_SSE_RETRY_MS,
             page_size: DEFAULT_PAGE_SIZE,
+            kv: crate::kv::KvLimits::default(),
         }
     }
 }

@@ -120,7 +120,9 @@ impl EdgeBuilder {
             sessions: self
                 .sessions
                 .unwrap_or_else(|| Arc::new(MemorySessions::new())),
-            state: self.state.unwrap_or_else(|| Arc::new(MemoryState::new())),
+            state: self
+                .state
+                .unwrap_or_else(|| Arc::new(MemoryState::with_limits(self.config.kv))),
             tasks: self.tasks.unwrap_or_else(|| Arc::new(MemoryTasks::new())),
             codec,
             pending: Arc::new(PendingReplies::default()),

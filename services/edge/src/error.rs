@@ -12,6 +12,9 @@ pub struct RpcError {
     pub code: i32,
     pub message: String,
     pub data: Option<Value>,
+    /// Seconds after which the client may try again, sent as `Retry-After` (a 429 or 503 refusal of
+    /// work the edge has no room for now).
+    pub retry_after: Option<u64>,
 }
 
 impl RpcError {
@@ -21,11 +24,18 @@ impl RpcError {
             code: code.0,
             message: message.into(),
             data: None,
+            retry_after: None,
         }
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
+        self
+    }
+
+    /// Sends `Retry-After: <seconds>` with the error.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -78,12 +88,17 @@ impl RpcError {
 
     pub fn into_response_for(self, id: &Value) -> Response {
         let body = self.to_json(id);
-        (
+        let mut res = (
             self.status,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        res
     }
 }
 

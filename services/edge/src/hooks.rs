@@ -5,7 +5,7 @@
 
 use crate::input::{Ask, Round};
 use crate::routes::Route;
-use crate::store::StateStore;
+use crate::store::{KvError, StateStore};
 use berth_core::{CallHooks, ElicitAction, ElicitResponse, HookError, LogLevel};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -215,8 +215,16 @@ impl CallHooks for EdgeHooks {
             .flatten()
     }
 
-    fn kv_set(&self, key: &str, value: &str) {
-        self.block("kv-set", self.state.set(&self.route.project_id, key, value));
+    fn kv_set(&self, key: &str, value: &str) -> Result<(), String> {
+        let set = self.state.set(&self.route.project_id, key, value);
+        match self.runtime.block_on(set) {
+            Ok(()) => Ok(()),
+            Err(KvError::Quota(m)) => Err(m),
+            Err(KvError::Store(e)) => {
+                tracing::warn!(project = %self.route.project_id, "kv-set: {e}");
+                Err("the key-value store is unavailable; the value was not stored".into())
+            }
+        }
     }
 
     fn kv_delete(&self, key: &str) {

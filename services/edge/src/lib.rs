@@ -19,6 +19,7 @@ mod edge;
 mod error;
 mod hooks;
 mod input;
+mod kv;
 mod metrics;
 mod param_headers;
 mod protocol;
@@ -33,6 +34,7 @@ pub use config::EdgeConfig;
 pub use edge::{Edge, EdgeBuilder};
 pub use error::RpcError;
 pub use hooks::ClientCaps;
+pub use kv::{KvError, KvLimits};
 pub use protocol::Era;
 pub use routes::{Route, RouteTable, Upstream};
 pub use store::{

@@ -1,6 +1,6 @@
 //! Where the edge keeps what outlives one request: 2025-era sessions with their SSE event logs (for
-//! `Last-Event-ID` resumption), and per-project key-value state. Both are traits so a shared backend
-//! (Redis) can replace the in-memory implementations here; every key is scoped by project.
+//! `Last-Event-ID` resumption), and (in [`crate::kv`]) per-project key-value state. Both are traits so a
+//! shared backend (Redis) can replace the in-memory implementations here; every key is scoped by project.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+
+pub use crate::kv::{KvError, MemoryState, StateStore};
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the session store failed: {0}")]
@@ -69,14 +71,6 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<EventBatch, StoreError>;
 }
 
-/// Per-project key-value state, for the guest's `kv-*` host calls.
-#[async_trait::async_trait]
-pub trait StateStore: Send + Sync + 'static {
-    async fn get(&self, project_id: &str, key: &str) -> Result<Option<String>, StoreError>;
-    async fn set(&self, project_id: &str, key: &str, value: &str) -> Result<(), StoreError>;
-    async fn delete(&self, project_id: &str, key: &str) -> Result<(), StoreError>;
-}
-
 /// Shards keep concurrent requests of different sessions off each other's lock.
 const SHARDS: usize = 16;
 
@@ -86,14 +80,14 @@ const MAX_EVENTS_PER_STREAM: usize = 1024;
 /// Streams kept per session; the oldest finished ones go first.
 const MAX_STREAMS_PER_SESSION: usize = 64;
 
-struct Sharded<T>(Vec<Mutex<T>>);
+pub(crate) struct Sharded<T>(Vec<Mutex<T>>);
 
 impl<T: Default> Sharded<T> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self((0..SHARDS).map(|_| Mutex::default()).collect())
     }
 
-    fn shard(&self, key: &str) -> MutexGuard<'_, T> {
+    pub(crate) fn shard(&self, key: &str) -> MutexGuard<'_, T> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
         let m = &self.0[(h.finish() as usize) % SHARDS];
@@ -317,53 +311,6 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// Key-value state in this process's memory.
-pub struct MemoryState {
-    shards: Sharded<HashMap<String, HashMap<String, String>>>,
-}
-
-impl Default for MemoryState {
-    fn default() -> Self {
-        Self {
-            shards: Sharded::new(),
-        }
-    }
-}
-
-impl MemoryState {
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-#[async_trait::async_trait]
-impl StateStore for MemoryState {
-    async fn get(&self, project_id: &str, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .shards
-            .shard(project_id)
-            .get(project_id)
-            .and_then(|m| m.get(key))
-            .cloned())
-    }
-
-    async fn set(&self, project_id: &str, key: &str, value: &str) -> Result<(), StoreError> {
-        let mut shard = self.shards.shard(project_id);
-        shard
-            .entry(project_id.to_string())
-            .or_default()
-            .insert(key.to_string(), value.to_string());
-        Ok(())
-    }
-
-    async fn delete(&self, project_id: &str, key: &str) -> Result<(), StoreError> {
-        if let Some(m) = self.shards.shard(project_id).get_mut(project_id) {
-            m.remove(key);
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,15 +387,5 @@ mod tests {
                 closed: true
             }
         );
-    }
-
-    #[tokio::test]
-    async fn state_is_scoped_by_project() {
-        let s = MemoryState::new();
-        s.set("p1", "k", "v").await.unwrap();
-        assert_eq!(s.get("p1", "k").await.unwrap().as_deref(), Some("v"));
-        assert_eq!(s.get("p2", "k").await.unwrap(), None);
-        s.delete("p1", "k").await.unwrap();
-        assert_eq!(s.get("p1", "k").await.unwrap(), None);
     }
 }

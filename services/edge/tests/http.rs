@@ -130,6 +130,68 @@ async fn state_and_environment_are_per_project() {
 }
 
 #[tokio::test]
+async fn key_value_state_stays_within_the_quota() {
+    let edge = spawn(EdgeConfig {
+        kv: berth_edge::KvLimits {
+            max_key_bytes: 16,
+            max_value_bytes: 64,
+            max_total_bytes: 256,
+            max_keys: 8,
+        },
+        ..Default::default()
+    })
+    .await;
+    let remember = |project: &'static str, key: String, value: String| {
+        let edge = &edge;
+        async move {
+            let body: Value = edge
+                .modern(
+                    project,
+                    "tools/call",
+                    json!({"name": "remember", "arguments": {"key": key, "value": value}}),
+                    json!({}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            let result = &body["result"];
+            let text = result["content"][0]["text"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            (result["isError"] == true, text)
+        }
+    };
+    let (refused, m) = remember("demo", "k".repeat(17), "v".into()).await;
+    assert!(refused && m.contains("keys may be at most 16 bytes"), "{m}");
+    let (refused, m) = remember("demo", "k".into(), "v".repeat(65)).await;
+    assert!(
+        refused && m.contains("values may be at most 64 bytes"),
+        "{m}"
+    );
+    // A flood of writes: every one the quota allows is stored, the rest are refused with the reason.
+    let mut stored = 0;
+    let mut last = String::new();
+    for i in 0..100 {
+        let (refused, m) = remember("demo", format!("k{i}"), "v".repeat(60)).await;
+        if refused {
+            last = m;
+        } else {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 4, "4 entries of 62 bytes fit in 256 bytes");
+    assert!(last.contains("over its quota of 256 bytes"), "{last}");
+    for i in 0..8 {
+        let (refused, m) = remember("other", format!("n{i}"), "v".into()).await;
+        assert!(!refused, "another project has its own quota: {m}");
+    }
+    let (refused, m) = remember("other", "n8".into(), "v".into()).await;
+    assert!(refused && m.contains("limit of 8"), "{m}");
+}
+
+#[tokio::test]
 async fn routes_change_live_and_metrics_count() {
     let edge = spawn(EdgeConfig::default()).await;
     edge.routes.remove("other");

@@ -7,6 +7,8 @@ User code imports it under its usual names (``fastmcp``, ``mcp.server.fastmcp``,
 from berth_sdk.content import Audio, File, Image
 from berth_sdk.context import Context
 from berth_sdk.errors import DefinitionError, ToolError
+from berth_sdk.runtime import HostError, StateError
 from berth_sdk.server import FastMCP
 
-__all__ = ["Audio", "Context", "DefinitionError", "FastMCP", "File", "Image", "ToolError"]
+__all__ = ["Audio", "Context", "DefinitionError", "FastMCP", "File", "HostError", "Image", "StateError",
+           "ToolError"]

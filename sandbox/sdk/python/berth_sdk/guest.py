@@ -40,7 +40,10 @@ class WitHost:
         return wit_host.kv_get(key)
 
     def kv_set(self, key, value):
-        wit_host.kv_set(key, value)
+        try:
+            wit_host.kv_set(key, value)
+        except componentize_py_types.Err as err:
+            raise runtime.StateError(f"storing state failed: {err.value}") from None
 
     def kv_delete(self, key):
         wit_host.kv_delete(key)

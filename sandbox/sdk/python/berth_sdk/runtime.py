@@ -15,6 +15,11 @@ class HostError(Exception):
     """A host capability failed or is unavailable (the message says which and why)."""
 
 
+class StateError(HostError):
+    """The project's key-value state refused a write: the key or value is too large, the state is at its
+    quota (bytes or number of keys), or the store is unavailable. Nothing was stored."""
+
+
 class LocalHost:
     """Host capabilities for plain Python: logs to stderr, state in memory, no client to ask."""
 
@@ -116,4 +121,4 @@ def run_sync(value):
             loop.close()
 
 
-__all__ = ["HostError", "LocalHost", "run_sync"]
+__all__ = ["HostError", "LocalHost", "StateError", "run_sync"]

@@ -44,6 +44,8 @@ class FakeHost:
         self.types = types_module
         self.calls = []
         self.kv = {}
+        # Values longer than this are refused, as the platform's quota would.
+        self.kv_max_value = None
         self.env = [("GREETING", "hi")]
         self.elicit_response = ("accept", {"value": "yes"})
         self.elicit_error = None
@@ -62,7 +64,11 @@ class FakeHost:
         return self.kv.get(key)
 
     def kv_set(self, key, value):
+        import componentize_py_types
+
         self.calls.append(("kv_set", key, value))
+        if self.kv_max_value is not None and len(value) > self.kv_max_value:
+            raise componentize_py_types.Err(f"values may be at most {self.kv_max_value} bytes")
         self.kv[key] = value
 
     def kv_delete(self, key):

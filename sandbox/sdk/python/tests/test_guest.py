@@ -193,6 +193,38 @@ def test_state_goes_through_kv(guest, bindings):
     assert guest[1].kv["state:n"] == "2"
 
 
+def test_a_refused_state_write_raises_an_exception_the_tool_can_catch(load_project, bindings):
+    pair = load_project('''
+from berth_sdk import StateError
+from fastmcp import Context, FastMCP
+
+mcp = FastMCP("quota")
+
+
+@mcp.tool
+async def remember(value: str, ctx: Context) -> str:
+    try:
+        await ctx.set_state("v", value)
+    except StateError as exc:
+        return f"refused: {exc}"
+    return "stored"
+
+
+@mcp.tool
+async def careless(value: str, ctx: Context) -> str:
+    await ctx.set_state("v", value)
+    return "stored"
+''')
+    pair[1].kv_max_value = 8
+    assert text_of(call(pair, bindings, "remember", {"value": "short"})) == ["stored"]
+    assert text_of(call(pair, bindings, "remember", {"value": "x" * 20})) == [
+        "refused: storing state failed: values may be at most 8 bytes"]
+    assert pair[1].kv["state:v"] == '"short"', "the refused value was not stored"
+    uncaught = call(pair, bindings, "careless", {"value": "x" * 20})
+    assert uncaught.is_error
+    assert "values may be at most 8 bytes" in text_of(uncaught)[0]
+
+
 def test_elicit_scalar_wraps_value(guest, bindings):
     assert text_of(call(guest, bindings, "ask")) == ["accept:yes"]
     _, message, schema = guest[1].of("elicit")[0]

@@ -124,6 +124,12 @@ pub fn description() -> ServerDescription {
         tool("test_logging_tool", "Logs three messages", empty()),
         tool("test_streaming_elicitation", "Elicits mid-call", empty()),
         tool("counter", "Counts calls in project state", empty()),
+        tool(
+            "remember",
+            "Stores a value in project state",
+            json!({ "type": "object", "properties": {
+                "key": { "type": "string" }, "value": { "type": "string" } } }),
+        ),
         tool("env", "Returns an environment variable", string_arg("name")),
         tool(
             "slow",
@@ -453,9 +459,15 @@ fn run_tool(
                 .and_then(|v| v.parse::<u64>().ok())
                 .unwrap_or(0)
                 + 1;
-            h.kv_set("count", &n.to_string());
-            text(n.to_string())
+            match h.kv_set("count", &n.to_string()) {
+                Ok(()) => text(n.to_string()),
+                Err(m) => failed(m),
+            }
         }
+        "remember" => match h.kv_set(arg(args, "key"), arg(args, "value")) {
+            Ok(()) => text("stored"),
+            Err(m) => failed(m),
+        },
         "env" => {
             let want = arg(args, "name");
             text(
