@@ -42,6 +42,10 @@ pub struct UpArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "BERTH_LISTEN")]
     pub listen: SocketAddr,
+    /// Where the admin listener serves `/metrics` (every project's series) without a token, for a
+    /// Prometheus scraper; `off` for none. On --listen, `/metrics` needs the operator's token.
+    #[arg(long, default_value = crate::admin::DEFAULT_ADMIN_LISTEN, env = "BERTH_ADMIN_LISTEN")]
+    pub admin_listen: crate::admin::AdminListen,
     /// Where the database, artifacts and keys live.
     #[arg(long, default_value = "./.berth", env = "BERTH_DATA_DIR")]
     pub data_dir: PathBuf,

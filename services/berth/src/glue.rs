@@ -65,6 +65,9 @@ impl BuildRunner for LocalBuilds {
 pub struct EdgeRoutes {
     pub routes: RouteTable,
     pub worker: Worker,
+    /// The operator's ceilings, applied to every route (a project's limits saved under higher
+    /// ceilings than today's are served within today's).
+    pub limits: berth_core::LimitPolicy,
 }
 
 #[async_trait::async_trait]
@@ -76,7 +79,7 @@ impl RoutePublisher for EdgeRoutes {
             deployment: DeploymentId(r.deployment_id),
             artifact: r.artifact,
             description: r.description,
-            limits: r.limits,
+            limits: self.limits.clamp(&r.limits),
             env: r.env,
         };
         let (routes, worker) = (&self.routes, &self.worker);

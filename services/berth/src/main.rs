@@ -1,5 +1,6 @@
 //! `berth`: the platform and its command-line client.
 
+mod admin;
 mod args;
 mod bench;
 mod cli;
@@ -8,6 +9,7 @@ mod client;
 mod deploy;
 mod glue;
 mod keys;
+mod limit_args;
 mod toolchain;
 mod up;
 mod worker_metrics;

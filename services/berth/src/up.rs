@@ -20,6 +20,7 @@ use crate::toolchain;
 const EXAMPLE: &str = "hello";
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let limits = args.limits.policy()?;
     let data = &args.data_dir;
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data dir {}", data.display()))?;
@@ -82,7 +83,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let queue = BuildQueue::start_with_secrets(
         store.clone(),
         Arc::new(LocalBuilds(builder)),
-        Arc::new(EdgeRoutes { routes, worker }),
+        Arc::new(EdgeRoutes {
+            routes,
+            worker,
+            limits: limits.clone(),
+        }),
         data.join("sources"),
         args.build_concurrency,
         secrets,
@@ -96,7 +101,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     queue.set_source(git.clone());
     queue.recover().await?;
-    let api_state = ApiState::new(queue.clone(), public_url.clone()).with_git(git);
+    let api_state = ApiState::new(queue.clone(), public_url.clone())
+        .with_git(git)
+        .with_limits(limits.clone());
     let sign_in = api_state.auth.sessions.local_link(&operator);
     let api = berth_control::router(api_state);
     let loopback = match args.listen.ip() {
@@ -106,10 +113,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let dashboard = berth_dashboard::Dashboard::new(queue.clone(), api.clone(), &public_url)
         .recorder(recorder)
         .loopback_url(&loopback)
+        .limit_policy(limits.clone())
         .into_router();
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(move || metrics(registry.clone())))
+        .merge(crate::admin::public_metrics(
+            registry.clone(),
+            crate::admin::OperatorOnly {
+                store: store.clone(),
+                operator_id: operator.clone(),
+            },
+        ))
         .merge(api)
         .merge(edge)
         .merge(dashboard)
@@ -122,7 +136,29 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 args.listen
             )
         })?;
+    let admin = match args.admin_listen.0 {
+        Some(addr) => {
+            let admin = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!(
+                    "cannot listen on {addr} for /metrics; is another Berth running? Use --admin-listen <address> or --admin-listen off"
+                )
+            })?;
+            let router = crate::admin::admin_router(registry.clone());
+            let addr = admin.local_addr()?;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(admin, router).await {
+                    tracing::error!(error = %e, "the admin listener stopped");
+                }
+            });
+            Some(addr)
+        }
+        None => None,
+    };
     println!("Berth is ready: {public_url}");
+    match admin {
+        Some(addr) => println!("  metrics:        http://{addr}/metrics (admin listener)"),
+        None => println!("  metrics:        {public_url}/metrics with the operator token"),
+    }
     println!("  data dir:       {}", data.display());
     println!(
         "  operator token: {}... (full token in {})",
@@ -143,6 +179,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             &operator,
             &home.join("sandbox/examples/hello"),
             &public_url,
+            &limits,
         )
         .await?;
     }
@@ -157,13 +194,6 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .await?;
     println!("Berth stopped");
     Ok(())
-}
-
-async fn metrics(registry: prometheus::Registry) -> String {
-    use prometheus::Encoder;
-    let mut buf = Vec::new();
-    let _ = prometheus::TextEncoder::new().encode(&registry.gather(), &mut buf);
-    String::from_utf8(buf).unwrap_or_default()
 }
 
 async fn shutdown() {
@@ -225,6 +255,7 @@ async fn deploy_example(
     owner: &str,
     dir: &Path,
     public_url: &str,
+    limits: &berth_core::LimitPolicy,
 ) -> anyhow::Result<()> {
     let store = queue.store();
     let project = match store.project(EXAMPLE).await? {
@@ -237,7 +268,7 @@ async fn deploy_example(
                     repo: None,
                     branch: "main".into(),
                     entry: "server.py:mcp".into(),
-                    limits: Default::default(),
+                    limits: limits.defaults().clone(),
                 })
                 .await?
         }

@@ -104,6 +104,8 @@ pub struct Berth {
     watchdog: Option<ChildStdin>,
     bin: PathBuf,
     port: u16,
+    /// The admin listener's port (`/metrics`).
+    admin_port: u16,
     data_dir: tempfile::TempDir,
     deployed: Mutex<HashSet<String>>,
 }
@@ -126,12 +128,15 @@ impl Berth {
         let data_dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir()?;
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
+        let admin_port = free_port()?;
+        let admin_listen = format!("127.0.0.1:{admin_port}");
         let log = File::create(data_dir.path().join("berth-up.log"))?;
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
             .arg(&bin)
-            .args(["up", "--no-example", "--listen", &listen, "--data-dir"])
+            .args(["up", "--no-example", "--listen", &listen])
+            .args(["--admin-listen", &admin_listen, "--data-dir"])
             .arg(data_dir.path().join(DATA))
             .args(extra)
             .env("BERTH_TOOLS", tools.root())
@@ -149,6 +154,7 @@ impl Berth {
             watchdog,
             bin,
             port,
+            admin_port,
             data_dir,
             deployed: Mutex::new(HashSet::new()),
         };
@@ -168,6 +174,11 @@ impl Berth {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of its admin listener, where `/metrics` is served.
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -214,7 +214,13 @@ async fn worker_counters_reach_metrics() -> Result<()> {
     session
         .call_tool_text("add", json!({"a": 1, "b": 1}))
         .await?;
-    let port = berth.port();
+    // `/metrics` names every tenant's projects: the public listener keeps it from anyone without the
+    // operator's token; the admin listener serves it.
+    let public = berth.port();
+    let anonymous = tokio::task::spawn_blocking(move || http_get_text(public, "/metrics")).await?;
+    let refused = anonymous.expect_err("an anonymous /metrics on the public listener is refused");
+    assert!(refused.to_string().contains("401"), "{refused:#}");
+    let port = berth.admin_port();
     let before = tokio::task::spawn_blocking(move || http_get_text(port, "/metrics")).await??;
     for n in 0..5 {
         assert_eq!(

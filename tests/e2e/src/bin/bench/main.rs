@@ -119,9 +119,9 @@ fn main() -> Result<()> {
         let url = berth.deploy_ok(&project, "bench")?;
         let ping = runtime.block_on(load(&url, 1, measure, Call::Ping))?;
         eprintln!("   ping, 1 client: p50 {:.0} us", us(ping.p50));
-        let before = report::Inside::scrape(berth.port())?;
+        let before = report::Inside::scrape(berth.admin_port())?;
         let one = runtime.block_on(load(&url, 1, measure, Call::Add))?;
-        let inside = report::Inside::scrape(berth.port())?.since(&before);
+        let inside = report::Inside::scrape(berth.admin_port())?.since(&before);
         let sixteen = runtime.block_on(load(&url, 16, measure, Call::Add))?;
         for f in [&one, &sixteen] {
             eprintln!(
