@@ -139,18 +139,25 @@ async fn sign_in(base: &str) -> Result<Api> {
     })
 }
 
-async fn version_at(url: &str) -> Result<String> {
-    Session::connect(url)
-        .await?
-        .call_tool_text("version", json!({}))
-        .await
+impl Api {
+    /// The stored build log of a deployment, as the SSE stream sends it.
+    async fn log_text(&self, id: &str) -> Result<String> {
+        Ok(self
+            .http
+            .get(format!(
+                "{}/api/v1/deployments/{id}/logs?follow=false",
+                self.base
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await?
+            .text()
+            .await?)
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
-    let gh = StandIn::start().await?;
-    let repo = gh.create_repo("octo/tools", true)?;
-    let first = repo.commit("main", &[("server.py", &server("v1"))], "v1")?;
+/// Berth started against the GitHub stand-in, and a signed-in API client.
+async fn berth_with_github(gh: &StandIn) -> Result<(berth_e2e::Berth, Api)> {
     let args: Vec<String> = [
         ("--github-client-id", gh.client_id()),
         ("--github-client-secret", gh.client_secret()),
@@ -163,9 +170,25 @@ async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
     .collect();
     let berth = tokio::task::spawn_blocking(move || Berth::start_with_args(Profile::Debug, &args))
         .await??;
+    let api = sign_in(&berth.base_url()).await?;
+    Ok((berth, api))
+}
+
+async fn version_at(url: &str) -> Result<String> {
+    Session::connect(url)
+        .await?
+        .call_tool_text("version", json!({}))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
+    let gh = StandIn::start().await?;
+    let repo = gh.create_repo("octo/tools", true)?;
+    let first = repo.commit("main", &[("server.py", &server("v1"))], "v1")?;
+    let (berth, api) = berth_with_github(&gh).await?;
     let base = berth.base_url();
     let hook = format!("{base}/webhooks/github");
-    let api = sign_in(&base).await?;
 
     // The repositories the user may deploy from, as the dashboard lists them.
     let repos = api.get("/api/v1/github/repositories").await?;
@@ -402,5 +425,68 @@ async fn push_to_deploy_previews_and_refused_webhooks() -> Result<()> {
         version_at(&url).await.is_err(),
         "a deleted project is not served"
     );
+    Ok(())
+}
+
+/// Security regression: a repository whose `pyproject.toml` lists `-r <data-dir>/secret.key` (the key
+/// that encrypts every tenant's secrets) gets a failed build that says what to fix, and the key's bytes
+/// appear nowhere: not in the build log, the deployment record, or the statuses sent to GitHub. Before,
+/// the line went to pip as written and pip printed the key's contents in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_cannot_make_the_builder_print_the_secret_key() -> Result<()> {
+    let gh = StandIn::start().await?;
+    let repo = gh.create_repo("octo/leak", true)?;
+    let (berth, api) = berth_with_github(&gh).await?;
+    let key_path = berth.data_path().join("secret.key");
+    let key = std::fs::read_to_string(&key_path)
+        .with_context(|| format!("{} exists once Berth has started", key_path.display()))?;
+    let key = key.trim();
+    assert!(key.len() >= 32, "a real key: {} bytes", key.len());
+    let pyproject = format!(
+        "[project]\nname = \"leak\"\nversion = \"0\"\ndependencies = [\"-r {}\"]\n",
+        key_path.display()
+    );
+    let sha = repo.commit(
+        "main",
+        &[("server.py", &server("v1")), ("pyproject.toml", &pyproject)],
+        "leak",
+    )?;
+    let (status, created) = api
+        .post(
+            "/api/v1/projects",
+            json!({"slug": "leak", "repo": "octo/leak"}),
+        )
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    let id = created["deployment"]["id"].as_str().context("id")?;
+    let d = api.finished(id).await?;
+    assert_eq!(d["status"], "failed", "{d}");
+    let error = d["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("pyproject.toml") && error.contains("pip option"),
+        "the error says what to fix: {d}"
+    );
+    let log = api.log_text(id).await?;
+    assert!(log.contains("pip option"), "{log}");
+    let statuses = gh.statuses();
+    assert!(
+        statuses
+            .iter()
+            .any(|s| s.sha == sha && s.state == "failure"),
+        "{statuses:?}"
+    );
+    let sent_to_github = format!("{statuses:?} {:?}", gh.comments("octo/leak", 1));
+    for (place, text) in [
+        ("the deployment record", d.to_string()),
+        ("the build log", log),
+        ("what GitHub was sent", sent_to_github),
+        ("Berth's own output", berth.log()),
+    ] {
+        assert!(!text.contains(key), "the key leaked into {place}: {text}");
+        assert!(
+            !text.contains(&key[..16]),
+            "part of the key leaked into {place}"
+        );
+    }
     Ok(())
 }
