@@ -6,7 +6,7 @@ use axum::routing::get;
 use berth_builder::Builder;
 use berth_control::{ApiState, BuildQueue};
 use berth_edge::{Edge, EdgeConfig, RouteTable};
-use berth_sandbox_host::{ArtifactDir, Runtime};
+use berth_sandbox_host::{ArtifactDir, GuestThreadOptions, Runtime};
 use berth_store::{NewDeployment, NewProject, NewUser, Source, Store};
 use berth_worker::Worker;
 use std::path::Path;
@@ -45,7 +45,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     })
     .await??;
     let home = toolchain::berth_home(&args.tools)?;
-    let runtime = Runtime::new()?;
+    let runtime = Runtime::with_options(&GuestThreadOptions {
+        threads: args.guest_threads,
+        nice: args.guest_nice,
+    })?;
     let artifacts = ArtifactDir::new(data.join("artifacts"))?;
     let builder = Arc::new(Builder::new(
         builder_config,

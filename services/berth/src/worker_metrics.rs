@@ -1,5 +1,6 @@
 //! The worker's pool counters on `/metrics`, read from the worker at scrape time: calls, time inside
-//! guests, instances made and thrown away, and idle warm instances, per loaded deployment.
+//! guests, instances made and thrown away, idle warm instances, calls moved to the guest threads,
+//! calls refused as busy and calls waiting, per loaded deployment.
 
 use berth_worker::Worker;
 use prometheus::core::{Collector, Desc};
@@ -14,6 +15,9 @@ pub struct WorkerMetrics {
     created: IntCounterVec,
     discarded: IntCounterVec,
     idle: IntGaugeVec,
+    moved: IntCounterVec,
+    refused: IntCounterVec,
+    queued: IntGaugeVec,
     /// One scrape at a time refills the series.
     scrape: Mutex<()>,
 }
@@ -50,6 +54,27 @@ impl WorkerMetrics {
                 ),
                 labels,
             )?,
+            moved: IntCounterVec::new(
+                opts(
+                    "berth_worker_calls_moved_total",
+                    "Calls that computed through a whole slice and went on on the guest threads",
+                ),
+                labels,
+            )?,
+            refused: IntCounterVec::new(
+                opts(
+                    "berth_worker_calls_refused_busy_total",
+                    "Calls refused because the deployment ran and queued all its limits allow",
+                ),
+                labels,
+            )?,
+            queued: IntGaugeVec::new(
+                opts(
+                    "berth_worker_queued_calls",
+                    "Calls waiting for a running call of their deployment to end",
+                ),
+                labels,
+            )?,
             scrape: Mutex::new(()),
         })
     }
@@ -63,6 +88,9 @@ impl Collector for WorkerMetrics {
             self.created.desc(),
             self.discarded.desc(),
             self.idle.desc(),
+            self.moved.desc(),
+            self.refused.desc(),
+            self.queued.desc(),
         ]
         .concat()
     }
@@ -74,6 +102,9 @@ impl Collector for WorkerMetrics {
         self.created.reset();
         self.discarded.reset();
         self.idle.reset();
+        self.moved.reset();
+        self.refused.reset();
+        self.queued.reset();
         for (id, _, stats) in self.worker.stats() {
             let label = [id.0.as_str()];
             self.calls.with_label_values(&label).inc_by(stats.calls);
@@ -87,6 +118,15 @@ impl Collector for WorkerMetrics {
                 .with_label_values(&label)
                 .inc_by(stats.instances_discarded);
             self.idle.with_label_values(&label).set(stats.idle as i64);
+            self.moved
+                .with_label_values(&label)
+                .inc_by(stats.moved_to_guest_threads);
+            self.refused
+                .with_label_values(&label)
+                .inc_by(stats.refused_busy);
+            self.queued
+                .with_label_values(&label)
+                .set(stats.queued as i64);
         }
         [
             self.calls.collect(),
@@ -94,6 +134,9 @@ impl Collector for WorkerMetrics {
             self.created.collect(),
             self.discarded.collect(),
             self.idle.collect(),
+            self.moved.collect(),
+            self.refused.collect(),
+            self.queued.collect(),
         ]
         .concat()
     }
