@@ -51,6 +51,8 @@ pub struct EdgeConfig {
     pub page_size: usize,
     /// Each project's key-value quota, for the default in-memory state store.
     pub kv: crate::kv::KvLimits,
+    /// Sessions per project and in all, and their replay buffers, for the default in-memory store.
+    pub sessions: crate::store::SessionLimits,
 }
 
 impl Default for EdgeConfig {
@@ -67,6 +69,7 @@ impl Default for EdgeConfig {
             sse_retry_ms: DEFAULT_SSE_RETRY_MS,
             page_size: DEFAULT_PAGE_SIZE,
             kv: crate::kv::KvLimits::default(),
+            sessions: crate::store::SessionLimits::default(),
         }
     }
 }

@@ -119,7 +119,7 @@ impl EdgeBuilder {
             upstream: self.upstream,
             sessions: self
                 .sessions
-                .unwrap_or_else(|| Arc::new(MemorySessions::new())),
+                .unwrap_or_else(|| Arc::new(MemorySessions::with_limits(self.config.sessions))),
             state: self
                 .state
                 .unwrap_or_else(|| Arc::new(MemoryState::with_limits(self.config.kv))),
@@ -535,10 +535,7 @@ async fn initialize(
         .create(session.clone(), shared.config.session_ttl)
         .await
     {
-        return Err((
-            id,
-            RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE),
-        ));
+        return Err((id, e.into()));
     }
     let body = result(&id, wire::initialize_result(&route.description, requested));
     Ok(json_response(StatusCode::OK, &body, Some(&session.id)))

@@ -107,3 +107,19 @@ impl std::fmt::Display for RpcError {
         write!(f, "{} ({})", self.message, self.code)
     }
 }
+
+impl From<crate::store::CreateError> for RpcError {
+    /// A session that could not be made: 503, with `Retry-After` when there was no room for it.
+    fn from(e: crate::store::CreateError) -> Self {
+        let unavailable = |m: String| {
+            Self::internal(format!("Service Unavailable: {m}"))
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        };
+        match e {
+            crate::store::CreateError::Full(m) => {
+                unavailable(m).with_retry_after(crate::store::SESSIONS_FULL_RETRY_AFTER_SECS)
+            }
+            crate::store::CreateError::Store(e) => unavailable(e.to_string()),
+        }
+    }
+}

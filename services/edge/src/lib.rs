@@ -38,7 +38,8 @@ pub use kv::{KvError, KvLimits};
 pub use protocol::Era;
 pub use routes::{Route, RouteTable, Upstream};
 pub use store::{
-    EventBatch, MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore, StoreError,
+    CreateError, EventBatch, MemorySessions, MemoryState, SessionInfo, SessionLimits, SessionStore,
+    StateStore, StoreError,
 };
 pub use task_store::{MemoryTasks, TaskRecord, TaskStatus, TaskStore};
 pub use wire::{LEGACY_VERSIONS, MODERN_VERSION};

@@ -2,7 +2,7 @@
 //! `Last-Event-ID` resumption), and (in [`crate::kv`]) per-project key-value state. Both are traits so a
 //! shared backend (Redis) can replace the in-memory implementations here; every key is scoped by project.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +14,54 @@ pub use crate::kv::{KvError, MemoryState, StateStore};
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the session store failed: {0}")]
 pub struct StoreError(pub String);
+
+/// Why a session was not created.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateError {
+    /// There is no room for another session now; the client may try again later. The message says why.
+    #[error("{0}")]
+    Full(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// 2025-era sessions one project may hold. A session costs a few hundred bytes plus its event logs;
+/// a thousand covers many clients of one server at once. Past it, the project's least recently used
+/// idle session is closed for the new one (its client re-initializes, as the protocol expects when a
+/// session is gone), so an `initialize` flood costs only the flooded project's own sessions.
+pub const DEFAULT_MAX_SESSIONS_PER_PROJECT: usize = 1_000;
+
+/// 2025-era sessions of all projects together. Past it, `initialize` is refused with 503 and
+/// `Retry-After` rather than closing another project's sessions: one tenant's traffic never ends
+/// another's sessions.
+pub const DEFAULT_MAX_SESSIONS: usize = 20_000;
+
+/// Bytes of SSE events one session keeps for `Last-Event-ID` replay. Past it the oldest events go
+/// (those of finished streams first; the event just logged always stays), so a session's memory is
+/// bounded by this plus one response.
+pub const DEFAULT_MAX_SESSION_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The `Retry-After` (seconds) of an `initialize` refused because the edge holds its maximum of
+/// sessions: idle sessions expire or are closed continually, so a short wait usually finds room.
+pub const SESSIONS_FULL_RETRY_AFTER_SECS: u64 = 10;
+
+/// How many 2025-era sessions the in-memory store holds, and their replay buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub per_project: usize,
+    pub total: usize,
+    pub event_bytes: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            per_project: DEFAULT_MAX_SESSIONS_PER_PROJECT,
+            total: DEFAULT_MAX_SESSIONS,
+            event_bytes: DEFAULT_MAX_SESSION_EVENT_BYTES,
+        }
+    }
+}
 
 /// A 2025-era session, created by `initialize`.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +88,8 @@ pub struct EventBatch {
 
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    async fn create(&self, session: SessionInfo, ttl: Duration) -> Result<(), StoreError>;
+    /// Stores a new session, or refuses with [`CreateError::Full`] when there is no room for it.
+    async fn create(&self, session: SessionInfo, ttl: Duration) -> Result<(), CreateError>;
     /// The session, if it exists, belongs to `project_id` and has not expired; refreshes its expiry.
     async fn get(&self, project_id: &str, id: &str) -> Result<Option<SessionInfo>, StoreError>;
     async fn update(&self, session: &SessionInfo) -> Result<(), StoreError>;
@@ -97,7 +146,7 @@ impl<T: Default> Sharded<T> {
 
 #[derive(Default)]
 struct StreamLog {
-    events: Vec<(u64, String)>,
+    events: VecDeque<(u64, String)>,
     next: u64,
     closed: bool,
     notify: Arc<Notify>,
@@ -109,12 +158,62 @@ struct SessionEntry {
     expires: Instant,
     streams: HashMap<String, StreamLog>,
     stream_order: Vec<String>,
+    /// Bytes of the events in `streams`.
+    event_bytes: usize,
+}
+
+impl SessionEntry {
+    /// Idle: no call of the session is streaming.
+    fn idle(&self) -> bool {
+        self.streams.values().all(|l| l.closed)
+    }
+
+    /// Drops the oldest events until the session's logs fit in `budget`, keeping the newest event of
+    /// `current`: first the events of finished streams, then the oldest of running ones.
+    fn trim(&mut self, budget: usize, current: &str) {
+        while self.event_bytes > budget {
+            let victim = self
+                .stream_order
+                .iter()
+                .filter(|s| self.streams.get(*s).is_some_and(|l| l.closed))
+                .chain(self.stream_order.iter())
+                .find(|s| {
+                    self.streams
+                        .get(*s)
+                        .is_some_and(|l| l.events.len() > usize::from(s.as_str() == current))
+                })
+                .cloned();
+            let Some(victim) = victim else { return };
+            if let Some((_, data)) = self
+                .streams
+                .get_mut(&victim)
+                .and_then(|l| l.events.pop_front())
+            {
+                self.event_bytes -= data.len();
+            }
+        }
+    }
+}
+
+/// How many sessions each project holds, and all together.
+#[derive(Default)]
+struct Counts {
+    total: usize,
+    by_project: HashMap<String, usize>,
+}
+
+enum Admit {
+    Yes,
+    ProjectFull,
+    Full,
 }
 
 /// Sessions in this process's memory: for one edge (the embedded default and tests).
 pub struct MemorySessions {
     shards: Sharded<HashMap<String, SessionEntry>>,
     creates: AtomicU64,
+    limits: SessionLimits,
+    counts: Mutex<Counts>,
 }
 
 /// Sessions created between sweeps of expired ones (expired sessions are also dropped when looked up).
@@ -122,10 +221,7 @@ const SWEEP_EVERY: u64 = 64;
 
 impl Default for MemorySessions {
     fn default() -> Self {
-        Self {
-            shards: Sharded::new(),
-            creates: AtomicU64::new(0),
-        }
+        Self::with_limits(SessionLimits::default())
     }
 }
 
@@ -134,11 +230,99 @@ impl MemorySessions {
         Self::default()
     }
 
+    pub fn with_limits(limits: SessionLimits) -> Self {
+        Self {
+            shards: Sharded::new(),
+            creates: AtomicU64::new(0),
+            limits,
+            counts: Mutex::default(),
+        }
+    }
+
+    fn counts(&self) -> MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a new session of `project` in, if there is room. Lock order: a shard, then the counts.
+    fn admit(&self, project: &str) -> Admit {
+        let mut c = self.counts();
+        let mine = c.by_project.get(project).copied().unwrap_or(0);
+        if mine >= self.limits.per_project {
+            return Admit::ProjectFull;
+        }
+        if c.total >= self.limits.total {
+            return Admit::Full;
+        }
+        c.total += 1;
+        *c.by_project.entry(project.to_string()).or_default() += 1;
+        Admit::Yes
+    }
+
+    /// Counts a removed session out.
+    fn forget(&self, removed: &SessionEntry) {
+        for log in removed.streams.values() {
+            log.notify.notify_waiters();
+        }
+        let project = &removed.info.project_id;
+        let mut c = self.counts();
+        c.total = c.total.saturating_sub(1);
+        if let Some(n) = c.by_project.get_mut(project) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.by_project.remove(project);
+            }
+        }
+    }
+
+    /// Removes expired sessions from one shard.
+    fn sweep_shard(&self, shard: &mut HashMap<String, SessionEntry>, now: Instant) {
+        let expired: Vec<String> = shard
+            .iter()
+            .filter(|(_, e)| e.expires <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(e) = shard.remove(&id) {
+                self.forget(&e);
+            }
+        }
+    }
+
+    /// Removes every expired session; then, when `project` is given, closes its least recently used idle
+    /// session. `false` when that project has no idle session to close.
+    fn make_room(&self, project: Option<&str>, now: Instant) -> bool {
+        let mut oldest: Option<(Instant, String)> = None;
+        for m in &self.shards.0 {
+            let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
+            self.sweep_shard(&mut shard, now);
+            for (id, e) in shard.iter() {
+                if Some(e.info.project_id.as_str()) == project
+                    && e.idle()
+                    && oldest.as_ref().is_none_or(|(at, _)| e.expires < *at)
+                {
+                    oldest = Some((e.expires, id.clone()));
+                }
+            }
+        }
+        let Some((_, id)) = oldest else {
+            return project.is_none();
+        };
+        let removed = self.shards.shard(&id).remove(&id);
+        if let Some(e) = removed {
+            tracing::debug!(
+                project = e.info.project_id,
+                "closed the least recently used session for a new one"
+            );
+            self.forget(&e);
+        }
+        true
+    }
+
     fn with_stream<T>(
         &self,
         session: &str,
         stream: &str,
-        f: impl FnOnce(&mut StreamLog) -> T,
+        f: impl FnOnce(&mut SessionEntry) -> T,
     ) -> Result<T, StoreError> {
         let mut shard = self.shards.shard(session);
         let Some(entry) = shard.get_mut(session) else {
@@ -151,18 +335,51 @@ impl MemorySessions {
                     .iter()
                     .position(|s| entry.streams.get(s).is_none_or(|l| l.closed));
                 let victim = entry.stream_order.remove(oldest_closed.unwrap_or(0));
-                entry.streams.remove(&victim);
+                if let Some(log) = entry.streams.remove(&victim) {
+                    entry.event_bytes -= log.events.iter().map(|(_, d)| d.len()).sum::<usize>();
+                    log.notify.notify_waiters();
+                }
             }
             entry.stream_order.push(stream.to_string());
+            entry
+                .streams
+                .insert(stream.to_string(), StreamLog::default());
         }
-        Ok(f(entry.streams.entry(stream.to_string()).or_default()))
+        Ok(f(entry))
     }
 }
 
 #[async_trait::async_trait]
 impl SessionStore for MemorySessions {
-    async fn create(&self, info: SessionInfo, ttl: Duration) -> Result<(), StoreError> {
+    async fn create(&self, info: SessionInfo, ttl: Duration) -> Result<(), CreateError> {
         let now = Instant::now();
+        let project = info.project_id.clone();
+        // A full project closes its least recently used idle session; a full edge first drops expired
+        // ones. A few tries, as other requests may take the room made.
+        let mut admitted = false;
+        for _ in 0..3 {
+            match self.admit(&project) {
+                Admit::Yes => {
+                    admitted = true;
+                    break;
+                }
+                Admit::ProjectFull if self.make_room(Some(&project), now) => {}
+                Admit::Full if self.make_room(None, now) => {}
+                Admit::ProjectFull => {
+                    return Err(CreateError::Full(format!(
+                        "this project has {} sessions, its limit, and every one is in a call; retry when one ends",
+                        self.limits.per_project
+                    )));
+                }
+                Admit::Full => break,
+            }
+        }
+        if !admitted {
+            return Err(CreateError::Full(format!(
+                "this server holds {} sessions, its limit; retry in a few seconds",
+                self.limits.total
+            )));
+        }
         let mut shard = self.shards.shard(&info.id);
         // Sweep expired sessions now and then, not on every create.
         if self
@@ -170,16 +387,19 @@ impl SessionStore for MemorySessions {
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(SWEEP_EVERY)
         {
-            shard.retain(|_, e| e.expires > now);
+            self.sweep_shard(&mut shard, now);
         }
         let entry = SessionEntry {
             ttl,
             expires: now + ttl,
             streams: HashMap::new(),
             stream_order: Vec::new(),
+            event_bytes: 0,
             info,
         };
-        shard.insert(entry.info.id.clone(), entry);
+        if let Some(old) = shard.insert(entry.info.id.clone(), entry) {
+            self.forget(&old);
+        }
         Ok(())
     }
 
@@ -192,7 +412,9 @@ impl SessionStore for MemorySessions {
                 Ok(Some(e.info.clone()))
             }
             Some(e) if e.expires <= now => {
-                shard.remove(id);
+                if let Some(e) = shard.remove(id) {
+                    self.forget(&e);
+                }
                 Ok(None)
             }
             _ => Ok(None),
@@ -213,9 +435,7 @@ impl SessionStore for MemorySessions {
             .is_some_and(|e| e.info.project_id == project_id)
         {
             if let Some(e) = shard.remove(id) {
-                for log in e.streams.values() {
-                    log.notify.notify_waiters();
-                }
+                self.forget(&e);
             }
             return Ok(true);
         }
@@ -233,23 +453,34 @@ impl SessionStore for MemorySessions {
         data: String,
         last: bool,
     ) -> Result<u64, StoreError> {
-        self.with_stream(session, stream, |log| {
+        let budget = self.limits.event_bytes;
+        self.with_stream(session, stream, |entry| {
+            let Some(log) = entry.streams.get_mut(stream) else {
+                return 0;
+            };
             log.next += 1;
             let seq = log.next;
-            log.events.push((seq, data));
-            if log.events.len() > MAX_EVENTS_PER_STREAM {
-                log.events.remove(0);
+            let mut bytes = data.len() as isize;
+            log.events.push_back((seq, data));
+            if log.events.len() > MAX_EVENTS_PER_STREAM
+                && let Some((_, old)) = log.events.pop_front()
+            {
+                bytes -= old.len() as isize;
             }
             log.closed |= last;
             log.notify.notify_waiters();
+            entry.event_bytes = entry.event_bytes.saturating_add_signed(bytes);
+            entry.trim(budget, stream);
             seq
         })
     }
 
     async fn close_stream(&self, session: &str, stream: &str) -> Result<(), StoreError> {
-        self.with_stream(session, stream, |log| {
-            log.closed = true;
-            log.notify.notify_waiters();
+        self.with_stream(session, stream, |entry| {
+            if let Some(log) = entry.streams.get_mut(stream) {
+                log.closed = true;
+                log.notify.notify_waiters();
+            }
         })
     }
 
@@ -387,5 +618,130 @@ mod tests {
                 closed: true
             }
         );
+    }
+
+    fn in_project(id: &str, project: &str) -> SessionInfo {
+        SessionInfo {
+            project_id: project.into(),
+            ..session(id)
+        }
+    }
+
+    fn held(s: &MemorySessions) -> usize {
+        s.shards
+            .0
+            .iter()
+            .map(|m| m.lock().unwrap().len())
+            .sum::<usize>()
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[tokio::test]
+    async fn a_full_project_closes_its_least_recently_used_idle_session() {
+        let s = MemorySessions::with_limits(SessionLimits {
+            per_project: 3,
+            total: 100,
+            ..Default::default()
+        });
+        for id in ["a", "b", "c"] {
+            s.create(session(id), HOUR).await.unwrap();
+        }
+        s.create(in_project("x", "p2"), HOUR).await.unwrap();
+        // `a` is busy (a call streams on it), `c` was just used: `b` is the one to go.
+        s.open_stream("a", "s1").await.unwrap();
+        assert!(s.get("p1", "c").await.unwrap().is_some());
+        s.create(session("d"), HOUR).await.unwrap();
+        assert!(s.get("p1", "b").await.unwrap().is_none(), "b was closed");
+        for id in ["a", "c", "d"] {
+            assert!(s.get("p1", id).await.unwrap().is_some(), "{id} stays");
+        }
+        assert!(
+            s.get("p2", "x").await.unwrap().is_some(),
+            "another project keeps its session"
+        );
+        // When every session of the project is in a call, the new one is refused.
+        for id in ["c", "d"] {
+            s.open_stream(id, "s1").await.unwrap();
+        }
+        let err = s.create(session("e"), HOUR).await.unwrap_err();
+        assert!(
+            matches!(&err, CreateError::Full(m) if m.contains("3 sessions")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_initialize_flood_stays_within_the_limits() {
+        let s = MemorySessions::with_limits(SessionLimits {
+            per_project: 50,
+            total: 120,
+            ..Default::default()
+        });
+        for i in 0..5_000 {
+            s.create(in_project(&format!("f{i}"), "flood"), HOUR)
+                .await
+                .unwrap();
+        }
+        assert_eq!(held(&s), 50, "the flooded project holds at most its limit");
+        assert!(s.get("flood", "f4999").await.unwrap().is_some());
+        assert!(s.get("flood", "f0").await.unwrap().is_none());
+        for p in ["p2", "p3"] {
+            for i in 0..50 {
+                let r = s.create(in_project(&format!("{p}-{i}"), p), HOUR).await;
+                if held(&s) == 120 && r.is_err() {
+                    let err = r.unwrap_err();
+                    assert!(
+                        matches!(&err, CreateError::Full(m) if m.contains("120 sessions")),
+                        "{err}"
+                    );
+                } else {
+                    r.unwrap();
+                }
+            }
+        }
+        assert_eq!(held(&s), 120, "the edge holds at most its total");
+        assert!(
+            s.get("flood", "f4999").await.unwrap().is_some(),
+            "a full edge refuses rather than closing another project's sessions"
+        );
+        // Ending sessions makes room again.
+        assert!(s.delete("p2", "p2-0").await.unwrap());
+        s.create(in_project("late", "p4"), HOUR).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn event_logs_keep_within_their_byte_budget() {
+        let s = MemorySessions::with_limits(SessionLimits {
+            event_bytes: 100,
+            ..Default::default()
+        });
+        s.create(session("a"), HOUR).await.unwrap();
+        s.append_event("a", "old", "o".repeat(40), true)
+            .await
+            .unwrap();
+        for _ in 0..10 {
+            s.append_event("a", "s1", "x".repeat(30), false)
+                .await
+                .unwrap();
+        }
+        let bytes = |s: &MemorySessions| s.shards.shard("a").get("a").unwrap().event_bytes;
+        assert!(bytes(&s) <= 100, "{}", bytes(&s));
+        let old = s.read_events("a", "old", 0, Duration::ZERO).await.unwrap();
+        assert!(
+            old.events.is_empty() && old.closed,
+            "a finished stream's events go first"
+        );
+        let live = s.read_events("a", "s1", 0, Duration::ZERO).await.unwrap();
+        let seqs: Vec<u64> = live.events.iter().map(|(q, _)| *q).collect();
+        assert_eq!(seqs, [8, 9, 10], "the newest events stay");
+        // One event larger than the budget is still delivered; everything older makes room for it.
+        let seq = s
+            .append_event("a", "s1", "y".repeat(500), true)
+            .await
+            .unwrap();
+        let live = s.read_events("a", "s1", 0, Duration::ZERO).await.unwrap();
+        assert_eq!(live.events, vec![(seq, "y".repeat(500))]);
+        assert_eq!(bytes(&s), 500);
     }
 }

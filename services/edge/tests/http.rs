@@ -259,3 +259,50 @@ async fn unknown_projects_do_not_grow_the_metric_series() {
         .sum();
     assert_eq!(total, 1001.0);
 }
+
+#[tokio::test]
+async fn an_initialize_flood_is_bounded_and_then_refused_with_retry_after() {
+    let edge = spawn(EdgeConfig {
+        sessions: berth_edge::SessionLimits {
+            per_project: 5,
+            total: 8,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let first = edge.initialize("demo").await;
+    for _ in 0..50 {
+        edge.initialize("demo").await;
+    }
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let res = edge
+        .post(
+            "demo",
+            &[("accept", ACCEPT_BOTH), ("mcp-session-id", &first)],
+            &ping,
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        404,
+        "the flood closed the project's oldest idle session"
+    );
+    for _ in 0..3 {
+        edge.initialize("other").await;
+    }
+    let res = edge
+        .post(
+            "other",
+            &[("accept", ACCEPT_BOTH)],
+            &json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": { "name": "test", "version": "1" } } }),
+        )
+        .await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "10");
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("holds 8 sessions, its limit"), "{message}");
+}
