@@ -31,7 +31,8 @@ pub const DEFAULT_SSE_RETRY_MS: u64 = 500;
 /// Hosts always accepted in `Host` and `Origin`, in addition to [`EdgeConfig::public_hosts`].
 pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
-#[derive(Clone, Debug)]
+/// The edge's settings. Its `Debug` hides the request-state key.
+#[derive(Clone)]
 pub struct EdgeConfig {
     /// Host names (without port) the edge is reached at, besides loopback: e.g. `mcp.example.com`.
     /// `*` accepts any host (only behind a proxy that checks it).
@@ -53,6 +54,33 @@ pub struct EdgeConfig {
     pub kv: crate::kv::KvLimits,
     /// Sessions per project and in all, and their replay buffers, for the default in-memory store.
     pub sessions: crate::store::SessionLimits,
+    /// Log events a guest sends larger than this (as JSON) are cut, with a note.
+    pub max_log_event_bytes: usize,
+    /// Server-to-client requests waiting for an answer, per session and in all.
+    pub max_pending_per_session: usize,
+    pub max_pending: usize,
+}
+
+impl std::fmt::Debug for EdgeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeConfig")
+            .field("public_hosts", &self.public_hosts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "request_state_key",
+                &berth_core::redact::redacted(&self.request_state_key),
+            )
+            .field("request_state_ttl", &self.request_state_ttl)
+            .field("task_ttl", &self.task_ttl)
+            .field("session_ttl", &self.session_ttl)
+            .field("sse_after", &self.sse_after)
+            .field("sse_close_after", &self.sse_close_after)
+            .field("sse_retry_ms", &self.sse_retry_ms)
+            .field("page_size", &self.page_size)
+            .field("kv", &self.kv)
+            .field("sessions", &self.sessions)
+            .finish()
+    }
 }
 
 impl Default for EdgeConfig {
@@ -70,6 +98,9 @@ impl Default for EdgeConfig {
             page_size: DEFAULT_PAGE_SIZE,
             kv: crate::kv::KvLimits::default(),
             sessions: crate::store::SessionLimits::default(),
+            max_log_event_bytes: crate::hooks::DEFAULT_MAX_LOG_EVENT_BYTES,
+            max_pending_per_session: crate::hooks::DEFAULT_MAX_PENDING_PER_SESSION,
+            max_pending: crate::hooks::DEFAULT_MAX_PENDING,
         }
     }
 }

@@ -125,7 +125,10 @@ impl EdgeBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryState::with_limits(self.config.kv))),
             tasks: self.tasks.unwrap_or_else(|| Arc::new(MemoryTasks::new())),
             codec,
-            pending: Arc::new(PendingReplies::default()),
+            pending: Arc::new(PendingReplies::with_limits(
+                self.config.max_pending_per_session,
+                self.config.max_pending,
+            )),
             running: Default::default(),
             metrics: Metrics::new(self.registry.as_ref()),
             config: self.config,

@@ -14,19 +14,69 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
+/// Largest log event a guest may send (its `data` as JSON). A log line is for reading; past this it is
+/// cut, with a note saying so, so a guest logging in a loop cannot make the edge buffer megabytes per
+/// event for a slow client or a session's replay log.
+pub const DEFAULT_MAX_LOG_EVENT_BYTES: usize = 16 * 1024;
+
+/// Server-to-client requests (elicitation, sampling, roots) one session may have waiting for the
+/// client's answer. A guest asks one thing at a time, so this is the number of a session's calls that
+/// may wait at once; each holds a running guest, so more would be a flood, not a conversation.
+pub const DEFAULT_MAX_PENDING_PER_SESSION: usize = 16;
+
+/// Server-to-client requests waiting on the whole edge.
+pub const DEFAULT_MAX_PENDING: usize = 10_000;
+
 /// Server-to-client requests waiting for the client's answer, by JSON-RPC id. Ids are unique per edge.
-#[derive(Default)]
 pub struct PendingReplies {
     next: AtomicU64,
-    waiting: Mutex<HashMap<String, (String, oneshot::Sender<Value>)>>,
+    waiting: Mutex<Waiting>,
+    per_session: usize,
+    total: usize,
+}
+
+#[derive(Default)]
+struct Waiting {
+    by_id: HashMap<String, (String, oneshot::Sender<Value>)>,
+    per_session: HashMap<String, usize>,
+}
+
+impl Default for PendingReplies {
+    fn default() -> Self {
+        Self::with_limits(DEFAULT_MAX_PENDING_PER_SESSION, DEFAULT_MAX_PENDING)
+    }
 }
 
 impl PendingReplies {
-    fn register(&self, session: &str) -> (String, oneshot::Receiver<Value>) {
+    /// At most `per_session` requests waiting per session and `total` on the edge.
+    pub fn with_limits(per_session: usize, total: usize) -> Self {
+        Self {
+            next: AtomicU64::new(0),
+            waiting: Mutex::default(),
+            per_session,
+            total,
+        }
+    }
+
+    fn register(&self, session: &str) -> Result<(String, oneshot::Receiver<Value>), HookError> {
+        let mut w = self.lock();
+        let mine = w.per_session.get(session).copied().unwrap_or(0);
+        if mine >= self.per_session {
+            return Err(HookError::Failed(format!(
+                "this session already has {mine} requests waiting for the client's answer, its limit; answer those first"
+            )));
+        }
+        if w.by_id.len() >= self.total {
+            return Err(HookError::Failed(
+                "the server has too many requests waiting for clients' answers; try again shortly"
+                    .into(),
+            ));
+        }
         let id = format!("berth-{}", self.next.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
-        self.lock().insert(id.clone(), (session.to_string(), tx));
-        (id, rx)
+        w.by_id.insert(id.clone(), (session.to_string(), tx));
+        *w.per_session.entry(session.to_string()).or_default() += 1;
+        Ok((id, rx))
     }
 
     fn forget(&self, id: &str) {
@@ -36,16 +86,53 @@ impl PendingReplies {
     /// Hands a client's response to the waiting guest. `false` if nothing in this session waits for it.
     pub fn answer(&self, session: &str, id: &Value, body: Value) -> bool {
         let Some(id) = id.as_str() else { return false };
-        let mut map = self.lock();
-        if map.get(id).is_none_or(|(s, _)| s != session) {
+        let mut w = self.lock();
+        if w.by_id.get(id).is_none_or(|(s, _)| s != session) {
             return false;
         }
-        map.remove(id).is_some_and(|(_, tx)| tx.send(body).is_ok())
+        w.remove(id).is_some_and(|tx| tx.send(body).is_ok())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, oneshot::Sender<Value>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+impl Waiting {
+    fn remove(&mut self, id: &str) -> Option<oneshot::Sender<Value>> {
+        let (session, tx) = self.by_id.remove(id)?;
+        if let Some(n) = self.per_session.get_mut(&session) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_session.remove(&session);
+            }
+        }
+        Some(tx)
+    }
+}
+
+/// A log event's data, cut to `max` bytes of JSON with a note when it is larger.
+pub fn bounded_log_data(data: Value, max: usize) -> Value {
+    let text = match &data {
+        Value::String(s) if s.len() <= max => return data,
+        Value::String(s) => s.clone(),
+        other => {
+            let text = other.to_string();
+            if text.len() <= max {
+                return data;
+            }
+            text
+        }
+    };
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Value::String(format!(
+        "{} [log event truncated: {} bytes, over the {max} byte limit]",
+        &text[..cut],
+        text.len()
+    ))
 }
 
 /// What a call sends its client: messages while it runs, then its reply.
@@ -108,6 +195,8 @@ pub struct EdgeHooks {
     pub progress_token: Option<Value>,
     pub caps: ClientCaps,
     pub input: Input,
+    /// Log events larger than this (as JSON) are cut.
+    pub max_log_event_bytes: usize,
 }
 
 impl EdgeHooks {
@@ -125,7 +214,7 @@ impl EdgeHooks {
                         "the client did not declare the `{capability}` capability"
                     )));
                 }
-                let (id, rx) = pending.register(session);
+                let (id, rx) = pending.register(session)?;
                 let request =
                     json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
                 if self.outbound.send(Outbound::Message(request)).is_err() {
@@ -186,7 +275,10 @@ impl CallHooks for EdgeHooks {
         if let Some(l) = logger {
             params.insert("logger".into(), json!(l));
         }
-        params.insert("data".into(), data);
+        params.insert(
+            "data".into(),
+            bounded_log_data(data, self.max_log_event_bytes),
+        );
         let _ = self.outbound.send(Outbound::Message(
             json!({ "jsonrpc": "2.0", "method": "notifications/message", "params": params }),
         ));
@@ -262,5 +354,40 @@ impl CallHooks for EdgeHooks {
 
     fn environment(&self) -> Vec<(String, String)> {
         self.route.env.as_ref().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_log_events_are_cut_with_a_note() {
+        assert_eq!(bounded_log_data(json!("short"), 16), json!("short"));
+        assert_eq!(bounded_log_data(json!({"a": 1}), 16), json!({"a": 1}));
+        let cut = bounded_log_data(json!("é".repeat(1000)), 101);
+        let text = cut.as_str().unwrap();
+        assert!(text.starts_with(&"é".repeat(50)), "{text}");
+        assert!(
+            text.ends_with("[log event truncated: 2000 bytes, over the 101 byte limit]"),
+            "{text}"
+        );
+        let cut = bounded_log_data(json!({"rows": vec![1; 10_000]}), 64);
+        assert!(cut.as_str().unwrap().len() < 64 + 80, "{cut}");
+    }
+
+    #[test]
+    fn waiting_requests_are_bounded_per_session_and_in_all() {
+        let p = PendingReplies::with_limits(2, 3);
+        let (a1, _r1) = p.register("a").unwrap();
+        let (_a2, _r2) = p.register("a").unwrap();
+        let err = p.register("a").unwrap_err();
+        assert!(err.to_string().contains("2 requests waiting"), "{err}");
+        let (_b1, _r3) = p.register("b").unwrap();
+        let err = p.register("c").unwrap_err();
+        assert!(err.to_string().contains("too many requests"), "{err}");
+        p.forget(&a1);
+        p.register("c").unwrap();
+        assert_eq!(p.lock().by_id.len(), 3);
     }
 }
