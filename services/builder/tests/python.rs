@@ -25,6 +25,10 @@ struct Env {
 }
 
 fn env() -> Env {
+    env_with(berth_builder::DEFAULT_STEP_TIMEOUT)
+}
+
+fn env_with(step_timeout: std::time::Duration) -> Env {
     let tools = std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -49,7 +53,7 @@ fn env() -> Env {
         sdk_dir: repo().join("sandbox/sdk/python"),
         wit_dir: repo().join("sandbox/wit"),
         work_dir: root.join("work"),
-        step_timeout: berth_builder::DEFAULT_STEP_TIMEOUT,
+        step_timeout,
     };
     let runtime = Runtime::new().unwrap();
     let artifacts = ArtifactDir::new(root.join("artifacts")).unwrap();
@@ -462,4 +466,45 @@ def probe() -> str:
         !err.contains(&key[..8]) && !log.contains(&key[..8]),
         "{err}\n{log}"
     );
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.contains(needle).then_some(cmd)
+        })
+        .collect()
+}
+
+/// A module whose top level never returns stops the build at the step's wall-clock limit, and the
+/// whole confined process tree goes with it.
+#[test]
+fn a_build_step_past_its_time_limit_is_killed_whole() {
+    let env = env_with(std::time::Duration::from_secs(4));
+    let dir = env.project(
+        "forever",
+        &[(
+            "server.py",
+            "from fastmcp import FastMCP\nmcp = FastMCP('x')\nwhile True:\n    pass\n",
+        )],
+    );
+    let (result, log) = env.build(&dir, None);
+    match result {
+        Err(BuildError::Project(m)) => assert!(m.contains("longer than 4 s"), "{m}\n{log}"),
+        other => panic!("expected the step to be stopped, got {other:?}\n{log}"),
+    }
+    // The kill is SIGKILL to the group and, through bubblewrap, the pid namespace: wait for the kernel
+    // to reap it (bounded), then nothing of the build may be left.
+    let needle = env.root.join("work").display().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !processes_mentioning(&needle).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert_eq!(processes_mentioning(&needle), Vec::<String>::new());
 }
