@@ -6,6 +6,7 @@
 
 mod cmd;
 pub mod conformance;
+pub mod load;
 pub mod mcp;
 pub mod server;
 pub mod tools;
