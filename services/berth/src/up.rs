@@ -95,8 +95,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         args.build_concurrency,
         secrets,
     );
+    let git_options = berth_control::GitOptions {
+        operator: Some(operator.clone()),
+        ..args.git.options()?
+    };
     let git = berth_control::GitLink::new(
-        args.git.options()?,
+        git_options,
         store.clone(),
         queue.secrets().clone(),
         &public_url,

@@ -42,7 +42,7 @@ impl ApiState {
     /// The API over a queue, with browser sessions keyed from the queue's keyring and no GitHub sign-in.
     pub fn new(queue: BuildQueue, public_url: impl Into<String>) -> ApiState {
         let public_url = public_url.into();
-        let auth = Auth::new(queue.secrets(), &public_url);
+        let auth = Auth::new(queue.secrets(), &public_url, queue.store().clone());
         ApiState {
             queue,
             public_url,

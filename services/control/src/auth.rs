@@ -55,11 +55,11 @@ pub struct Auth {
 
 impl Auth {
     /// Sessions signed with a key derived from the keyring (a random one, good until restart, without a
-    /// key); cookies are `Secure` when the public URL is https.
-    pub fn new(keys: &Keyring, public_url: &str) -> Auth {
+    /// key); cookies are `Secure` when the public URL is https. Sign-outs are recorded in `store`.
+    pub fn new(keys: &Keyring, public_url: &str, store: berth_store::Store) -> Auth {
         let key = keys.derive("session cookies").unwrap_or_else(rand::random);
         Auth {
-            sessions: Sessions::new(key, public_url.starts_with("https://")),
+            sessions: Sessions::with_store(key, public_url.starts_with("https://"), store),
             identity: None,
         }
     }
@@ -96,6 +96,7 @@ pub(crate) async fn authenticate(parts: &Parts, state: &ApiState) -> Result<User
         .auth
         .sessions
         .from_headers(&parts.headers)
+        .await?
         .ok_or(ApiError::Unauthorized)?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         let token = parts
@@ -237,6 +238,7 @@ async fn session(
         .auth
         .sessions
         .from_headers(&headers)
+        .await?
         .ok_or(ApiError::Unauthorized)?;
     let user = state
         .queue
@@ -257,7 +259,7 @@ async fn logout(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Some(session) = state.auth.sessions.from_headers(&headers) else {
+    let Some(session) = state.auth.sessions.from_headers(&headers).await? else {
         return Ok(redirect("/", &[]));
     };
     let header = headers
@@ -273,7 +275,7 @@ async fn logout(
     if !state.auth.sessions.check_csrf(&session, &token) {
         return Err(csrf_refused());
     }
-    let cleared = state.auth.sessions.end(&session);
+    let cleared = state.auth.sessions.end(&session).await?;
     Ok(redirect("/", &[cleared]))
 }
 

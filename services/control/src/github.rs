@@ -15,6 +15,10 @@ use crate::auth::{Authorization, IdentityProvider};
 use crate::sources::{BuildReport, DeploymentSource, FetchedCommit};
 use crate::{ApiError, ApiState, Keyring, LogSink};
 
+/// Why a user other than the operator cannot deploy from a path.
+pub(crate) const LOCAL_PATHS_ARE_THE_OPERATORS: &str = "only the operator of this Berth may deploy from a git repository on its disk; \
+     deploy from a GitHub repository (`repo`) or upload your project instead";
+
 /// The commit-status context of production builds; previews use `berth/preview`.
 const STATUS_CONTEXT: &str = "berth";
 
@@ -25,6 +29,9 @@ pub struct GitOptions {
     pub github: Option<GitHubConfig>,
     /// Whether projects may deploy from git repositories on this machine's disk (a path).
     pub allow_local_paths: bool,
+    /// The operator's user id (the local operator of `berth up`): the only user who may deploy from a
+    /// local path, since the files on this machine are the operator's. `None`: nobody may.
+    pub operator: Option<String>,
     pub limits: FetchLimits,
 }
 
@@ -32,6 +39,7 @@ pub struct GitOptions {
 pub struct GitLink {
     github: Option<(GitHub, SignIn)>,
     allow_local_paths: bool,
+    operator: Option<String>,
     limits: FetchLimits,
     store: Store,
     keys: Keyring,
@@ -58,6 +66,7 @@ impl GitLink {
         Ok(Arc::new(GitLink {
             github,
             allow_local_paths: options.allow_local_paths,
+            operator: options.operator,
             limits: options.limits,
             store,
             keys,
@@ -168,9 +177,14 @@ impl IdentityProvider for GitLink {
     }
 }
 
-/// Where a project's repository is: `owner/name` on GitHub, or an absolute path on this machine.
-pub(crate) fn repo_source(link: &GitLink, repo: &str) -> Result<GitSource, String> {
+/// Where a project's repository is: `owner/name` on GitHub, or an absolute path on this machine. A
+/// path is the operator's alone: `owner_id` (who asks, or whose project it is) must be the operator.
+pub(crate) fn repo_source(link: &GitLink, repo: &str, owner_id: &str) -> Result<GitSource, String> {
     if repo.starts_with('/') {
+        // Checked before the path is looked at: nobody else learns which folders exist here.
+        if link.allow_local_paths && link.operator.as_deref() != Some(owner_id) {
+            return Err(LOCAL_PATHS_ARE_THE_OPERATORS.into());
+        }
         return GitSource::check(repo, "", link.allow_local_paths);
     }
     let (gh, _) = link
@@ -198,7 +212,7 @@ impl DeploymentSource for GitLink {
             .repo
             .as_deref()
             .ok_or("the project has no repository to fetch from")?;
-        let source = repo_source(self, repo)?;
+        let source = repo_source(self, repo, &project.owner_id)?;
         let git_ref = match d.target {
             Target::Production => format!(
                 "refs/heads/{}",
@@ -276,6 +290,10 @@ impl DeploymentSource for GitLink {
                 format!("Live at {}/{slug}/mcp", self.public_url),
             ),
             BuildReport::Failed(why) => (CommitState::Failure, format!("Build failed: {why}")),
+            BuildReport::Superseded(_) => (
+                CommitState::Success,
+                "Built; a newer deployment is live, this one is kept for a rollback".to_string(),
+            ),
         };
         let context = match d.target {
             Target::Production => STATUS_CONTEXT.to_string(),
@@ -291,7 +309,7 @@ impl DeploymentSource for GitLink {
             tracing::warn!(project = %project.slug, error = %e, "cannot set the commit status");
         }
         if let Target::Preview { pr } = d.target
-            && !matches!(report, BuildReport::Building)
+            && !matches!(report, BuildReport::Building | BuildReport::Superseded(_))
         {
             let body = preview_comment(&self.public_url, project, pr, sha, &report, &logs);
             if let Err(e) = gh

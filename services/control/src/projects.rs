@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::{Authed, deployment_json, json_body, owned_project, project_json};
-use crate::github::repo_source;
+use crate::github::{LOCAL_PATHS_ARE_THE_OPERATORS, repo_source};
 use crate::{ApiError, ApiState};
 
 /// The entry point when a request names none.
@@ -128,7 +128,13 @@ async fn create(
             (found.full_name, found.default_branch, "github")
         }
         (None, Some(path)) => {
-            repo_source(&link, path).map_err(ApiError::BadRequest)?;
+            repo_source(&link, path, &user.id).map_err(|e| {
+                if e == LOCAL_PATHS_ARE_THE_OPERATORS {
+                    ApiError::Forbidden(e)
+                } else {
+                    ApiError::BadRequest(e)
+                }
+            })?;
             (path.to_string(), "main".to_string(), "git")
         }
         _ => {

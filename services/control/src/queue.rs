@@ -2,7 +2,7 @@
 //! the store, and on success go live. Builds queued or running when the process stopped are picked up
 //! again on restart.
 
-use berth_store::{Deployment, DeploymentStatus, Store, Target};
+use berth_store::{Deployment, DeploymentStatus, Project, Promotion, Store, Target};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use crate::sources::{BuildReport, DeploymentSource};
-use crate::{ApiError, BuildRunner, Keyring, RoutePublisher, environment_for, live_route};
+use crate::{ApiError, BuildRunner, Keyring, LogSink, RoutePublisher, environment_for, live_route};
 
 /// How often buffered log lines are written to the store while a build runs.
 const LOG_FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -55,6 +55,9 @@ struct Inner {
     secrets: Keyring,
     /// Fetches git deployments and hears how builds went; set once at startup.
     source: std::sync::OnceLock<Arc<dyn DeploymentSource>>,
+    /// Held from a promotion in the store until its route is published, so that the edges end on the
+    /// deployment the store has live when two promotions race.
+    promoting: tokio::sync::Mutex<()>,
 }
 
 #[derive(Clone)]
@@ -102,6 +105,7 @@ impl BuildQueue {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             secrets,
             source: std::sync::OnceLock::new(),
+            promoting: tokio::sync::Mutex::new(()),
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
@@ -187,6 +191,12 @@ impl BuildQueue {
         for d in self.inner.store.unfinished_deployments().await? {
             if self.source_dir(&d.id).is_dir() || self.fetched_here(&d).is_some() {
                 tracing::info!(deployment = %d.id, "resuming a build interrupted by a restart");
+                let store = &self.inner.store;
+                if d.status == DeploymentStatus::Building {
+                    let note = "Berth restarted while this build ran; it starts again".to_string();
+                    store.append_log(&d.id, &[note]).await?;
+                }
+                store.requeue_interrupted(&d.id).await?;
                 self.enqueue(&d.id);
             } else {
                 self.inner
@@ -199,10 +209,23 @@ impl BuildQueue {
     }
 
     /// Makes a ready (or earlier, superseded) deployment live: atomically in the store, then on the edges.
+    /// What a user asks for (a promotion, a rollback): it may go back to an older deployment.
     pub async fn promote(&self, deployment_id: &str) -> Result<Deployment, ApiError> {
+        let _order = self.inner.promoting.lock().await;
         let d = self.inner.store.promote(deployment_id).await?;
         self.publish(&d).await?;
         Ok(d)
+    }
+
+    /// Puts a build that just finished live, unless a newer deployment of its target is live already
+    /// (an older, slower build never replaces a newer one).
+    async fn promote_built(&self, deployment_id: &str) -> Result<Promotion, ApiError> {
+        let _order = self.inner.promoting.lock().await;
+        let promoted = self.inner.store.promote_if_newest(deployment_id).await?;
+        if let Promotion::Live(d) = &promoted {
+            self.publish(d).await?;
+        }
+        Ok(promoted)
     }
 
     /// Stops serving `slug` (a closed pull request's preview, a deleted project).
@@ -229,24 +252,48 @@ impl BuildQueue {
         Ok(())
     }
 
+    /// Runs one deployment's build. Whatever goes wrong inside Berth (a store error, a panic in a
+    /// step) ends the deployment `failed` with a log line saying why; it never stays `building`.
     async fn run(&self, id: &str) -> Result<(), ApiError> {
         let store = &self.inner.store;
-        let mut d = store
-            .deployment(id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no deployment {id}")))?;
-        let project = store.project_by_id(&d.project_id).await?.ok_or_else(|| {
-            ApiError::NotFound("the deployment's project no longer exists".into())
-        })?;
         let running = self
             .lock_running()
             .entry(id.to_string())
             .or_insert_with(Running::new)
             .clone();
-        let events = running.events.clone();
-        store.mark_building(id).await?;
+        let loaded = match store.deployment(id).await {
+            Ok(Some(d)) => match store.project_by_id(&d.project_id).await {
+                Ok(Some(p)) => Ok((d, p)),
+                Ok(None) => Err("the deployment's project no longer exists".to_string()),
+                Err(e) => Err(format!("cannot read the project: {e}")),
+            },
+            Ok(None) => Err(format!("no deployment {id}")),
+            Err(e) => Err(format!("cannot read the deployment: {e}")),
+        };
+        let (d, project) = match loaded {
+            Ok(found) => found,
+            Err(why) => {
+                self.lock_running().remove(id);
+                let failed = store.mark_failed(id, &why).await;
+                let _ = running.events.send(LogEvent::Done {
+                    status: DeploymentStatus::Failed,
+                    error: Some(why.clone()),
+                });
+                failed?;
+                return Err(ApiError::Internal(why));
+            }
+        };
+        if let Err(e) = store.mark_building(id).await {
+            self.lock_running().remove(id);
+            return Err(e.into());
+        }
+        // A build resumed after a restart continues its stored log; followers see it whole.
+        if let Ok(earlier) = store.logs(id, 0).await {
+            let mut lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
+            lines.extend(earlier.into_iter().map(|(_, line)| line));
+        }
         let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
-        let log: Arc<dyn Fn(&str) + Send + Sync> = {
+        let log: LogSink = {
             let (buffer, running) = (buffer.clone(), running.clone());
             Arc::new(move |line: &str| {
                 let mut lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
@@ -276,13 +323,74 @@ impl BuildQueue {
                 }
             })
         };
+        let hooks = self.fetched_here(&d).cloned();
+        // The steps run as a task of their own, so that a panic in one is caught here.
+        let steps = tokio::spawn({
+            let (queue, project, d, log) = (self.clone(), project.clone(), d.clone(), log.clone());
+            async move { queue.steps(project, d, log).await }
+        });
+        let outcome = match steps.await {
+            Ok(Ok(done)) => done,
+            Ok(Err(Fault(why))) => self.fail_inside(&project, &d, &hooks, &log, why).await,
+            Err(crashed) => {
+                let why = match crashed.try_into_panic() {
+                    Ok(panic) => format!("a build step crashed: {}", panic_message(&*panic)),
+                    Err(e) => format!("the build stopped: {e}"),
+                };
+                self.fail_inside(&project, &d, &hooks, &log, why).await
+            }
+        };
+        let _ = stop_flusher.send(());
+        let _ = flusher.await;
+        let _ = std::fs::remove_dir_all(self.source_dir(id));
+        self.lock_running().remove(id);
+        let _ = running.events.send(outcome);
+        Ok(())
+    }
+
+    /// Ends a build that failed inside Berth (not in the user's code): logged, `failed`, reported.
+    async fn fail_inside(
+        &self,
+        project: &Project,
+        d: &Deployment,
+        hooks: &Option<Arc<dyn DeploymentSource>>,
+        log: &LogSink,
+        why: String,
+    ) -> LogEvent {
+        tracing::error!(deployment = %d.id, error = %why, "build failed inside Berth");
+        let message = format!("Berth could not finish this build ({why}); deploy again");
+        log(&format!("build failed: {message}"));
+        if let Err(e) = self.inner.store.mark_failed(&d.id, &message).await {
+            // It stays `building`; the next start resumes it.
+            tracing::error!(deployment = %d.id, error = %e, "cannot mark the build failed");
+        }
+        if let Some(h) = hooks {
+            h.report(project, d, BuildReport::Failed(message.clone()))
+                .await;
+        }
+        LogEvent::Done {
+            status: DeploymentStatus::Failed,
+            error: Some(message),
+        }
+    }
+
+    /// Fetches (for git deployments), builds, and promotes. A failure of the user's build ends here as
+    /// `failed`; an error of Berth's own is returned as a [`Fault`].
+    async fn steps(
+        &self,
+        project: Project,
+        mut d: Deployment,
+        log: LogSink,
+    ) -> Result<LogEvent, Fault> {
+        let store = &self.inner.store;
+        let id = d.id.clone();
         log(&format!(
             "building {} for project {} ({})",
             id,
             project.slug,
             describe_source(&d)
         ));
-        let source = self.source_dir(id);
+        let source = self.source_dir(&id);
         let hooks = self.fetched_here(&d).cloned();
         let fetched = match &hooks {
             Some(h) => {
@@ -293,8 +401,9 @@ impl BuildQueue {
                     // the git host the build is under way (the report above had no commit to name).
                     Ok(f) if d.source.commit.is_none() => {
                         d = store
-                            .record_fetched(id, &f.commit, &f.author, &f.message)
-                            .await?;
+                            .record_fetched(&id, &f.commit, &f.author, &f.message)
+                            .await
+                            .map_err(|e| Fault(format!("cannot record the commit: {e}")))?;
                         h.report(&project, &d, BuildReport::Building).await;
                         Ok(())
                     }
@@ -312,45 +421,76 @@ impl BuildQueue {
             }
             Err(e) => Err(e),
         };
-        let outcome = match result {
-            Ok((artifact, description)) => {
-                let json = serde_json::to_string(&description)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                store.mark_ready(id, &artifact, &json).await?;
-                let live = self.promote(id).await?;
-                let slug = match live.target {
-                    Target::Production => project.slug.to_string(),
-                    Target::Preview { pr } => project.slug.preview(pr).to_string(),
-                };
-                log(&format!("live: /{slug}/mcp"));
-                if let Some(h) = &hooks {
-                    h.report(&project, &d, BuildReport::Live(slug)).await;
-                }
-                LogEvent::Done {
-                    status: DeploymentStatus::Ready,
-                    error: None,
-                }
-            }
+        let (artifact, description) = match result {
+            Ok(built) => built,
             Err(message) => {
                 log(&format!("build failed: {message}"));
-                store.mark_failed(id, &message).await?;
+                store
+                    .mark_failed(&id, &message)
+                    .await
+                    .map_err(|e| Fault(format!("cannot record the failure: {e}")))?;
                 if let Some(h) = &hooks {
                     h.report(&project, &d, BuildReport::Failed(message.clone()))
                         .await;
                 }
-                LogEvent::Done {
+                return Ok(LogEvent::Done {
                     status: DeploymentStatus::Failed,
                     error: Some(message),
-                }
+                });
             }
         };
-        let _ = stop_flusher.send(());
-        let _ = flusher.await;
-        let _ = std::fs::remove_dir_all(&source);
-        self.lock_running().remove(id);
-        let _ = events.send(outcome);
-        Ok(())
+        let json = serde_json::to_string(&description)
+            .map_err(|e| Fault(format!("cannot encode the server's description: {e}")))?;
+        store
+            .mark_ready(&id, &artifact, &json)
+            .await
+            .map_err(|e| Fault(format!("cannot record the artifact: {e}")))?;
+        let promoted = self
+            .promote_built(&id)
+            .await
+            .map_err(|e| Fault(format!("cannot put it live: {e}")))?;
+        let live = match promoted {
+            Promotion::Live(live) => live,
+            Promotion::Behind { live, .. } => {
+                log(&format!(
+                    "built, but {} (created after this one) is live already: it stays live, and this \
+                     deployment is kept for a rollback",
+                    live.id
+                ));
+                if let Some(h) = &hooks {
+                    h.report(&project, &d, BuildReport::Superseded(live.id.clone()))
+                        .await;
+                }
+                return Ok(LogEvent::Done {
+                    status: DeploymentStatus::Superseded,
+                    error: None,
+                });
+            }
+        };
+        let slug = match live.target {
+            Target::Production => project.slug.to_string(),
+            Target::Preview { pr } => project.slug.preview(pr).to_string(),
+        };
+        log(&format!("live: /{slug}/mcp"));
+        if let Some(h) = &hooks {
+            h.report(&project, &d, BuildReport::Live(slug)).await;
+        }
+        Ok(LogEvent::Done {
+            status: DeploymentStatus::Ready,
+            error: None,
+        })
     }
+}
+
+/// An error of Berth's own while a build ran (as opposed to the user's build failing).
+struct Fault(String);
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
 }
 
 async fn flush(store: &Store, id: &str, buffer: &Mutex<Vec<String>>) {

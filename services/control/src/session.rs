@@ -4,8 +4,9 @@
 //! A session cookie holds the user id, an expiry and a random nonce, signed with a key derived from the
 //! secret keyring, so any control-plane process with the same key accepts it. Its CSRF token is an HMAC
 //! of the nonce: a page that can read the token was served to the session's owner. Signing out revokes
-//! the nonce in this process (and clears the cookie). Local sign-in links are single use and kept in
-//! memory: they exist for the embedded default, which is one process.
+//! the nonce: in this process, and in the store (by the nonce's SHA-256) when the sessions have one, so
+//! that it holds across restarts and processes; the cookie is cleared too. Local sign-in links are
+//! single use and kept in memory: they exist for the embedded default, which is one process.
 
 use axum::http::HeaderMap;
 use base64::Engine;
@@ -60,6 +61,8 @@ pub struct PendingSignIn {
 
 struct Inner {
     key: [u8; 32],
+    /// Where signing out is recorded so that it outlives this process.
+    store: Option<berth_store::Store>,
     secure: bool,
     links: Mutex<HashMap<String, (String, i64)>>,
     revoked: Mutex<HashMap<String, i64>>,
@@ -72,11 +75,23 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// `secure` marks cookies `Secure` (when the public URL is https).
+    /// `secure` marks cookies `Secure` (when the public URL is https). Signing out is remembered by
+    /// this value only; see [`Sessions::with_store`].
     pub fn new(key: [u8; 32], secure: bool) -> Sessions {
+        Self::build(key, secure, None)
+    }
+
+    /// Like [`Sessions::new`], recording sign-outs in `store`, so that a signed-out session stays
+    /// signed out after a restart and in every process that shares the store.
+    pub fn with_store(key: [u8; 32], secure: bool, store: berth_store::Store) -> Sessions {
+        Self::build(key, secure, Some(store))
+    }
+
+    fn build(key: [u8; 32], secure: bool, store: Option<berth_store::Store>) -> Sessions {
         Sessions {
             inner: Arc::new(Inner {
                 key,
+                store,
                 secure,
                 links: Mutex::new(HashMap::new()),
                 revoked: Mutex::new(HashMap::new()),
@@ -132,10 +147,24 @@ impl Sessions {
     }
 
     /// The request's session, if it carries a valid, unexpired, not signed-out one.
-    pub fn from_headers(&self, headers: &HeaderMap) -> Option<Session> {
-        let session: Session = self.verify("session", &cookie_value(headers, SESSION_COOKIE)?)?;
-        let revoked = lock(&self.inner.revoked).contains_key(&session.nonce);
-        (session.expires > now_ms() && !revoked).then_some(session)
+    pub async fn from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Session>, berth_store::StoreError> {
+        let Some(session) = cookie_value(headers, SESSION_COOKIE)
+            .and_then(|c| self.verify::<Session>("session", &c))
+        else {
+            return Ok(None);
+        };
+        if session.expires <= now_ms() || lock(&self.inner.revoked).contains_key(&session.nonce) {
+            return Ok(None);
+        }
+        if let Some(store) = &self.inner.store
+            && store.session_signed_out(&nonce_hash(&session)).await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(session))
     }
 
     /// The CSRF token of a session: pages send it back in [`CSRF_HEADER`] or a `csrf` form field.
@@ -155,13 +184,19 @@ impl Sessions {
         mac.verify_slice(&given).is_ok()
     }
 
-    /// Signs a session out; returns the `Set-Cookie` value that clears the cookie.
-    pub fn end(&self, session: &Session) -> String {
+    /// Signs a session out; returns the `Set-Cookie` value that clears the cookie. With a store, the
+    /// sign-out is recorded there first, and fails if it cannot be.
+    pub async fn end(&self, session: &Session) -> Result<String, berth_store::StoreError> {
+        if let Some(store) = &self.inner.store {
+            store
+                .sign_out_session(&nonce_hash(session), session.expires)
+                .await?;
+        }
         let mut revoked = lock(&self.inner.revoked);
         let now = now_ms();
         revoked.retain(|_, expires| *expires > now);
         revoked.insert(session.nonce.clone(), session.expires);
-        self.clear(SESSION_COOKIE, "/")
+        Ok(self.clear(SESSION_COOKIE, "/"))
     }
 
     fn clear(&self, name: &str, path: &str) -> String {
@@ -227,13 +262,25 @@ impl Sessions {
     }
 }
 
-/// A path on this site to go to after signing in; anything else (another site, `//host`) becomes `/`.
+/// Longest `next` kept; a longer one becomes `/`. Paths of Berth's pages are short.
+const MAX_NEXT_BYTES: usize = 2048;
+
+/// A path on this site to go to after signing in; anything else becomes `/`. Only printable ASCII
+/// without spaces or backslashes passes, starting with one `/` not followed by `/` or `\`: browsers
+/// drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` or `/\\evil` would
+/// lead to another site (`//evil`).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
+    let bytes = next.as_bytes();
+    let on_this_site = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.len() <= MAX_NEXT_BYTES
+        && bytes.iter().all(|&b| b.is_ascii_graphic() && b != b'\\');
+    if on_this_site { next } else { "/" }
+}
+
+/// What the store keeps of a signed-out session: the SHA-256 of its nonce.
+fn nonce_hash(session: &Session) -> String {
+    berth_store::hash_token(&session.nonce)
 }
 
 /// 32 random bytes, URL-safe base64.
@@ -285,8 +332,8 @@ mod tests {
         h
     }
 
-    #[test]
-    fn sessions_round_trip_and_refuse_forgeries() {
+    #[tokio::test]
+    async fn sessions_round_trip_and_refuse_forgeries() {
         let sessions = Sessions::new([1; 32], true);
         let (session, cookie) = sessions.start("u-1");
         assert!(
@@ -295,21 +342,21 @@ mod tests {
                 && cookie.contains("Secure")
         );
         assert_eq!(
-            sessions.from_headers(&with_cookie(&cookie)),
+            sessions.from_headers(&with_cookie(&cookie)).await.unwrap(),
             Some(session.clone())
         );
         let other = Sessions::new([2; 32], true);
         assert_eq!(
-            other.from_headers(&with_cookie(&cookie)),
+            other.from_headers(&with_cookie(&cookie)).await.unwrap(),
             None,
             "another key's cookie"
         );
         let csrf = sessions.csrf_token(&session);
         assert!(sessions.check_csrf(&session, &csrf));
         assert!(!sessions.check_csrf(&session, "AAAA"));
-        sessions.end(&session);
+        sessions.end(&session).await.unwrap();
         assert_eq!(
-            sessions.from_headers(&with_cookie(&cookie)),
+            sessions.from_headers(&with_cookie(&cookie)).await.unwrap(),
             None,
             "signed out"
         );
@@ -341,5 +388,46 @@ mod tests {
         );
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/projects"), "/projects");
+    }
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_nothing() {
+        let hostile = [
+            "",
+            "evil.example",
+            "https://evil.example/",
+            "http://evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "\t//evil.example",
+            " /projects",
+            "/projects\u{0}",
+            "/\u{7f}/evil.example",
+            "/\u{3000}/evil.example",
+            "/\u{2028}evil.example",
+            "/é",
+            "javascript:alert(1)",
+            "/projects\\..\\..",
+        ];
+        for next in hostile {
+            assert_eq!(safe_next(next), "/", "{next:?} must not be followed");
+        }
+        let too_long = format!("/{}", "a".repeat(MAX_NEXT_BYTES));
+        assert_eq!(safe_next(&too_long), "/");
+        for fine in [
+            "/",
+            "/projects",
+            "/projects/hello?tab=logs#top",
+            "/a/b/../c",
+            "/%2F%2Fx",
+        ] {
+            assert_eq!(safe_next(fine), fine);
+        }
     }
 }

@@ -13,6 +13,8 @@ pub enum BuildReport {
     /// Live at this URL.
     Live(String),
     Failed(String),
+    /// Built, but this newer deployment was live already; it stays live.
+    Superseded(String),
 }
 
 /// The commit a fetch brought: a deployment made before its commit was known (a new project's first

@@ -1,5 +1,6 @@
 //! `POST /webhooks/github`: GitHub's deliveries. The signature is checked before anything else is read;
-//! each delivery id is acted on once; a push to a project's production branch deploys that commit, a
+//! each delivery id is acted on once, and counts as handled only once it was (a delivery whose handling
+//! failed can be redelivered); a push to a project's production branch deploys that commit, a
 //! pull request opened, reopened or synchronized deploys its head as a preview, and closing it takes the
 //! preview down. The answer comes at once; builds run in the queue.
 
@@ -9,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use berth_github::webhook::{self, Event, PullRequest, Push};
-use berth_store::{NewDeployment, Source, StoreError, Target};
+use berth_store::{DeliveryClaim, NewDeployment, Source, StoreError, Target};
 use serde_json::{Value, json};
 
 use crate::{ApiError, ApiState};
@@ -47,24 +48,50 @@ async fn github_webhook(
     let delivery = header(&headers, "x-github-delivery").ok_or_else(|| {
         ApiError::BadRequest("the delivery has no X-GitHub-Delivery header".into())
     })?;
-    if !state.queue.store().record_delivery(delivery).await? {
-        return Err(ApiError::Conflict(format!(
-            "delivery {delivery} was already handled; it is not acted on twice"
-        )));
+    let store = state.queue.store();
+    match store.claim_delivery(delivery).await? {
+        DeliveryClaim::Claimed => {}
+        DeliveryClaim::Handled => {
+            return Err(ApiError::Conflict(format!(
+                "delivery {delivery} was already handled; it is not acted on twice"
+            )));
+        }
+        DeliveryClaim::InProgress => {
+            return Err(ApiError::Conflict(format!(
+                "delivery {delivery} is being handled right now; redeliver it later if it fails"
+            )));
+        }
     }
-    let parsed = Event::parse(event, &body).map_err(|e| {
+    // The delivery counts as handled only once it was: if handling fails, it is released, and GitHub's
+    // "redeliver" acts on it.
+    match handle(&state, event, &body).await {
+        Ok(answer) => {
+            store.finish_delivery(delivery).await?;
+            tracing::info!(delivery, event, "webhook handled");
+            Ok((StatusCode::ACCEPTED, Json(answer)))
+        }
+        Err(e) => {
+            if let Err(release) = store.release_delivery(delivery).await {
+                tracing::error!(delivery, error = %release, "cannot release a failed webhook delivery");
+            }
+            tracing::warn!(delivery, event, error = %e, "webhook not handled");
+            Err(e)
+        }
+    }
+}
+
+async fn handle(state: &ApiState, event: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let parsed = Event::parse(event, body).map_err(|e| {
         ApiError::BadRequest(format!(
             "the `{event}` payload is not what GitHub sends: {e}"
         ))
     })?;
-    let answer = match parsed {
+    Ok(match parsed {
         Event::Ping(_) => json!({"ok": true, "event": "ping"}),
-        Event::Push(push) => on_push(&state, push).await?,
-        Event::PullRequest(pr) => on_pull_request(&state, pr).await?,
+        Event::Push(push) => on_push(state, push).await?,
+        Event::PullRequest(pr) => on_pull_request(state, pr).await?,
         Event::Other(name) => json!({"ignored": format!("Berth does not act on `{name}` events")}),
-    };
-    tracing::info!(delivery, event, "webhook handled");
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+    })
 }
 
 async fn on_push(state: &ApiState, push: Push) -> Result<Value, ApiError> {

@@ -1,4 +1,4 @@
-//! Deployments, their build logs, which one is live, and webhook delivery ids.
+//! Deployments, their build logs, and which one is live.
 
 use crate::rows::{Cols, DEPLOYMENT_COLS, PROJECT_DEPLOYMENT_COLS, target_columns};
 use crate::{
@@ -22,8 +22,6 @@ const MAX_SOURCE_FIELD_BYTES: usize = 1024;
 const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 /// Log lines inserted per statement (3 parameters each, well under SQLite's and PostgreSQL's limits).
 const LOG_INSERT_CHUNK: usize = 200;
-/// Delivery ids older than this are forgotten; GitHub redelivers only recent deliveries.
-const DELIVERY_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
 
 impl Store {
     /// Records a new deployment, `queued`. A preview is refused where it would take a URL that is not
@@ -113,6 +111,20 @@ impl Store {
             .execute(&self.pool)
             .await?;
         self.check_transition(id, done.rows_affected(), "start building")
+            .await
+    }
+
+    /// A deployment a stopped process left `building` goes back to `queued`, so that its build can start
+    /// again after a restart (a `queued` one stays as it is). `Invalid` if it has finished.
+    pub async fn requeue_interrupted(&self, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE deployments SET status = 'queued', started_at = NULL \
+             WHERE id = $1 AND status IN ('queued', 'building')",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.check_transition(id, done.rows_affected(), "be queued again")
             .await
     }
 
@@ -238,6 +250,28 @@ impl Store {
     /// or `superseded`; promoting the live deployment changes nothing. A preview whose URL a project
     /// owns never goes live ([`Store::check_preview_url`]; for previews recorded before that rule).
     pub async fn promote(&self, deployment_id: &str) -> Result<Deployment, StoreError> {
+        match self.promote_checked(deployment_id, false).await? {
+            Promotion::Live(d) => Ok(d),
+            // Not asked for forward only: never behind; read it as it is should that change.
+            Promotion::Behind { .. } => self.deployment(deployment_id).await?.ok_or_else(|| {
+                StoreError::NotFound(format!("deployment {deployment_id} not found"))
+            }),
+        }
+    }
+
+    /// Like [`Store::promote`], but only forward: when a deployment of the same target created after
+    /// this one is live already (a newer build finished first), this one does not replace it; it becomes
+    /// `superseded` (kept for a rollback) and [`Promotion::Behind`] names the live one. What a finished
+    /// build calls; an explicit promotion or rollback calls [`Store::promote`].
+    pub async fn promote_if_newest(&self, deployment_id: &str) -> Result<Promotion, StoreError> {
+        self.promote_checked(deployment_id, true).await
+    }
+
+    async fn promote_checked(
+        &self,
+        deployment_id: &str,
+        forward_only: bool,
+    ) -> Result<Promotion, StoreError> {
         if let Some(d) = self.deployment(deployment_id).await?
             && let crate::Target::Preview { pr } = d.target
         {
@@ -261,7 +295,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("deployment {deployment_id} not found")))?;
         if d.live {
-            return Ok(d);
+            return Ok(Promotion::Live(d));
         }
         if !matches!(
             d.status,
@@ -273,6 +307,29 @@ impl Store {
             )));
         }
         let (target, pr) = target_columns(d.target)?;
+        if forward_only {
+            let live = sqlx::query(&format!(
+                "SELECT {DEPLOYMENT_COLS} FROM deployments \
+                 WHERE project_id = $1 AND target = $2 AND pr = $3 AND live = TRUE"
+            ))
+            .bind(&d.project_id)
+            .bind(target)
+            .bind(pr)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let live = live
+                .as_ref()
+                .map(|r| Cols::new(r).deployment())
+                .transpose()?;
+            if let Some(live) = live.filter(|l| (l.created_at, &l.id) > (d.created_at, &d.id)) {
+                sqlx::query("UPDATE deployments SET status = 'superseded' WHERE id = $1")
+                    .bind(deployment_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(Promotion::Behind { live });
+            }
+        }
         sqlx::query(
             "UPDATE deployments SET live = FALSE, status = 'superseded' \
              WHERE project_id = $1 AND target = $2 AND pr = $3 AND live = TRUE",
@@ -296,7 +353,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("deployment {deployment_id} not found")))?;
         tx.commit().await?;
-        Ok(promoted)
+        Ok(Promotion::Live(promoted))
     }
 
     /// Takes a pull request's preview offline (the PR was closed). Its deployment stays, `superseded`,
@@ -408,28 +465,6 @@ impl Store {
         .await?;
         Ok(rows)
     }
-
-    /// Notes a webhook delivery id; `false` if it was seen before (the delivery is a repeat).
-    pub async fn record_delivery(&self, delivery_id: &str) -> Result<bool, StoreError> {
-        if delivery_id.is_empty() || delivery_id.len() > MAX_SOURCE_FIELD_BYTES {
-            return Err(StoreError::Invalid(
-                "the webhook delivery id is empty or too long".into(),
-            ));
-        }
-        let now = self.now();
-        sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
-            .bind(now - DELIVERY_RETENTION_MS)
-            .execute(&self.pool)
-            .await?;
-        let done = sqlx::query(
-            "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2) ON CONFLICT (delivery_id) DO NOTHING",
-        )
-        .bind(delivery_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
 }
 
 async fn fetch_deployment<'e, E>(executor: E, id: &str) -> Result<Option<Deployment>, StoreError>
@@ -443,6 +478,15 @@ where
     .fetch_optional(executor)
     .await?;
     row.as_ref().map(|r| Cols::new(r).deployment()).transpose()
+}
+
+/// What [`Store::promote_if_newest`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Promotion {
+    /// The deployment is live now (or was already).
+    Live(Deployment),
+    /// This newer deployment of the same target is live; the one promoted stayed off, `superseded`.
+    Behind { live: Deployment },
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary, marked when cut.

@@ -7,14 +7,19 @@
 //! more than one row runs in one transaction, so a crash never leaves half a project or deployment.
 //! Timestamps are unix milliseconds; ids are random with a kind prefix (`u-`, `t-`, `p-`, `d-`).
 
+mod deliveries;
 mod deployments;
 mod github;
 mod model;
 mod projects;
 mod rows;
+mod sign_outs;
 mod users;
 
-pub use deployments::{MAX_DEPLOYMENTS_PER_PAGE, MAX_LOG_LINE_BYTES, MAX_LOG_LINES_PER_READ};
+pub use deliveries::{DELIVERY_CLAIM_TIMEOUT_MS, DeliveryClaim};
+pub use deployments::{
+    MAX_DEPLOYMENTS_PER_PAGE, MAX_LOG_LINE_BYTES, MAX_LOG_LINES_PER_READ, Promotion,
+};
 pub use model::*;
 
 use sqlx::AnyPool;

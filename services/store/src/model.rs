@@ -114,8 +114,9 @@ pub enum DeploymentStatus {
     Building,
     Ready,
     Failed,
-    /// Was live, and was replaced by another deployment of the same target; its artifact is kept so it
-    /// can be promoted again (rollback).
+    /// Was live and was replaced by another deployment of the same target, or finished building after
+    /// a newer deployment of its target had gone live; its artifact is kept so it can be promoted again
+    /// (rollback).
     Superseded,
 }
 

@@ -11,6 +11,8 @@ use berth_core::Limits;
 const MAX_REF_BYTES: usize = 255;
 /// Longest `owner/name` accepted: GitHub owners are at most 39 characters, repository names 100.
 const MAX_REPO_BYTES: usize = 140;
+/// Longest local repository path accepted: Linux's `PATH_MAX`.
+const MAX_REPO_PATH_BYTES: usize = 4096;
 /// Longest environment variable name accepted.
 const MAX_ENV_KEY_BYTES: usize = 256;
 /// Largest environment variable value accepted (after encryption, for secrets). Values are handed to
@@ -208,7 +210,18 @@ fn limits_json(limits: &Limits) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Invalid(format!("limits cannot be stored: {e}")))
 }
 
+/// A repository is `owner/name` on the git host, or an absolute path on the Berth host (a local git
+/// repository, which the control plane allows only where the operator did).
 fn check_repo(repo: &str) -> Result<(), StoreError> {
+    if repo.starts_with('/') {
+        if repo.len() <= MAX_REPO_PATH_BYTES && !repo.chars().any(char::is_control) {
+            return Ok(());
+        }
+        return Err(StoreError::Invalid(format!(
+            "the repository path `{}` is too long or holds control characters",
+            repo.escape_debug()
+        )));
+    }
     let valid_part = |s: &str| {
         !s.is_empty()
             && s.bytes()

@@ -170,6 +170,16 @@ impl Harness {
         panic!("deployment {id} did not finish");
     }
 
+    /// The URL of the harness's SQLite database, for a second store on it (a restarted process).
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}", self._dir.path().join("berth.db").display())
+    }
+
+    /// Where the harness's queue unpacks sources.
+    pub fn sources_dir(&self) -> PathBuf {
+        self._dir.path().join("sources")
+    }
+
     /// The last route published for a slug.
     pub fn last_route(&self, slug: &str) -> LiveRoute {
         let routes = self.routes.0.lock().unwrap();

@@ -44,6 +44,10 @@ on_both_backends!(
     webhook_deliveries_are_deduplicated,
     data_survives_reopening,
     fetched_commits_fill_in_what_was_unknown,
+    interrupted_builds_start_again_after_a_restart,
+    older_builds_never_replace_newer_ones,
+    webhook_deliveries_count_once_handled,
+    sign_outs_survive_reopening,
     no_project_takes_a_preview_url,
     no_preview_takes_a_project_url,
 );

@@ -2,9 +2,11 @@
 
 mod accounts;
 mod deploys;
+mod faults;
 
 pub use accounts::*;
 pub use deploys::*;
+pub use faults::*;
 
 use berth_core::{Limits, ProjectSlug};
 use berth_store::{
