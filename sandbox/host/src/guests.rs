@@ -1,17 +1,23 @@
 //! Where guest compute runs. A call starts on the task that made it, so a call that ends within its
-//! first epoch slice (nearly every warm call) costs no hand-off. A guest that computes for a whole slice
-//! is moved to the guest threads: a runtime of its own, at a lower scheduling priority, on which running
+//! first epoch slices (nearly every warm call) costs no hand-off. A guest still computing at its
+//! [`TICKS_BEFORE_MOVING`]th epoch tick has computed through at least one whole slice; it is moved to
+//! the guest threads: a runtime of its own, at a lower scheduling priority, on which running
 //! guests take turns one slice each (round robin). The threads that serve requests (the edge's async
-//! workers) are then never held by guest compute for more than one slice per call, whatever the guests
-//! do, and a loop that runs to its deadline competes only with other guests for the CPU.
+//! workers) are then never held by guest compute for more than two slices (10 ms) per call, whatever
+//! the guests do, and a loop that runs to its deadline competes only with other guests for the CPU.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
+
+/// Epoch ticks a call sees on its caller's thread before it moves. The first tick comes at any moment
+/// of a slice (a 50 us call meets one about once in a hundred calls, and should not pay a hand-off for
+/// it); still computing at the second means at least one whole slice (5 ms) of compute.
+pub const TICKS_BEFORE_MOVING: u32 = 2;
 
 /// How the guest threads are set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,12 +101,12 @@ fn lower_priority(nice: i32) {
     }
 }
 
-/// A call's future: first here, then, once the guest has computed through a whole slice (`sliced`,
-/// set by the epoch callback as it yields), on the guest threads. Dropping it drops the call wherever
+/// A call's future: first here, then, once the guest has yielded at [`TICKS_BEFORE_MOVING`] epoch
+/// ticks (`ticks`, counted by the epoch callback), on the guest threads. Dropping it drops the call wherever
 /// it runs (the guest unwinds and its instance goes with it).
 pub(crate) struct Drive<T> {
     state: State<T>,
-    sliced: Arc<AtomicBool>,
+    ticks: Arc<AtomicU32>,
     guests: Arc<GuestThreads>,
     moved: Arc<AtomicU64>,
 }
@@ -114,14 +120,14 @@ enum State<T> {
 impl<T: Send + 'static> Drive<T> {
     pub(crate) fn new(
         job: Pin<Box<dyn Future<Output = T> + Send>>,
-        sliced: Arc<AtomicBool>,
+        ticks: Arc<AtomicU32>,
         guests: Arc<GuestThreads>,
         moved: Arc<AtomicU64>,
     ) -> Self {
-        sliced.store(false, Ordering::Relaxed);
+        ticks.store(0, Ordering::Relaxed);
         Self {
             state: State::Here(job),
-            sliced,
+            ticks,
             guests,
             moved,
         }
@@ -142,7 +148,7 @@ impl<T: Send + 'static> Future for Drive<T> {
                         return Poll::Ready(Some(out));
                     }
                     // Waiting on the host (a store, the client) costs no CPU: it stays here.
-                    if !this.sliced.load(Ordering::Relaxed) {
+                    if this.ticks.load(Ordering::Relaxed) < TICKS_BEFORE_MOVING {
                         return Poll::Pending;
                     }
                     let State::Here(job) = std::mem::replace(&mut this.state, State::Gone) else {

@@ -11,7 +11,7 @@ use berth_core::{
     CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents,
 };
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -34,8 +34,8 @@ struct Warm {
     generation: u64,
     /// The thread that last ran it: its memory is warm in that core's caches.
     home: Option<ThreadId>,
-    /// Set when the guest yields at an epoch tick: it computed through a whole slice.
-    sliced: Arc<AtomicBool>,
+    /// Epoch ticks at which the current call yielded: how long it has computed, in slices.
+    ticks: Arc<AtomicU32>,
 }
 
 /// Counters a worker reports.
@@ -180,13 +180,13 @@ impl DeploymentPool {
             GuestState::new(&env, limits.memory_bytes()),
         );
         store.limiter(|s| &mut s.limiter);
-        let sliced = Arc::new(AtomicBool::new(false));
-        let flag = sliced.clone();
+        let ticks = Arc::new(AtomicU32::new(0));
+        let counter = ticks.clone();
         store.epoch_deadline_callback(move |ctx| {
             Ok(if Instant::now() >= ctx.data().deadline {
                 UpdateDeadline::Interrupt
             } else {
-                flag.store(true, Ordering::Relaxed);
+                counter.fetch_add(1, Ordering::Relaxed);
                 // To the back of the run queue: tokio runs a task that wakes itself again first, which
                 // would let one guest keep its thread from the others.
                 UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
@@ -204,7 +204,7 @@ impl DeploymentPool {
             calls: 0,
             generation,
             home: None,
-            sliced,
+            ticks,
         })
     }
 
@@ -331,10 +331,10 @@ impl DeploymentPool {
             done: false,
         };
         let started = Instant::now();
-        let (sliced, job) = (w.sliced.clone(), Job::new(call, ctx));
+        let (ticks, job) = (w.ticks.clone(), Job::new(call, ctx));
         let drive = Drive::new(
             Box::pin(run(w, job)),
-            sliced,
+            ticks,
             self.runtime.guests.clone(),
             self.moved.clone(),
         );

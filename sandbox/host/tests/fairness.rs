@@ -1,5 +1,6 @@
-//! How guests share the machine: a guest that computes leaves the caller's thread after one slice, and
-//! a deployment runs at most its limit of calls at once, queues a few more and refuses the rest.
+//! How guests share the machine: a guest that computes leaves the caller's thread after a slice or
+//! two, and a deployment runs at most its limit of calls at once, queues a few more and refuses the
+//! rest.
 
 mod support;
 
@@ -59,8 +60,8 @@ fn a_computing_guest_leaves_the_callers_thread_after_one_slice() {
         matches!(outcome, Err(InvokeError::Timeout(1_000))),
         "{outcome:?}"
     );
-    // The guest spun for a second; the caller's thread ran it for one 5 ms slice at most (ticks are
-    // usually 10 ms). Before, it ran the whole second here.
+    // The guest spun for a second; the caller's thread ran it for two 5 ms slices at most (clock ticks
+    // are usually 10 ms). Before, it ran the whole second here.
     assert!(
         used < 25,
         "the caller's thread spent {used} ticks running the guest"
