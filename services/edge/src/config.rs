@@ -59,6 +59,8 @@ pub struct EdgeConfig {
     /// Server-to-client requests waiting for an answer, per session and in all.
     pub max_pending_per_session: usize,
     pub max_pending: usize,
+    /// Tasks (of the tasks extension) one project may hold, for the default in-memory task store.
+    pub max_tasks_per_project: usize,
 }
 
 impl std::fmt::Debug for EdgeConfig {
@@ -101,6 +103,7 @@ impl Default for EdgeConfig {
             max_log_event_bytes: crate::hooks::DEFAULT_MAX_LOG_EVENT_BYTES,
             max_pending_per_session: crate::hooks::DEFAULT_MAX_PENDING_PER_SESSION,
             max_pending: crate::hooks::DEFAULT_MAX_PENDING,
+            max_tasks_per_project: crate::task_store::DEFAULT_MAX_TASKS_PER_PROJECT,
         }
     }
 }

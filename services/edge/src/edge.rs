@@ -123,7 +123,9 @@ impl EdgeBuilder {
             state: self
                 .state
                 .unwrap_or_else(|| Arc::new(MemoryState::with_limits(self.config.kv))),
-            tasks: self.tasks.unwrap_or_else(|| Arc::new(MemoryTasks::new())),
+            tasks: self.tasks.unwrap_or_else(|| {
+                Arc::new(MemoryTasks::with_limit(self.config.max_tasks_per_project))
+            }),
             codec,
             pending: Arc::new(PendingReplies::with_limits(
                 self.config.max_pending_per_session,

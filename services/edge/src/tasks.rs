@@ -124,7 +124,7 @@ pub async fn call_tool(
     };
     // Stored before it is answered: a tasks/get right after this reply must find it.
     let ttl = shared.config.task_ttl;
-    shared.tasks.put(&task, ttl).await.map_err(store_error)?;
+    shared.tasks.create(&task, ttl).await?;
     let (settled_tx, settled) = oneshot::channel();
     tokio::spawn(run(
         shared.clone(),
