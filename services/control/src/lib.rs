@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod build_log;
 mod env;
 mod error;
 mod github;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 pub use api::{ApiState, Authed, router, token_hash};
 pub use auth::{Auth, Authorization, IdentityProvider, new_api_token};
+pub use build_log::BuildLogLimits;
 pub use env::{MAX_ENV_KEY_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, check_key, environment_for};
 pub use error::ApiError;
 pub use github::{GitLink, GitOptions};

@@ -55,6 +55,8 @@ struct Inner {
     secrets: Keyring,
     /// Fetches git deployments and hears how builds went; set once at startup.
     source: std::sync::OnceLock<Arc<dyn DeploymentSource>>,
+    /// How much one build may log (the defaults unless set at startup).
+    log_limits: std::sync::OnceLock<crate::build_log::BuildLogLimits>,
     /// Held from a promotion in the store until its route is published, so that the edges end on the
     /// deployment the store has live when two promotions race.
     promoting: tokio::sync::Mutex<()>,
@@ -105,6 +107,7 @@ impl BuildQueue {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             secrets,
             source: std::sync::OnceLock::new(),
+            log_limits: std::sync::OnceLock::new(),
             promoting: tokio::sync::Mutex::new(()),
         });
         let weak = Arc::downgrade(&inner);
@@ -139,6 +142,11 @@ impl BuildQueue {
     /// before [`BuildQueue::recover`]; later calls are ignored.
     pub fn set_source(&self, source: Arc<dyn DeploymentSource>) {
         let _ = self.inner.source.set(source);
+    }
+
+    /// Sets how much one build may log. Call once, at startup; later calls are ignored.
+    pub fn set_log_limits(&self, limits: crate::build_log::BuildLogLimits) {
+        let _ = self.inner.log_limits.set(limits);
     }
 
     fn fetched_here(&self, d: &Deployment) -> Option<&Arc<dyn DeploymentSource>> {
@@ -293,7 +301,8 @@ impl BuildQueue {
             lines.extend(earlier.into_iter().map(|(_, line)| line));
         }
         let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
-        let log: LogSink = {
+        let limits = self.inner.log_limits.get().copied().unwrap_or_default();
+        let sink: LogSink = {
             let (buffer, running) = (buffer.clone(), running.clone());
             Arc::new(move |line: &str| {
                 let mut lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
@@ -307,6 +316,7 @@ impl BuildQueue {
                     .send(LogEvent::Line(lines.len(), line.to_string()));
             })
         };
+        let log = crate::build_log::capped(sink, limits);
         let (stop_flusher, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let flusher = {
             let (store, buffer, id) = (store.clone(), buffer.clone(), id.to_string());
