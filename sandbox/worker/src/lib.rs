@@ -13,13 +13,25 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex as AsyncMutex;
 
-/// What the worker needs to run a deployment.
-#[derive(Clone, Debug)]
+/// What the worker needs to run a deployment. Its `Debug` shows the environment's names, not their
+/// values.
+#[derive(Clone)]
 pub struct DeploymentSpec {
     pub id: DeploymentId,
     pub artifact: String,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for DeploymentSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeploymentSpec")
+            .field("id", &self.id)
+            .field("artifact", &self.artifact)
+            .field("limits", &self.limits)
+            .field("env", &berth_core::redact::EnvNames(&self.env))
+            .finish()
+    }
 }
 
 struct Loaded {
@@ -144,5 +156,23 @@ impl Worker {
             .iter()
             .map(|(id, l)| (id.clone(), l.artifact.clone(), l.pool.stats()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_shows_its_environment_names_only() {
+        let spec = DeploymentSpec {
+            id: DeploymentId("d-1".into()),
+            artifact: "sha256-x".into(),
+            limits: Limits::default(),
+            env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
+        };
+        let shown = format!("{spec:?} {spec:#?}");
+        assert!(shown.contains("API_KEY"), "{shown}");
+        assert!(!shown.contains("sk-live-secret-value"), "{shown}");
     }
 }

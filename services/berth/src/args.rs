@@ -37,7 +37,8 @@ pub enum Command {
     BenchSandbox(BenchArgs),
 }
 
-#[derive(clap::Args, Debug)]
+/// Its `Debug` (in `secrets_debug.rs`) hides the secret key and the database URL.
+#[derive(clap::Args)]
 pub struct UpArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "BERTH_LISTEN")]
@@ -82,7 +83,8 @@ pub struct UpArgs {
 
 /// GitHub (sign-in, repository projects, push-to-deploy, pull-request previews) and local git.
 /// GitHub is on when its client id, client secret and webhook secret are all set.
-#[derive(clap::Args, Debug, Clone)]
+/// Its `Debug` (in `secrets_debug.rs`) hides the client and webhook secrets.
+#[derive(clap::Args, Clone)]
 pub struct GitArgs {
     /// The GitHub OAuth app's client id.
     #[arg(long, env = "BERTH_GITHUB_CLIENT_ID")]

@@ -3,8 +3,8 @@
 use clap::Subcommand;
 use std::path::PathBuf;
 
-/// Which Berth to talk to, and as whom.
-#[derive(clap::Args, Debug, Clone)]
+/// Which Berth to talk to, and as whom. Its `Debug` (in `secrets_debug.rs`) hides the token.
+#[derive(clap::Args, Clone)]
 pub struct Remote {
     /// The Berth to talk to (default: the one `berth login` saved, else http://127.0.0.1:8080).
     #[arg(long, env = "BERTH_SERVER")]
@@ -43,7 +43,8 @@ pub struct EnvArgs {
     pub command: EnvCommand,
 }
 
-#[derive(Subcommand, Debug)]
+/// Its `Debug` (in `secrets_debug.rs`) shows the names of the variables set, not their values.
+#[derive(Subcommand)]
 pub enum EnvCommand {
     /// Set variables (KEY=VALUE ...); live deployments see them on their next request.
     Set {

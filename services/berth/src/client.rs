@@ -13,7 +13,8 @@ use crate::args::Remote;
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// What `berth login` saves.
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// Its `Debug` (in `secrets_debug.rs`) hides the token.
+#[derive(Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Config {
     pub server: String,
     pub token: String,

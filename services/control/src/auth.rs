@@ -24,13 +24,25 @@ use crate::{ApiError, Keyring};
 /// Longest API token name accepted.
 const MAX_TOKEN_NAME: usize = 100;
 
-/// Where to send the browser to sign in, and what to keep until it comes back.
-#[derive(Clone, Debug)]
+/// Where to send the browser to sign in, and what to keep until it comes back. Its `Debug` hides the
+/// state and the PKCE verifier.
+#[derive(Clone)]
 pub struct Authorization {
     /// The provider's authorize page, carrying `state` and the PKCE challenge (S256) of `pkce_verifier`.
     pub url: String,
     pub state: String,
     pub pkce_verifier: String,
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use berth_core::redact::Redacted;
+        f.debug_struct("Authorization")
+            .field("url", &self.url)
+            .field("state", &Redacted)
+            .field("pkce_verifier", &Redacted)
+            .finish()
+    }
 }
 
 /// Someone who vouches for who a user is: GitHub's OAuth web flow in production (the binary adapts

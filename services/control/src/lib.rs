@@ -57,8 +57,8 @@ pub trait BuildRunner: Send + Sync + 'static {
     ) -> Result<(String, ServerDescription), String>;
 }
 
-/// What an edge needs to serve a slug.
-#[derive(Clone, Debug)]
+/// What an edge needs to serve a slug. Its `Debug` shows the environment's names, not their values.
+#[derive(Clone)]
 pub struct LiveRoute {
     pub slug: ProjectSlug,
     pub project_id: String,
@@ -67,6 +67,19 @@ pub struct LiveRoute {
     pub description: Arc<ServerDescription>,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for LiveRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRoute")
+            .field("slug", &self.slug)
+            .field("project_id", &self.project_id)
+            .field("deployment_id", &self.deployment_id)
+            .field("artifact", &self.artifact)
+            .field("limits", &self.limits)
+            .field("env", &berth_core::redact::EnvNames(&self.env))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Tells edges and workers about route changes (in one process, directly; across processes, through a

@@ -33,6 +33,18 @@ pub const LOCAL_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// Unused local links kept at most (older ones are dropped first), so minting links cannot eat memory.
 const MAX_LOCAL_LINKS: usize = 64;
 
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use berth_core::redact::Redacted;
+        f.debug_struct("PendingSignIn")
+            .field("state", &Redacted)
+            .field("verifier", &Redacted)
+            .field("next", &self.next)
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
 /// A signed-in browser.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -45,8 +57,9 @@ pub struct Session {
     pub expires: i64,
 }
 
-/// An OAuth sign-in under way: what the callback checks and needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An OAuth sign-in under way: what the callback checks and needs. Its `Debug` hides the state and
+/// the PKCE verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
     #[serde(rename = "s")]
     pub state: String,

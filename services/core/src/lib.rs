@@ -9,6 +9,7 @@ pub mod ceilings;
 pub mod guest;
 pub mod ids;
 pub mod limits;
+pub mod redact;
 pub mod util;
 
 pub use ceilings::{LIMIT_FIELDS, LimitField, LimitPolicy};

@@ -24,7 +24,8 @@ struct Var {
     updated: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The variable form as submitted. Its `Debug` hides the value (it may be a secret) and the CSRF token.
+#[derive(Clone, Default, Deserialize)]
 pub struct VarForm {
     #[serde(default)]
     csrf: String,
@@ -37,6 +38,19 @@ pub struct VarForm {
     /// A checkbox: present (`on`) when ticked.
     #[serde(default)]
     secret: Option<String>,
+}
+
+impl std::fmt::Debug for VarForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use berth_core::redact::Redacted;
+        f.debug_struct("VarForm")
+            .field("csrf", &Redacted)
+            .field("key", &self.key)
+            .field("value", &Redacted)
+            .field("scope", &self.scope)
+            .field("secret", &self.secret.is_some())
+            .finish()
+    }
 }
 
 #[derive(Template)]
@@ -407,6 +421,21 @@ mod tests {
                 .into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_submitted_value_never_shows_in_debug() {
+        let form = VarForm {
+            csrf: "csrf-token-value".into(),
+            key: "API_KEY".into(),
+            value: "sk-live-secret-value".into(),
+            scope: "all".into(),
+            secret: Some("on".into()),
+        };
+        let shown = format!("{form:?} {form:#?}");
+        assert!(shown.contains("API_KEY"), "{shown}");
+        assert!(!shown.contains("sk-live-secret-value"), "{shown}");
+        assert!(!shown.contains("csrf-token-value"), "{shown}");
     }
 
     #[test]

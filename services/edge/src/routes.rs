@@ -7,8 +7,9 @@ use berth_core::{
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// One project's live deployment, as the edge needs it to answer requests.
-#[derive(Clone, Debug)]
+/// One project's live deployment, as the edge needs it to answer requests. Its `Debug` shows the
+/// environment's names, not their values.
+#[derive(Clone)]
 pub struct Route {
     pub slug: ProjectSlug,
     /// Tenant scope for state keys, sessions and metrics.
@@ -21,6 +22,19 @@ pub struct Route {
     pub limits: Limits,
     /// The project's environment: `hooks.environment()` returns it.
     pub env: Arc<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("slug", &self.slug)
+            .field("project_id", &self.project_id)
+            .field("deployment", &self.deployment)
+            .field("artifact", &self.artifact)
+            .field("limits", &self.limits)
+            .field("env", &berth_core::redact::EnvNames(&self.env))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Slug -> route. Cheap to clone (one `Arc`); reads take a shared lock only for the map lookup.
@@ -81,4 +95,38 @@ pub trait Upstream: Send + Sync + 'static {
         ctx: CallContext,
         hooks: Arc<dyn CallHooks>,
     ) -> Result<GuestOutput, InvokeError>;
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_environment_value_nor_the_state_key() {
+        let route = Route {
+            slug: ProjectSlug::parse("weather").unwrap(),
+            project_id: "p-1".into(),
+            deployment: DeploymentId("d-1".into()),
+            artifact: "sha256-x".into(),
+            description: Arc::new(ServerDescription::default()),
+            limits: Limits::default(),
+            env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
+        };
+        let shown = format!("{route:?} {route:#?}");
+        assert!(shown.contains("API_KEY"), "{shown}");
+        assert!(!shown.contains("sk-live-secret-value"), "{shown}");
+
+        let config = crate::EdgeConfig {
+            request_state_key: Some(b"request-state-key-0123456789abcdef".to_vec()),
+            ..Default::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("request_state_key: Some(<redacted>)"),
+            "{shown}"
+        );
+        // Neither as text nor as the byte list a derived Debug would print.
+        assert!(!shown.contains("request-state-key"), "{shown}");
+        assert!(!shown.contains("114, 101, 113"), "{shown}");
+    }
 }

@@ -86,8 +86,8 @@ impl GitSource {
     }
 }
 
-/// What to fetch.
-#[derive(Clone, Debug)]
+/// What to fetch. Its `Debug` hides the token.
+#[derive(Clone)]
 pub struct FetchRequest {
     pub source: GitSource,
     /// The full commit id to check out; `None` takes the tip of `git_ref`.
@@ -97,6 +97,18 @@ pub struct FetchRequest {
     /// A token for HTTPS (sent as the password of `x-access-token`, as GitHub expects).
     pub token: Option<String>,
     pub limits: FetchLimits,
+}
+
+impl std::fmt::Debug for FetchRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchRequest")
+            .field("source", &self.source)
+            .field("commit", &self.commit)
+            .field("git_ref", &self.git_ref)
+            .field("token", &self.token.as_ref().map(|_| crate::Redacted))
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 /// The commit that was checked out.

@@ -21,7 +21,7 @@ pub const GITHUB_API: &str = "https://api.github.com";
 pub const GITHUB_WEB: &str = "https://github.com";
 
 /// Where GitHub is and what Berth is called there.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct GitHubConfig {
     /// The REST API's base URL, e.g. `https://api.github.com` (no trailing slash needed).
     pub api_base: String,
@@ -33,6 +33,28 @@ pub struct GitHubConfig {
     pub client_secret: String,
     /// The secret webhooks are signed with.
     pub webhook_secret: String,
+}
+
+/// Stands for a secret in `Debug` output.
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The client id and the addresses, never the client or webhook secret.
+impl std::fmt::Debug for GitHubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubConfig")
+            .field("api_base", &self.api_base)
+            .field("web_base", &self.web_base)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &Redacted)
+            .field("webhook_secret", &Redacted)
+            .finish()
+    }
 }
 
 impl GitHubConfig {
@@ -153,5 +175,39 @@ mod tests {
         let repo = RepoName::parse("o/r").unwrap();
         assert_eq!(config.clone_url(&repo), "http://127.0.0.1:9/o/r.git");
         assert_eq!(config.api(), "http://127.0.0.1:9/api");
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let config = GitHubConfig {
+            api_base: "https://api.github.com".into(),
+            web_base: "https://github.com".into(),
+            client_id: "Iv1.client-id".into(),
+            client_secret: "gh-client-secret-value".into(),
+            webhook_secret: "gh-webhook-secret-value".into(),
+        };
+        let request = fetch::FetchRequest {
+            source: fetch::GitSource::Url("https://github.com/o/r.git".into()),
+            commit: None,
+            git_ref: "refs/heads/main".into(),
+            token: Some("gho_token-value".into()),
+            limits: fetch::FetchLimits::default(),
+        };
+        let sign_in = oauth::Authorization {
+            url: "https://github.com/login/oauth/authorize".into(),
+            state: "oauth-state-value".into(),
+            pkce_verifier: "pkce-verifier-value".into(),
+        };
+        let shown = format!("{config:?} {config:#?} {request:?} {sign_in:?}");
+        assert!(shown.contains("Iv1.client-id"), "{shown}");
+        for secret in [
+            "gh-client-secret-value",
+            "gh-webhook-secret-value",
+            "gho_token-value",
+            "oauth-state-value",
+            "pkce-verifier-value",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
     }
 }

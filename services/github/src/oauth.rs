@@ -25,8 +25,9 @@ pub struct SignIn {
     http: reqwest::Client,
 }
 
-/// Where to send the browser, and what to keep until it comes back.
-#[derive(Clone, Debug)]
+/// Where to send the browser, and what to keep until it comes back. Its `Debug` hides the state and
+/// the PKCE verifier.
+#[derive(Clone)]
 pub struct Authorization {
     /// GitHub's authorize page with client id, redirect URI, scopes, state and PKCE challenge.
     pub url: String,
@@ -34,6 +35,16 @@ pub struct Authorization {
     pub state: String,
     /// The PKCE verifier to send with the code.
     pub pkce_verifier: String,
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("url", &self.url)
+            .field("state", &crate::Redacted)
+            .field("pkce_verifier", &crate::Redacted)
+            .finish()
+    }
 }
 
 impl Authorization {
