@@ -19,7 +19,7 @@ pub struct Args {
 pub enum Command {
     /// Start the whole platform in one process (SQLite, in-memory state, local artifacts) and deploy the
     /// example project.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Deploy a local directory to a running Berth; streams the build log and prints the URL.
     Deploy(DeployArgs),
     /// Sign the CLI in to a Berth and save the server and an API token.

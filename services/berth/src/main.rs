@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         match args.command {
-            args::Command::Up(a) => up::run(a).await,
+            args::Command::Up(a) => up::run(*a).await,
             args::Command::Deploy(a) => deploy::run(a).await,
             args::Command::Login(a) => cli::login(a).await,
             args::Command::Projects(a) => cli::projects(a).await,
