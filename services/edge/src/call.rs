@@ -206,7 +206,7 @@ pub async fn invoke(
         progress_token: setup.progress_token,
         caps: setup.caps,
         input: setup.input,
-        max_log_event_bytes: shared.config.max_log_event_bytes,
+        log_budget: crate::hooks::LogBudget::new(&shared.config),
     });
     if let GuestCall::Tool { name, .. } = &call {
         shared.metrics.tool_call(&route.project_id, name);

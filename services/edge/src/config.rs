@@ -56,6 +56,8 @@ pub struct EdgeConfig {
     pub sessions: crate::store::SessionLimits,
     /// Log events a guest sends larger than this (as JSON) are cut, with a note.
     pub max_log_event_bytes: usize,
+    /// Bytes of log and progress notifications one call may send; later ones are dropped, with a note.
+    pub max_log_bytes_per_call: usize,
     /// Server-to-client requests waiting for an answer, per session and in all.
     pub max_pending_per_session: usize,
     pub max_pending: usize,
@@ -101,6 +103,7 @@ impl Default for EdgeConfig {
             kv: crate::kv::KvLimits::default(),
             sessions: crate::store::SessionLimits::default(),
             max_log_event_bytes: crate::hooks::DEFAULT_MAX_LOG_EVENT_BYTES,
+            max_log_bytes_per_call: crate::hooks::DEFAULT_MAX_LOG_BYTES_PER_CALL,
             max_pending_per_session: crate::hooks::DEFAULT_MAX_PENDING_PER_SESSION,
             max_pending: crate::hooks::DEFAULT_MAX_PENDING,
             max_tasks_per_project: crate::task_store::DEFAULT_MAX_TASKS_PER_PROJECT,

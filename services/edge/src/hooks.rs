@@ -9,7 +9,7 @@ use crate::store::{KvError, StateStore};
 use berth_core::{CallHooks, ElicitAction, ElicitResponse, HookError, LogLevel};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -18,6 +18,61 @@ use tokio::sync::{mpsc, oneshot};
 /// cut, with a note saying so, so a guest logging in a loop cannot make the edge buffer megabytes per
 /// event for a slow client or a session's replay log.
 pub const DEFAULT_MAX_LOG_EVENT_BYTES: usize = 16 * 1024;
+
+/// Bytes of log and progress notifications one call may send. Past it the call's further notifications
+/// are dropped, after one saying so: they queue in the edge's memory until the client reads them, and a
+/// guest logging in a loop until its deadline must not fill it.
+pub const DEFAULT_MAX_LOG_BYTES_PER_CALL: usize = 1024 * 1024;
+
+/// What a call's log and progress notifications may take, and what they took so far.
+pub struct LogBudget {
+    event: usize,
+    call: usize,
+    used: AtomicUsize,
+}
+
+/// Whether a notification fits the call's budget.
+#[derive(Debug, PartialEq, Eq)]
+enum Charge {
+    Fits,
+    /// The first that does not: send a note instead.
+    Spent,
+    /// Spent before: send nothing.
+    Dropped,
+}
+
+impl LogBudget {
+    pub fn new(config: &crate::config::EdgeConfig) -> Self {
+        Self::with_limits(config.max_log_event_bytes, config.max_log_bytes_per_call)
+    }
+
+    pub fn with_limits(event: usize, call: usize) -> Self {
+        Self {
+            event,
+            call,
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    fn charge(&self, bytes: usize) -> Charge {
+        let before = self.used.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) <= self.call {
+            Charge::Fits
+        } else if before <= self.call {
+            self.used.store(usize::MAX / 2, Ordering::Relaxed);
+            Charge::Spent
+        } else {
+            Charge::Dropped
+        }
+    }
+
+    fn spent_note(&self) -> Value {
+        json!(format!(
+            "[further log and progress messages of this call are dropped: it sent over {} bytes of them]",
+            self.call
+        ))
+    }
+}
 
 /// Server-to-client requests (elicitation, sampling, roots) one session may have waiting for the
 /// client's answer. A guest asks one thing at a time, so this is the number of a session's calls that
@@ -111,6 +166,9 @@ impl Waiting {
     }
 }
 
+/// What a progress notification costs besides its message, for the call's budget.
+const PROGRESS_BYTES: usize = 128;
+
 /// A log event's data, cut to `max` bytes of JSON with a note when it is larger.
 pub fn bounded_log_data(data: Value, max: usize) -> Value {
     let text = match &data {
@@ -195,8 +253,8 @@ pub struct EdgeHooks {
     pub progress_token: Option<Value>,
     pub caps: ClientCaps,
     pub input: Input,
-    /// Log events larger than this (as JSON) are cut.
-    pub max_log_event_bytes: usize,
+    /// Log events larger than this (as JSON) are cut, and the call's notifications are bounded.
+    pub log_budget: LogBudget,
 }
 
 impl EdgeHooks {
@@ -275,10 +333,17 @@ impl CallHooks for EdgeHooks {
         if let Some(l) = logger {
             params.insert("logger".into(), json!(l));
         }
-        params.insert(
-            "data".into(),
-            bounded_log_data(data, self.max_log_event_bytes),
-        );
+        let data = bounded_log_data(data, self.log_budget.event);
+        let size = match &data {
+            Value::String(s) => s.len(),
+            other => other.to_string().len(),
+        };
+        let data = match self.log_budget.charge(size) {
+            Charge::Fits => data,
+            Charge::Spent => self.log_budget.spent_note(),
+            Charge::Dropped => return,
+        };
+        params.insert("data".into(), data);
         let _ = self.outbound.send(Outbound::Message(
             json!({ "jsonrpc": "2.0", "method": "notifications/message", "params": params }),
         ));
@@ -288,6 +353,11 @@ impl CallHooks for EdgeHooks {
         let Some(token) = &self.progress_token else {
             return;
         };
+        let message = message.map(|m| &m[..m.floor_char_boundary(self.log_budget.event)]);
+        let size = PROGRESS_BYTES + message.map_or(0, str::len);
+        if self.log_budget.charge(size) != Charge::Fits {
+            return;
+        }
         let mut params = Map::new();
         params.insert("progressToken".into(), token.clone());
         params.insert("progress".into(), json!(progress));
@@ -389,5 +459,29 @@ mod tests {
         p.forget(&a1);
         p.register("c").unwrap();
         assert_eq!(p.lock().by_id.len(), 3);
+    }
+
+    #[test]
+    fn a_call_sends_a_bounded_amount_of_log_and_progress() {
+        let budget = LogBudget::with_limits(16, 100);
+        let charges: Vec<Charge> = (0..5).map(|_| budget.charge(30)).collect();
+        assert_eq!(
+            charges,
+            [
+                Charge::Fits,
+                Charge::Fits,
+                Charge::Fits,
+                Charge::Spent,
+                Charge::Dropped
+            ]
+        );
+        assert!((0..1_000_000).all(|_| budget.charge(1) == Charge::Dropped));
+        assert!(
+            budget
+                .spent_note()
+                .as_str()
+                .unwrap()
+                .contains("over 100 bytes")
+        );
     }
 }
