@@ -25,9 +25,13 @@ impl EntryPoint {
     pub fn parse(s: &str) -> Result<Self, BuildError> {
         let bad = |why: &str| {
             BuildError::Project(format!(
-                "entry point `{s}` is not valid: {why}. Write it as `path/to/file.py:object`, e.g. `server.py:mcp`"
+                "entry point `{}` is not valid: {why}. Write it as `path/to/file.py:object`, e.g. `server.py:mcp`",
+                s.escape_debug()
             ))
         };
+        if s.chars().any(char::is_control) {
+            return Err(bad("it contains a control character"));
+        }
         let (file, object) = s
             .rsplit_once(':')
             .ok_or_else(|| bad("it has no `:object` part"))?;

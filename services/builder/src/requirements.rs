@@ -21,6 +21,13 @@ pub const PROVIDED: &[&str] = &[
     "typing-extensions",
 ];
 
+/// Where systems keep their CA bundle (Debian/Ubuntu, then Fedora/RHEL); the jail shows `/etc/ssl` and
+/// `/etc/pki` read-only.
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
+
 /// The Python version of the interpreter inside the component (componentize-py 0.25 bundles 3.14).
 const GUEST_PYTHON: &str = "3.14";
 
@@ -73,14 +80,45 @@ fn shown(text: &str) -> String {
 const HOW: &str =
     "list each package as `name[extras] version ; marker` (PEP 508), e.g. `httpx>=0.27`";
 
-/// Parses one requirement string as PEP 508, refusing everything that is not a package from the index.
-fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
-    if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\t') {
-        return Err(format!(
+/// Refuses a control character (tab aside) anywhere in `text`, even where trimming would drop it.
+fn no_control(text: &str) -> Result<(), String> {
+    match text.chars().find(|c| c.is_control() && *c != '\t') {
+        Some(c) => Err(format!(
             "contains the control character {:?}; {HOW}",
             c.escape_debug().to_string()
-        ));
+        )),
+        None => Ok(()),
     }
+}
+
+/// Refuses a package or extra name that ends in `.`, `-` or `_` with more text after it: PEP 508
+/// forbids it, and `pep508_rs` 0.9 panics on it instead of returning an error.
+fn check_names(t: &str) -> Result<(), String> {
+    fn ident(s: &str) -> &str {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .unwrap_or(s.len());
+        &s[..end]
+    }
+    let name = ident(t);
+    let mut names = vec![name];
+    if let Some(extras) = t[name.len()..].trim_start().strip_prefix('[') {
+        let extras = extras.split(']').next().unwrap_or(extras);
+        names.extend(extras.split(',').map(|e| ident(e.trim_start())));
+    }
+    match names.into_iter().find(|n| n.ends_with(['.', '-', '_'])) {
+        Some(n) => Err(format!(
+            "`{}`: the name `{}` must end with a letter or digit; {HOW}",
+            shown(t),
+            shown(n)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Parses one requirement string as PEP 508, refusing everything that is not a package from the index.
+fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
+    no_control(text)?;
     let t = text.trim();
     if t.starts_with('-') {
         return Err(format!(
@@ -88,11 +126,22 @@ fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
             shown(t)
         ));
     }
+    check_names(t)?;
     let spec = t.parse::<pep508_rs::Requirement>().map_err(|e| {
         let first = e.to_string();
         let first = first.lines().next().unwrap_or("").to_string();
         format!("`{}` is not a valid requirement ({first}); {HOW}", shown(t))
     })?;
+    // pip reads its requirements file with syntax of its own: ` #` starts a comment, a word starting
+    // with `-` is an option, `${NAME}` is an environment variable and a final `\` continues the line.
+    // Only a marker's quoted values can hold these; a requirement pip would read otherwise is refused.
+    let line = spec.to_string();
+    if [" #", "\t#", " -", "${"].iter().any(|p| line.contains(p)) || line.ends_with('\\') {
+        return Err(format!(
+            "`{}` has a quoted value that pip would not read as written (` #`, ` -`, `${{` or a final `\\`); {HOW}",
+            shown(t)
+        ));
+    }
     if let Some(pep508_rs::VersionOrUrl::Url(_)) = spec.version_or_url {
         return Err(format!(
             "`{}` names a URL, path or VCS reference; Berth installs packages from the index only: {HOW}",
@@ -125,6 +174,7 @@ pub fn parse_requirements_txt(text: &str) -> Result<Vec<Requirement>, BuildError
     let mut first_line = 0;
     for (i, raw) in text.split('\n').enumerate() {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        no_control(raw).map_err(|why| bad(i + 1, why))?;
         if joined.is_empty() {
             first_line = i + 1;
         }
@@ -367,6 +417,16 @@ pub fn vendor(
     ]
     .map(Into::into)
     .into();
+    // The system's trust roots, not the ones pip bundles: an operator's index or TLS proxy is trusted
+    // the way the rest of the machine trusts it.
+    if let Some(bundle) = SYSTEM_CA_BUNDLES
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+    {
+        args.push("--cert".into());
+        args.push(bundle.into());
+    }
     if let Some(index) = &config.package_index {
         args.push("--index-url".into());
         args.push(index.into());

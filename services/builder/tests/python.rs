@@ -508,3 +508,50 @@ fn a_build_step_past_its_time_limit_is_killed_whole() {
     }
     assert_eq!(processes_mentioning(&needle), Vec::<String>::new());
 }
+
+/// pip runs confined with the network (and only pip does): a pure-Python package from the index is
+/// vendored and imports in the guest; a package with only compiled wheels fails the build by name.
+#[test]
+fn confined_pip_vendors_pure_python_wheels_only() {
+    let env = env();
+    let server = "import six\nfrom fastmcp import FastMCP\nmcp = FastMCP('x')\n\n@mcp.tool()\ndef version() -> str:\n    \"\"\"six's version.\"\"\"\n    return six.__version__\n";
+    let dir = env.project(
+        "six",
+        &[("server.py", server), ("requirements.txt", "six==1.16.0\n")],
+    );
+    let (result, log) = env.build(&dir, None);
+    let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
+    assert!(log.contains("vendored 1 packages"), "{log}");
+    let cwasm = env.artifacts.compiled(&env.runtime, &out.artifact).unwrap();
+    let pool = DeploymentPool::from_artifact(
+        &env.runtime,
+        &cwasm,
+        Limits::default(),
+        Arc::new(Vec::new()),
+    )
+    .unwrap();
+    let call = GuestCall::Tool {
+        name: "version".into(),
+        arguments: Default::default(),
+    };
+    let ctx = CallContext {
+        request_id: "t".into(),
+        session_id: None,
+    };
+    let got = text(
+        pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
+            .unwrap(),
+    );
+    assert_eq!(got, ("1.16.0".to_string(), false));
+
+    let dir = env.project(
+        "native",
+        &[("server.py", server), ("requirements.txt", "numpy\n")],
+    );
+    let (result, log) = env.build(&dir, None);
+    let err = result.unwrap_err().to_string();
+    assert!(
+        err.contains("`numpy` has no pure-Python wheel"),
+        "{err}\n{log}"
+    );
+}
