@@ -79,6 +79,8 @@ pub struct UpArgs {
     pub git: GitArgs,
     #[command(flatten)]
     pub limits: crate::limit_args::LimitArgs,
+    #[command(flatten)]
+    pub memory: crate::memory_args::MemoryArgs,
 }
 
 /// GitHub (sign-in, repository projects, push-to-deploy, pull-request previews) and local git.

@@ -10,6 +10,7 @@ mod deploy;
 mod glue;
 mod keys;
 mod limit_args;
+mod memory_args;
 mod secrets_debug;
 mod toolchain;
 mod up;

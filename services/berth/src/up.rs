@@ -69,10 +69,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .and_then(|h| h.split([':', '/']).next())
         .unwrap_or("")
         .to_string();
-    let edge_config = EdgeConfig {
+    let mut edge_config = EdgeConfig {
         public_hosts: vec![public_host],
         ..EdgeConfig::default()
     };
+    let mut build_log = berth_control::BuildLogLimits::default();
+    args.memory.apply(&mut edge_config, &mut build_log)?;
     let recorder = berth_dashboard::Recorder::new();
     let upstream = RecordedUpstream {
         inner: Arc::new(WorkerUpstream(worker.clone())),
@@ -107,6 +109,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     queue.set_source(git.clone());
+    queue.set_log_limits(build_log);
     queue.recover().await?;
     let api_state = ApiState::new(queue.clone(), public_url.clone())
         .with_git(git)
