@@ -385,8 +385,8 @@ pub async fn fetched_commits_fill_in_what_was_unknown(db: &TestDb) {
 /// A preview exists first: a project named like it is refused, so the preview keeps its URL.
 pub async fn no_project_takes_a_preview_url(db: &TestDb) {
     let store = &db.store;
-    let foo = project(store, "foo").await;
-    let preview = ready(store, &foo, Target::Preview { pr: 1 }).await;
+    let base = project(store, "foo").await;
+    let preview = ready(store, &base, Target::Preview { pr: 1 }).await;
     store.promote(&preview.id).await.unwrap();
     let owner = user(store, "mallory").await;
     for slug in ["foo-pr-1", "foo-pr-2", "bar-pr-10"] {
@@ -408,9 +408,9 @@ pub async fn no_project_takes_a_preview_url(db: &TestDb) {
 /// it keeps its URL, and the preview that would take it is refused, at creation and at promotion.
 pub async fn no_preview_takes_a_project_url(db: &TestDb) {
     let store = &db.store;
-    let foo = project(store, "foo").await;
+    let base = project(store, "foo").await;
     // A preview recorded before the rule, waiting to go live.
-    let early = ready(store, &foo, Target::Preview { pr: 1 }).await;
+    let early = ready(store, &base, Target::Preview { pr: 1 }).await;
     let legacy = project(store, "legacy").await;
     db.execute(&format!(
         "UPDATE projects SET slug = 'foo-pr-1' WHERE id = '{}'",
@@ -422,7 +422,7 @@ pub async fn no_preview_takes_a_project_url(db: &TestDb) {
 
     let err = store
         .create_deployment(NewDeployment {
-            project_id: foo.id.clone(),
+            project_id: base.id.clone(),
             target: Target::Preview { pr: 1 },
             source: git("abc123"),
         })
@@ -448,7 +448,7 @@ pub async fn no_preview_takes_a_project_url(db: &TestDb) {
         "{err:?}"
     );
     // Other pull requests of `foo` still get previews.
-    let pr2 = ready(store, &foo, Target::Preview { pr: 2 }).await;
+    let pr2 = ready(store, &base, Target::Preview { pr: 2 }).await;
     store.promote(&pr2.id).await.unwrap();
 
     // A preview that went live at the project's URL before the rule is not served after a restart.
