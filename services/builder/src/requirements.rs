@@ -106,7 +106,13 @@ fn check_names(t: &str) -> Result<(), String> {
         let extras = extras.split(']').next().unwrap_or(extras);
         names.extend(extras.split(',').map(|e| ident(e.trim_start())));
     }
-    match names.into_iter().find(|n| n.ends_with(['.', '-', '_'])) {
+    // A name not starting with a letter or digit is left to pep508_rs, which refuses it properly.
+    let starts_alnum = |n: &&str| n.starts_with(|c: char| c.is_ascii_alphanumeric());
+    match names
+        .into_iter()
+        .filter(starts_alnum)
+        .find(|n| n.ends_with(['.', '-', '_']))
+    {
         Some(n) => Err(format!(
             "`{}`: the name `{}` must end with a letter or digit; {HOW}",
             shown(t),
@@ -133,12 +139,12 @@ fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
         format!("`{}` is not a valid requirement ({first}); {HOW}", shown(t))
     })?;
     // pip reads its requirements file with syntax of its own: ` #` starts a comment, a word starting
-    // with `-` is an option, `${NAME}` is an environment variable and a final `\` continues the line.
-    // Only a marker's quoted values can hold these; a requirement pip would read otherwise is refused.
+    // with `-` is an option and `${NAME}` is an environment variable. Only a marker's quoted values can
+    // hold these; a requirement pip would read otherwise is refused.
     let line = spec.to_string();
-    if [" #", "\t#", " -", "${"].iter().any(|p| line.contains(p)) || line.ends_with('\\') {
+    if [" #", "\t#", " -", "${"].iter().any(|p| line.contains(p)) {
         return Err(format!(
-            "`{}` has a quoted value that pip would not read as written (` #`, ` -`, `${{` or a final `\\`); {HOW}",
+            "`{}` has a quoted value that pip would not read as written (` #`, ` -` or `${{`); {HOW}",
             shown(t)
         ));
     }
