@@ -249,6 +249,26 @@ mod tests {
         assert_eq!(LIMIT_FIELDS.len(), 7);
     }
 
+    /// A limit added to [`Limits`] without bounds here would let a tenant set it to anything.
+    #[test]
+    fn every_numeric_limit_has_bounds() {
+        let json = serde_json::to_value(Limits::default()).unwrap();
+        let numeric: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.is_number())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        for name in &numeric {
+            assert!(
+                LimitField::named(name).is_some(),
+                "`{name}` has no floor and ceiling in LIMIT_FIELDS"
+            );
+        }
+        assert_eq!(numeric.len(), LIMIT_FIELDS.len());
+    }
+
     #[test]
     fn every_field_is_bounded_above_and_below() {
         let policy = LimitPolicy::default();
