@@ -149,6 +149,13 @@ impl BuildQueue {
         let _ = self.inner.log_limits.set(limits);
     }
 
+    /// `log` within the build log's bounds, for what the build's tools print (the queue's own few lines
+    /// after it, such as why the build failed, always reach the log).
+    fn capped(&self, log: &LogSink) -> LogSink {
+        let limits = self.inner.log_limits.get().copied().unwrap_or_default();
+        crate::build_log::capped(log.clone(), limits)
+    }
+
     fn fetched_here(&self, d: &Deployment) -> Option<&Arc<dyn DeploymentSource>> {
         self.inner.source.get().filter(|s| s.fetches(d))
     }
@@ -301,8 +308,7 @@ impl BuildQueue {
             lines.extend(earlier.into_iter().map(|(_, line)| line));
         }
         let buffer = Arc::new(Mutex::new(Vec::<String>::new()));
-        let limits = self.inner.log_limits.get().copied().unwrap_or_default();
-        let sink: LogSink = {
+        let log: LogSink = {
             let (buffer, running) = (buffer.clone(), running.clone());
             Arc::new(move |line: &str| {
                 let mut lines = running.lines.lock().unwrap_or_else(|p| p.into_inner());
@@ -316,7 +322,6 @@ impl BuildQueue {
                     .send(LogEvent::Line(lines.len(), line.to_string()));
             })
         };
-        let log = crate::build_log::capped(sink, limits);
         let (stop_flusher, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let flusher = {
             let (store, buffer, id) = (store.clone(), buffer.clone(), id.to_string());
@@ -426,7 +431,7 @@ impl BuildQueue {
             Ok(()) => {
                 self.inner
                     .runner
-                    .build(source.clone(), project.entry.clone(), log.clone())
+                    .build(source.clone(), project.entry.clone(), self.capped(&log))
                     .await
             }
             Err(e) => Err(e),
