@@ -3,15 +3,19 @@
 //! Over HTTP(S) the fetch is shallow (depth 1) and asks for the commit by id, as GitHub allows; if the
 //! server refuses that, the branch (or pull-request ref) is fetched instead and must contain the commit.
 //! The pack is cut off past [`FetchLimits::max_bytes`] and [`FetchLimits::timeout`], the checkout past
-//! [`FetchLimits::max_checkout_bytes`]. Symbolic links are checked out as plain files holding the link
-//! text, so a repository cannot point the build at files outside its folder. Only URLs on the
-//! configured git host are fetched; local paths only where the operator allowed them.
+//! [`FetchLimits::max_checkout_bytes`]. The time limit holds when the remote stalls too: over HTTP(S)
+//! the fetch goes through a watchdog that cuts its connections at the deadline. Symbolic links are
+//! checked out as plain files holding the link text, so a repository cannot point the build at files
+//! outside its folder. Only URLs on the configured git host are fetched; local paths only where the
+//! operator allowed them.
 
 use git2::build::CheckoutBuilder;
 use git2::{FetchOptions, RemoteCallbacks, Repository};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod watchdog;
 
 /// Limits on one fetch, each with the reason for its default.
 #[derive(Clone, Debug)]
@@ -147,10 +151,20 @@ pub fn fetch_commit(
     {
         return Err(format!("`{}` is not a git ref", req.git_ref));
     }
+    let started = Instant::now();
+    // libgit2 calls back only while data arrives; the watchdog also cuts a remote that says nothing.
+    let watchdog = match &req.source {
+        GitSource::Url(url) => Some(watchdog::Watchdog::start(
+            url,
+            started + req.limits.timeout,
+        )?),
+        GitSource::Local(_) => None,
+    };
+    let proxy = watchdog.as_ref().and_then(|w| w.proxy_url());
+    let location = watchdog.as_ref().map_or(location, |w| w.location());
     let repo = Repository::init_bare(scratch)
         .map_err(|e| format!("cannot make a scratch repository: {e}"))?;
     let local = matches!(req.source, GitSource::Local(_));
-    let started = Instant::now();
     let received = Cell::new(0usize);
     let tracking = "refs/berth/fetched";
     let mut attempts: Vec<(String, i32)> = Vec::new();
@@ -170,8 +184,19 @@ pub fn fetch_commit(
     for (refspec, depth) in &attempts {
         let cut = Cell::new(Cut::None);
         let result = fetch_once(
-            &repo, location, refspec, *depth, req, started, &received, &cut,
+            &repo,
+            location,
+            proxy.as_deref(),
+            refspec,
+            *depth,
+            req,
+            started,
+            &received,
+            &cut,
         );
+        if watchdog.as_ref().is_some_and(|w| w.fired()) {
+            cut.set(Cut::Time);
+        }
         match (result, cut.get()) {
             (_, Cut::Size) => {
                 return Err(format!(
@@ -240,6 +265,7 @@ pub fn fetch_commit(
 fn fetch_once(
     repo: &Repository,
     location: &str,
+    proxy: Option<&str>,
     refspec: &str,
     depth: i32,
     req: &FetchRequest,
@@ -280,6 +306,11 @@ fn fetch_once(
         .download_tags(git2::AutotagOption::None);
     if depth > 0 {
         options.depth(depth);
+    }
+    if let Some(url) = proxy {
+        let mut through = git2::ProxyOptions::new();
+        through.url(url);
+        options.proxy_options(through);
     }
     let mut remote = repo.remote_anonymous(location)?;
     let result = remote.fetch(&[refspec], Some(&mut options), None);

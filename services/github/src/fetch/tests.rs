@@ -178,3 +178,77 @@ fn sources_come_only_from_the_git_host_or_allowed_paths() {
         Ok(GitSource::Local(dir.path().to_path_buf()))
     );
 }
+
+/// A git host that accepts connections and never says a word; every connection is held open.
+fn silent_host() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_remote_that_never_answers_is_cut_off_at_the_time_limit() {
+    let port = silent_host();
+    for scheme in ["http", "https"] {
+        let req = FetchRequest {
+            source: GitSource::Url(format!("{scheme}://127.0.0.1:{port}/o/r.git")),
+            commit: None,
+            git_ref: "refs/heads/main".into(),
+            token: None,
+            limits: FetchLimits {
+                timeout: Duration::from_secs(2),
+                ..FetchLimits::default()
+            },
+        };
+        let work = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = fetch_commit(
+                &req,
+                &work.path().join("scratch"),
+                &work.path().join("dest"),
+                &|_| {},
+            );
+            let _ = tx.send(result);
+        });
+        // Not a speed check: without the watchdog the fetch never returns at all.
+        let result = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the {scheme} fetch from a silent host never ended"));
+        let err = result.unwrap_err();
+        assert!(
+            err.contains("fetching took longer than 2 s"),
+            "{scheme}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_watchdog_relays_to_the_git_host_only() {
+    use std::io::{Read, Write};
+    let dog = watchdog::Watchdog::start(
+        "https://git.example:443/o/r.git",
+        std::time::Instant::now() + Duration::from_secs(60),
+    )
+    .unwrap();
+    let proxy = dog.proxy_url().unwrap();
+    let address = proxy.trim_start_matches("http://");
+    for head in [
+        "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+        "CONNECT git.example:22 HTTP/1.1\r\n\r\n",
+        "GET http://evil.example/o/r.git/info/refs HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    ] {
+        let mut conn = std::net::TcpStream::connect(address).unwrap();
+        conn.write_all(head.as_bytes()).unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{head:?}: {answer:?}");
+    }
+    assert!(!dog.fired());
+}
