@@ -133,7 +133,11 @@ fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
         ));
     }
     check_names(t)?;
-    let spec = t.parse::<pep508_rs::Requirement>().map_err(|e| {
+    // The parser has `expect`s of its own on odd input (fuzzing found one): a panic there is a refused
+    // line, never a crashed build.
+    let parsed = std::panic::catch_unwind(|| t.parse::<pep508_rs::Requirement>())
+        .map_err(|_| format!("`{}` is not a valid requirement; {HOW}", shown(t)))?;
+    let spec = parsed.map_err(|e| {
         let first = e.to_string();
         let first = first.lines().next().unwrap_or("").to_string();
         format!("`{}` is not a valid requirement ({first}); {HOW}", shown(t))
