@@ -2,7 +2,7 @@
 //! the store, and on success go live. Builds queued or running when the process stopped are picked up
 //! again on restart.
 
-use berth_store::{Deployment, DeploymentStatus, Project, Promotion, Store, Target};
+use berth_store::{Deployment, DeploymentStatus, Project, Promotion, Store, StoreError, Target};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -300,6 +300,15 @@ impl BuildQueue {
         };
         if let Err(e) = store.mark_building(id).await {
             self.lock_running().remove(id);
+            // Finished already, or gone: nothing to build. Any other error is Berth's: the build ends.
+            if !matches!(e, StoreError::Invalid(_) | StoreError::NotFound(_)) {
+                let why = format!("Berth could not start this build ({e}); deploy again");
+                let _ = store.mark_failed(id, &why).await;
+                let _ = running.events.send(LogEvent::Done {
+                    status: DeploymentStatus::Failed,
+                    error: Some(why),
+                });
+            }
             return Err(e.into());
         }
         // A build resumed after a restart continues its stored log; followers see it whole.

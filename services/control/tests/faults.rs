@@ -129,10 +129,47 @@ fn log_text(lines: &[(i64, String)]) -> String {
 }
 
 #[test]
-fn a_build_running_when_the_process_stopped_finishes_after_a_restart() {
+fn a_build_running_when_the_process_stopped_finishes_after_a_restart_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
-    let sources = dir.path().join("sources");
+    restart_mid_build(&sqlite_url(dir.path()), &dir.path().join("sources"));
+}
+
+#[test]
+fn a_build_running_when_the_process_stopped_finishes_after_a_restart_on_postgres() {
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let name = format!("berth_test_{:016x}", rand::random::<u64>());
+    let admin = |sql: String| {
+        let server = server.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let pool = sqlx::PgPool::connect(&server)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {server}: {e}"));
+            sqlx::query(&sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        });
+    };
+    admin(format!("CREATE DATABASE {name}"));
+    let (base, _) = server.rsplit_once('/').unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = std::panic::catch_unwind(|| {
+        restart_mid_build(&format!("{base}/{name}"), &dir.path().join("sources"))
+    });
+    admin(format!("DROP DATABASE {name} WITH (FORCE)"));
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Starts a build, stops the process in the middle of it (its runtime goes away with every task), and
+/// starts another on the same database and data dir: the build starts again and goes live.
+fn restart_mid_build(url: &str, sources: &Path) {
+    let url = url.to_string();
+    let sources = sources.to_path_buf();
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
