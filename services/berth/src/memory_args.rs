@@ -11,7 +11,7 @@ pub struct MemoryArgs {
     /// Overrides a memory bound, as `<bound>=<value>`, repeated or comma-separated, e.g.
     /// `kvMaxTotalBytes=52428800,sessionsPerProject=200`. Bounds: kvMaxKeyBytes, kvMaxValueBytes,
     /// kvMaxTotalBytes, kvMaxKeys (per project), sessionsPerProject, sessions, sessionEventBytes,
-    /// tasksPerProject, logEventBytes, logBytesPerCall, pendingPerSession, pending, buildLogLines,
+    /// sessionSubscriptions, subscriptionUriBytes, tasksPerProject, logEventBytes, logBytesPerCall, pendingPerSession, pending, buildLogLines,
     /// buildLogBytes, buildLogLineBytes. Those not named keep their defaults (README, "Limits").
     #[arg(
         long = "memory-limit",
@@ -40,6 +40,14 @@ const BOUNDS: &[(&str, Slot)] = &[
     (
         "sessionEventBytes",
         Slot::Edge(|c| &mut c.sessions.event_bytes),
+    ),
+    (
+        "sessionSubscriptions",
+        Slot::Edge(|c| &mut c.sessions.subscriptions),
+    ),
+    (
+        "subscriptionUriBytes",
+        Slot::Edge(|c| &mut c.sessions.subscription_uri_bytes),
     ),
     (
         "tasksPerProject",

@@ -13,7 +13,7 @@ use crate::sse;
 use crate::store::{MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore};
 use crate::task_store::{MemoryTasks, TaskStore};
 use crate::wire::{self, LEGACY_VERSIONS};
-use crate::{param_headers, tasks};
+use crate::{param_headers, subscriptions, tasks};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -459,10 +459,9 @@ async fn legacy(
                     )),
                 ));
             };
-            session.subscriptions.retain(|u| u != uri);
-            if method == "resources/subscribe" {
-                session.subscriptions.push(uri.to_string());
-            }
+            let (subscribe, limits) = (method == "resources/subscribe", &shared.config.sessions);
+            subscriptions::apply(&mut session, uri, subscribe, limits)
+                .map_err(|e| (id.clone(), e))?;
             update(shared, &session)
                 .await
                 .map_err(|e| (id.clone(), e))?;

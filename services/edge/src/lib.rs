@@ -26,6 +26,7 @@ mod protocol;
 mod routes;
 mod sse;
 mod store;
+mod subscriptions;
 mod task_store;
 mod tasks;
 mod wire;

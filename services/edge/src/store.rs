@@ -51,6 +51,9 @@ pub struct SessionLimits {
     pub per_project: usize,
     pub total: usize,
     pub event_bytes: usize,
+    /// Resources one session may subscribe to, and the longest URI it may subscribe with.
+    pub subscriptions: usize,
+    pub subscription_uri_bytes: usize,
 }
 
 impl Default for SessionLimits {
@@ -59,6 +62,8 @@ impl Default for SessionLimits {
             per_project: DEFAULT_MAX_SESSIONS_PER_PROJECT,
             total: DEFAULT_MAX_SESSIONS,
             event_bytes: DEFAULT_MAX_SESSION_EVENT_BYTES,
+            subscriptions: crate::subscriptions::DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+            subscription_uri_bytes: crate::subscriptions::DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
         }
     }
 }

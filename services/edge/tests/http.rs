@@ -306,3 +306,54 @@ async fn an_initialize_flood_is_bounded_and_then_refused_with_retry_after() {
     let message = body["error"]["message"].as_str().unwrap_or("");
     assert!(message.contains("holds 8 sessions, its limit"), "{message}");
 }
+
+#[tokio::test]
+async fn a_session_holds_a_bounded_list_of_subscriptions() {
+    let edge = spawn(EdgeConfig::default()).await;
+    let session = edge.initialize("demo").await;
+    let subscribe = |n: u64, uri: String| {
+        let (edge, session) = (&edge, &session);
+        async move {
+            let body: Value = edge
+                .legacy(
+                    "demo",
+                    session,
+                    n,
+                    "resources/subscribe",
+                    json!({ "uri": uri }),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            body["error"]["message"].as_str().map(str::to_string)
+        }
+    };
+    for i in 0..256 {
+        assert_eq!(subscribe(i, format!("fixture://r/{i}")).await, None);
+    }
+    let refused = subscribe(256, "fixture://r/one-more".into()).await.unwrap();
+    assert!(
+        refused.contains("256 subscriptions, its limit"),
+        "{refused}"
+    );
+    // Subscribing again to one it has is no growth, and unsubscribing makes room.
+    assert_eq!(subscribe(257, "fixture://r/0".into()).await, None);
+    let body: Value = edge
+        .legacy(
+            "demo",
+            &session,
+            258,
+            "resources/unsubscribe",
+            json!({ "uri": "fixture://r/0" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["result"], json!({}));
+    let long = format!("fixture://{}", "x".repeat(4096));
+    let refused = subscribe(259, long).await.unwrap();
+    assert!(refused.contains("at most 2048 bytes"), "{refused}");
+    assert_eq!(subscribe(260, "fixture://r/again".into()).await, None);
+}
