@@ -361,7 +361,7 @@ impl SessionStore for MemorySessions {
         let project = info.project_id.clone();
         // A full project closes its least recently used idle session; a full edge first drops expired
         // ones. A few tries, as other requests may take the room made.
-        let mut admitted = false;
+        let (mut admitted, mut swept) = (false, false);
         for _ in 0..3 {
             match self.admit(&project) {
                 Admit::Yes => {
@@ -369,7 +369,8 @@ impl SessionStore for MemorySessions {
                     break;
                 }
                 Admit::ProjectFull if self.make_room(Some(&project), now) => {}
-                Admit::Full if self.make_room(None, now) => {}
+                // Expired sessions are dropped once; a full edge then refuses at once.
+                Admit::Full if !swept => swept = self.make_room(None, now),
                 Admit::ProjectFull => {
                     return Err(CreateError::Full(format!(
                         "this project has {} sessions, its limit, and every one is in a call; retry when one ends",
