@@ -193,8 +193,15 @@ impl BuildQueue {
         Some((lines.clone(), running.events.subscribe()))
     }
 
-    /// Publishes every live route, and requeues builds a previous process left unfinished.
+    /// Publishes every live route, puts live the builds a previous process finished but stopped before
+    /// promoting (forward only), and requeues builds it left unfinished.
     pub async fn recover(&self) -> Result<(), ApiError> {
+        for d in self.inner.store.built_not_live().await? {
+            tracing::info!(deployment = %d.id, "promoting a build that finished before a restart");
+            if let Err(e) = self.promote_built(&d.id).await {
+                tracing::error!(deployment = %d.id, error = %e, "cannot promote a build after a restart");
+            }
+        }
         for (project, deployment) in self.inner.store.live_deployments().await? {
             let preview = matches!(deployment.target, Target::Preview { .. });
             let env = environment_for(&self.inner.store, &self.inner.secrets, &project.id, preview)

@@ -241,6 +241,40 @@ fn restart_mid_build(url: &str, sources: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_that_finished_just_before_the_process_stopped_goes_live_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&sqlite_url(dir.path())).await.unwrap();
+    let project = upload_project(&store, "stranded").await;
+    let source = Source {
+        kind: "upload".into(),
+        ..Source::default()
+    };
+    let d = store
+        .create_deployment(NewDeployment::production(&project.id, source))
+        .await
+        .unwrap();
+    store.mark_building(&d.id).await.unwrap();
+    // The build ended and was recorded; the process stopped before the promotion.
+    store
+        .mark_ready(&d.id, "artifact:v1", r#"{"name":"v1","tools":[]}"#)
+        .await
+        .unwrap();
+    let routes = Arc::new(Recorded::default());
+    let queue = BuildQueue::start(
+        store.clone(),
+        Arc::new(ReadingBuilds),
+        routes.clone(),
+        dir.path().join("sources"),
+        1,
+    );
+    queue.recover().await.unwrap();
+    let d = store.deployment(&d.id).await.unwrap().unwrap();
+    assert!(d.live, "{d:?}");
+    let published = routes.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(published.deployment_id, d.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_build_step_that_panics_ends_failed_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::connect(&sqlite_url(dir.path())).await.unwrap();

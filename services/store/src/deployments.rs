@@ -391,6 +391,19 @@ impl Store {
             .collect()
     }
 
+    /// Deployments that built but never went live (`ready`, not live), oldest first: a process that
+    /// stopped between a build's end and its promotion leaves these; after a restart they are promoted
+    /// forward. (A deployment that was live, or finished behind a newer one, is `superseded`.)
+    pub async fn built_not_live(&self) -> Result<Vec<Deployment>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DEPLOYMENT_COLS} FROM deployments WHERE status = 'ready' AND live = FALSE \
+             ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Cols::new(r).deployment()).collect()
+    }
+
     /// Deployments whose build has not finished, oldest first: after a restart, these are rebuilt or
     /// failed.
     pub async fn unfinished_deployments(&self) -> Result<Vec<Deployment>, StoreError> {

@@ -39,6 +39,17 @@ pub async fn interrupted_builds_start_again_after_a_restart(db: &TestDb) {
         store.requeue_interrupted(&running.id).await,
         Err(StoreError::Invalid(_))
     ));
+    // Built, but the process stopped before promoting it: it is found, and only it.
+    let stranded: Vec<String> = store
+        .built_not_live()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(stranded, [running.id.clone()]);
+    store.promote(&running.id).await.unwrap();
+    assert!(store.built_not_live().await.unwrap().is_empty());
 }
 
 pub async fn older_builds_never_replace_newer_ones(db: &TestDb) {
