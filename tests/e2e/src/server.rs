@@ -102,6 +102,11 @@ pub struct Deploy {
 pub struct Berth {
     child: Child,
     watchdog: Option<ChildStdin>,
+    /// The watchdog pipes of processes [`Berth::crash_and_restart`] killed: kept open until the end,
+    /// since closing one removes the data dir the next process goes on with.
+    crashed: Vec<ChildStdin>,
+    /// The extra `berth up` arguments, for a restart.
+    extra: Vec<String>,
     bin: PathBuf,
     port: u16,
     /// The admin listener's port (`/metrics`).
@@ -124,34 +129,16 @@ impl Berth {
     /// Starts the given build with extra `berth up` arguments (GitHub settings, say).
     pub fn start_with_args(profile: Profile, extra: &[String]) -> Result<Berth> {
         let bin = berth_bin(profile)?;
-        let tools = Tools::from_env()?;
         let data_dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir()?;
         let port = free_port()?;
-        let listen = format!("127.0.0.1:{port}");
         let admin_port = free_port()?;
-        let admin_listen = format!("127.0.0.1:{admin_port}");
-        let log = File::create(data_dir.path().join("berth-up.log"))?;
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(WATCHDOG)
-            .arg(&bin)
-            .args(["up", "--no-example", "--listen", &listen])
-            .args(["--admin-listen", &admin_listen, "--data-dir"])
-            .arg(data_dir.path().join(DATA))
-            .args(extra)
-            .env("BERTH_TOOLS", tools.root())
-            .env("BERTH_HOME", repo_root())
-            .env("BERTH_E2E_DATA_DIR", data_dir.path())
-            .env("PATH", tools.path_with_node()?)
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {} up", bin.display()))?;
+        let mut child = spawn_up(&bin, data_dir.path(), port, admin_port, extra)?;
         let watchdog = child.stdin.take();
         let mut berth = Berth {
             child,
             watchdog,
+            crashed: Vec::new(),
+            extra: extra.to_vec(),
             bin,
             port,
             admin_port,
@@ -162,6 +149,147 @@ impl Berth {
         Ok(berth)
     }
 
+    /// Kills `berth up` at once (SIGKILL: no shutdown, as in a crash or a power cut), then starts it
+    /// again on the same data dir and ports and waits until it answers.
+    pub fn crash_and_restart(&mut self) -> Result<()> {
+        let wrapper = self.child.id();
+        let children = std::fs::read_to_string(format!("/proc/{wrapper}/task/{wrapper}/children"))
+            .context("listing the wrapper's processes")?;
+        let bin = std::fs::canonicalize(&self.bin)?;
+        let berth = children
+            .split_whitespace()
+            .find(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe"))
+                    .ok()
+                    .as_deref()
+                    == Some(bin.as_path())
+            })
+            .context("berth up is not running")?
+            .to_string();
+        let killed = Command::new("kill").args(["-KILL", &berth]).status()?;
+        if !killed.success() {
+            bail!("cannot kill berth up (pid {berth})");
+        }
+        self.child.wait()?;
+        self.crashed.extend(self.watchdog.take());
+        let mut child = spawn_up(
+            &self.bin,
+            self.data_dir.path(),
+            self.port,
+            self.admin_port,
+            &self.extra,
+        )?;
+        self.watchdog = child.stdin.take();
+        self.child = child;
+        self.wait_healthy()
+    }
+
+    /// Starts `berth deploy <dir> --project <name>` and returns at once (the caller waits for or kills it).
+    pub fn deploy_in_background(&self, dir: &Path, project: &str) -> Result<Child> {
+        Command::new(&self.bin)
+            .arg("deploy")
+            .arg(dir)
+            .args([
+                "--project",
+                project,
+                "--server",
+                &self.base_url(),
+                "--data-dir",
+            ])
+            .arg(self.data_path())
+            .env("BERTH_TOOLS", Tools::from_env()?.root())
+            .env("BERTH_HOME", repo_root())
+            .env_remove("BERTH_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("running {} deploy", self.bin.display()))
+    }
+
+    /// `GET path` of the REST API with the local operator's token; the JSON of a 200 answer.
+    pub fn api_get(&self, path: &str) -> Result<serde_json::Value> {
+        let token = std::fs::read_to_string(self.data_path().join("operator-token"))?;
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            token.trim()
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .with_context(|| format!("GET {path}: not an HTTP response"))?;
+        if !head.starts_with("HTTP/1.1 200") {
+            bail!("GET {path}: {}\n{body}", head.lines().next().unwrap_or(""));
+        }
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        serde_json::from_str(&body).with_context(|| format!("GET {path}: not JSON: {body}"))
+    }
+}
+
+/// The body of a chunked HTTP response.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Starts `berth up --no-example` under the watchdog wrapper, on `port` (and `admin_port`), with its
+/// data in `data_dir`.
+fn spawn_up(
+    bin: &Path,
+    data_dir: &Path,
+    port: u16,
+    admin_port: u16,
+    extra: &[String],
+) -> Result<Child> {
+    let tools = Tools::from_env()?;
+    let listen = format!("127.0.0.1:{port}");
+    let admin_listen = format!("127.0.0.1:{admin_port}");
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("berth-up.log"))?;
+    Command::new("sh")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg(bin)
+        .args(["up", "--no-example", "--listen", &listen])
+        .args(["--admin-listen", &admin_listen, "--data-dir"])
+        .arg(data_dir.join(DATA))
+        .args(extra)
+        .env("BERTH_TOOLS", tools.root())
+        .env("BERTH_HOME", repo_root())
+        .env("BERTH_E2E_DATA_DIR", data_dir)
+        .env("PATH", tools.path_with_node()?)
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {} up", bin.display()))
+}
+
+impl Berth {
     /// One Berth for the whole test binary (it stops when the test process exits).
     pub fn shared() -> &'static Berth {
         static SHARED: OnceLock<Berth> = OnceLock::new();

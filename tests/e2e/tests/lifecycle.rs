@@ -1,7 +1,8 @@
 //! Deploy lifecycle through the real CLI: a build that fails says where (file and line) and never
 //! goes live; a redeploy switches a live project over to the new code while clients hammer it,
-//! with zero failed requests; a failed redeploy leaves the previous version serving. The worker's
-//! counters reach `/metrics`.
+//! with zero failed requests; a failed redeploy leaves the previous version serving; a build that was
+//! running when Berth was killed finishes and goes live after a restart. The worker's counters reach
+//! `/metrics`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -145,6 +146,75 @@ async fn redeploy_switches_over_with_zero_failed_requests() -> Result<()> {
     );
     assert_eq!(fresh.call_tool_text("version", json!({})).await?, "v2");
     Ok(())
+}
+
+/// How long a build may take here before the test gives up on it (a Python build takes seconds).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_running_when_berth_is_killed_finishes_after_a_restart() -> Result<()> {
+    let v1 = project(&versioned("v1"))?;
+    let berth = tokio::task::spawn_blocking(move || -> Result<Berth> {
+        let mut berth = Berth::start()?;
+        let mut deploy = berth.deploy_in_background(v1.path(), "crashed")?;
+        let building = wait_for(&berth, "crashed", |d| d["status"] == "building")?;
+        berth.crash_and_restart()?;
+        let _ = deploy.kill();
+        let _ = deploy.wait();
+        let id = building["id"]
+            .as_str()
+            .context("a deployment id")?
+            .to_string();
+        let done = wait_for(&berth, "crashed", |d| {
+            d["id"] == id.as_str() && (d["status"] == "failed" || d["live"] == true)
+        })?;
+        if done["status"] != "ready" {
+            bail!("the resumed build ended {done}:\n{}", berth.log());
+        }
+        Ok(berth)
+    })
+    .await??;
+    // The restarted Berth built it and serves it.
+    let answer = Session::connect(&berth.mcp_url("crashed"))
+        .await?
+        .call_tool_text("version", json!({}))
+        .await?;
+    assert_eq!(answer, "v1");
+    assert!(
+        berth
+            .log()
+            .contains("resuming a build interrupted by a restart"),
+        "{}",
+        berth.log()
+    );
+    Ok(())
+}
+
+/// Polls the project's deployments until one satisfies `done`; that deployment.
+fn wait_for(
+    berth: &Berth,
+    project: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + BUILD_TIMEOUT;
+    loop {
+        let path = format!("/api/v1/projects/{project}/deployments");
+        // Before the upload lands the project does not exist yet (404): keep asking.
+        if let Ok(list) = berth.api_get(&path)
+            && let Some(d) = list["deployments"]
+                .as_array()
+                .and_then(|l| l.iter().find(|d| done(d)))
+        {
+            return Ok(d.clone());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no deployment of {project} got there in {BUILD_TIMEOUT:?}:\n{}",
+                berth.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 async fn deploy_blocking(dir: &Path) -> Result<()> {
