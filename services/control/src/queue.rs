@@ -196,9 +196,10 @@ impl BuildQueue {
     /// Publishes every live route, puts live the builds a previous process finished but stopped before
     /// promoting (forward only), and requeues builds it left unfinished.
     pub async fn recover(&self) -> Result<(), ApiError> {
+        // In the store only: the loop below publishes every live route once.
         for d in self.inner.store.built_not_live().await? {
             tracing::info!(deployment = %d.id, "promoting a build that finished before a restart");
-            if let Err(e) = self.promote_built(&d.id).await {
+            if let Err(e) = self.inner.store.promote_if_newest(&d.id).await {
                 tracing::error!(deployment = %d.id, error = %e, "cannot promote a build after a restart");
             }
         }
