@@ -440,9 +440,8 @@ async fn a_webhook_delivery_that_failed_can_be_redelivered_and_a_handled_one_can
     assert_eq!(store.deployments(&project.id, 10).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_out_survives_a_restart() {
-    let h = Harness::new().await;
+/// Signs alice in through a one-time link; her session cookie (`name=value`).
+async fn sign_in(h: &Harness) -> String {
     let token = h.state.auth.sessions.local_link(&h.alice.id);
     let reply = h
         .send(
@@ -452,37 +451,60 @@ async fn signing_out_survives_a_restart() {
         )
         .await;
     let cookie = set_cookie(&reply.headers, berth_control::SESSION_COOKIE).unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_string();
-    let session = |app: axum::Router| {
-        let cookie = cookie.clone();
-        async move {
-            use tower::ServiceExt;
-            let req = Request::get("/auth/session")
-                .header("cookie", cookie)
-                .body(Body::empty())
-                .unwrap();
-            app.oneshot(req).await.unwrap()
-        }
-    };
-    let answer = session(h.app.clone()).await;
-    assert_eq!(answer.status(), StatusCode::OK);
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// `GET /auth/session` with a cookie: its status and JSON.
+async fn session(app: &axum::Router, cookie: &str) -> (StatusCode, serde_json::Value) {
+    let req = Request::get("/auth/session")
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap();
+    let answer = app.clone().oneshot(req).await.unwrap();
+    let status = answer.status();
     let bytes = axum::body::to_bytes(answer.into_body(), 1 << 16)
         .await
         .unwrap();
-    let csrf = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["csrfToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_and_revoking_survive_a_restart() {
+    let h = Harness::new().await;
+    let (signed_out, kept) = (sign_in(&h).await, sign_in(&h).await);
+    let (status, json) = session(&h.app, &signed_out).await;
+    assert_eq!(status, StatusCode::OK);
     let out = h
         .send(
             Request::post("/auth/logout")
-                .header("cookie", &cookie)
-                .header(berth_control::CSRF_HEADER, csrf)
+                .header("cookie", &signed_out)
+                .header(
+                    berth_control::CSRF_HEADER,
+                    json["csrfToken"].as_str().unwrap(),
+                )
                 .body(Body::empty())
                 .unwrap(),
         )
         .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let revoked = h
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            &h.alice_token,
+            Some(json!({"name": "laptop"})),
+        )
+        .await
+        .json;
+    let gone = h
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{}", revoked["id"].as_str().unwrap()),
+            &h.alice_token,
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
     // A restarted control plane: same database and keys, nothing kept in memory.
     let restarted = Store::connect(&h.db_url()).await.unwrap();
     let queue = BuildQueue::start_with_secrets(
@@ -495,9 +517,26 @@ async fn signing_out_survives_a_restart() {
     );
     let app = berth_control::router(ApiState::new(queue, "http://127.0.0.1:8080"));
     assert_eq!(
-        session(app).await.status(),
+        session(&app, &kept).await.0,
+        StatusCode::OK,
+        "a session nobody ended still works after the restart"
+    );
+    assert_eq!(
+        session(&app, &signed_out).await.0,
         StatusCode::UNAUTHORIZED,
         "the signed-out cookie is refused after the restart"
+    );
+    let me = Request::get("/api/v1/me")
+        .header(
+            "authorization",
+            format!("Bearer {}", revoked["token"].as_str().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(me).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "the revoked token is refused after the restart"
     );
 }
 
