@@ -103,7 +103,8 @@ pub struct GitArgs {
     /// GitHub's web address: OAuth pages and the only host repositories are cloned from.
     #[arg(long, env = "BERTH_GITHUB_URL", default_value = berth_github::GITHUB_WEB)]
     pub github_url: String,
-    /// Let projects deploy from git repositories on this machine (`"path"` in POST /api/v1/projects).
+    /// Let the operator's account deploy from git repositories on this machine (`"path"` in
+    /// POST /api/v1/projects); other users are refused.
     #[arg(long, env = "BERTH_ALLOW_LOCAL_GIT")]
     pub allow_local_git: bool,
 }
