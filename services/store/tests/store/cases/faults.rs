@@ -47,7 +47,7 @@ pub async fn interrupted_builds_start_again_after_a_restart(db: &TestDb) {
         .into_iter()
         .map(|d| d.id)
         .collect();
-    assert_eq!(stranded, [running.id.clone()]);
+    assert_eq!(stranded, std::slice::from_ref(&running.id));
     store.promote(&running.id).await.unwrap();
     assert!(store.built_not_live().await.unwrap().is_empty());
 }
