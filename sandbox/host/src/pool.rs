@@ -24,7 +24,7 @@ use crate::admission::Admission;
 use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
-use crate::guests::Drive;
+use crate::guests::{Drive, Heat};
 use crate::state::{GuestState, Stop};
 
 struct Warm {
@@ -82,7 +82,7 @@ pub struct DeploymentPool {
     discarded: AtomicU64,
     calls: AtomicU64,
     guest_nanos: AtomicU64,
-    moved: Arc<AtomicU64>,
+    heat: Arc<Heat>,
     refused: AtomicU64,
     me: Weak<DeploymentPool>,
 }
@@ -109,7 +109,7 @@ impl DeploymentPool {
             discarded: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             guest_nanos: AtomicU64::new(0),
-            moved: Arc::default(),
+            heat: Arc::new(Heat::new()),
             refused: AtomicU64::new(0),
             me: me.clone(),
         }))
@@ -154,7 +154,7 @@ impl DeploymentPool {
             calls: self.calls.load(Ordering::Relaxed),
             idle: self.lock_idle().len(),
             guest_time: Duration::from_nanos(self.guest_nanos.load(Ordering::Relaxed)),
-            moved_to_guest_threads: self.moved.load(Ordering::Relaxed),
+            moved_to_guest_threads: self.heat.moved(),
             refused_busy: self.refused.load(Ordering::Relaxed),
             queued: self.limits_and_admission().1.waiting(),
         }
@@ -336,7 +336,7 @@ impl DeploymentPool {
             Box::pin(run(w, job)),
             ticks,
             self.runtime.guests.clone(),
-            self.moved.clone(),
+            self.heat.clone(),
         );
         let ran = with_deadline(overall, drive).await;
         self.guest_nanos
@@ -416,9 +416,11 @@ impl DeploymentPool {
         Some(idle.remove(at))
     }
 
+    /// Throws an instance away. Freeing it (unmapping up to the memory limit of touched pages) takes
+    /// the kernel milliseconds for a large one: that happens on the guest threads, not on the caller's.
     fn discard(&self, w: Warm) {
         self.discarded.fetch_add(1, Ordering::Relaxed);
-        drop(w);
+        self.runtime.guests.release(w);
     }
 }
 

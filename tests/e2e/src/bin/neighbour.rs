@@ -9,7 +9,8 @@
 //! standing in for clients on other machines: the figures are Berth's, not this load generator's.
 //!
 //! Run: `cargo run --release -p berth-e2e --bin neighbour`. `BERTH_NEIGHBOUR_SECS` sets the measured
-//! seconds of each phase (default 5).
+//! seconds of each phase (default 5); `BERTH_NEIGHBOUR_MIX` runs only some of the neighbour's clients
+//! (comma-separated, of `spin,bomb,flood,sessions`), to see what each costs.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -36,6 +37,8 @@ const FLOODERS: usize = 2;
 const SESSION_FLOODERS: usize = 2;
 /// Set (to the neighbour's MCP URL) when this program runs as the neighbour's clients.
 const HOSTILE: &str = "BERTH_NEIGHBOUR_HOSTILE";
+/// The neighbour's kinds of clients.
+const MIX: [&str; 4] = ["spin", "bomb", "flood", "sessions"];
 /// How long the neighbour's process may take to stop once told to.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 
@@ -50,6 +53,7 @@ fn main() -> Result<()> {
         Err(_) => 5,
     };
     let measure = Duration::from_secs(secs);
+    let mix = mix()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -71,7 +75,7 @@ fn main() -> Result<()> {
     let with = with?;
     line("with neighbour", &with);
 
-    report(&alone, &with, &counts?, measure);
+    report(&alone, &with, &counts?, measure, &mix);
     drop(berth);
     Ok(())
 }
@@ -86,7 +90,22 @@ fn line(label: &str, f: &Figures) {
     );
 }
 
-fn report(alone: &Figures, with: &Figures, counts: &Value, measure: Duration) {
+/// The kinds of the neighbour's clients to run: `BERTH_NEIGHBOUR_MIX`, else all.
+fn mix() -> Result<Vec<String>> {
+    let Ok(list) = std::env::var("BERTH_NEIGHBOUR_MIX") else {
+        return Ok(MIX.iter().map(|k| k.to_string()).collect());
+    };
+    let kinds: Vec<String> = list.split(',').map(|k| k.trim().to_string()).collect();
+    if let Some(bad) = kinds.iter().find(|k| !MIX.contains(&k.as_str())) {
+        bail!(
+            "BERTH_NEIGHBOUR_MIX: `{bad}` is not one of {}",
+            MIX.join(",")
+        );
+    }
+    Ok(kinds)
+}
+
+fn report(alone: &Figures, with: &Figures, counts: &Value, measure: Duration, mix: &[String]) {
     let ratio = with.p99.as_secs_f64() / alone.p99.as_secs_f64().max(1e-9);
     println!();
     println!(
@@ -115,7 +134,9 @@ fn report(alone: &Figures, with: &Figures, counts: &Value, measure: Duration) {
         if failed_ok { "met" } else { "NOT met" }
     );
     println!(
-        "The neighbour meanwhile ({SPINNERS} spin, {BOMBERS} bomb, {FLOODERS} flood, {SESSION_FLOODERS} session-flood clients): {counts}"
+        "The neighbour meanwhile (of {}, these ran: {}): {counts}",
+        kinds(),
+        mix.join(", ")
     );
 }
 
@@ -197,6 +218,8 @@ fn hostile(url: &str) -> Result<()> {
         .enable_all()
         .build()?;
     let counts = Arc::new(Counts::default());
+    let mix = mix()?;
+    let wanted = |kind: &str| mix.iter().any(|k| k == kind);
     runtime.block_on(async {
         let calls = [
             ("spin", json!({}), SPINNERS),
@@ -206,7 +229,7 @@ fn hostile(url: &str) -> Result<()> {
         // Every client has its session before any calls: then all start at once.
         let mut clients = Vec::new();
         for (tool, args, n) in calls {
-            for i in 0..n {
+            for i in 0..if wanted(tool) { n } else { 0 } {
                 clients.push((Session::connect(url).await?, tool, args.clone(), i));
             }
         }
@@ -214,7 +237,11 @@ fn hostile(url: &str) -> Result<()> {
             tokio::spawn(call_forever(session, tool, args, i, counts.clone()));
         }
         let mut opened = Vec::new();
-        for _ in 0..SESSION_FLOODERS {
+        for _ in 0..if wanted("sessions") {
+            SESSION_FLOODERS
+        } else {
+            0
+        } {
             let (tx, rx) = oneshot::channel();
             opened.push(rx);
             tokio::spawn(open_sessions(url.to_string(), counts.clone(), tx));
@@ -237,6 +264,13 @@ fn hostile(url: &str) -> Result<()> {
     );
     runtime.shutdown_background();
     Ok(())
+}
+
+/// Clients of each kind, for the report.
+fn kinds() -> String {
+    format!(
+        "{SPINNERS} spin, {BOMBERS} bomb, {FLOODERS} flood and {SESSION_FLOODERS} session-flood clients"
+    )
 }
 
 /// Calls `tool` again as soon as each call ends, whatever the answer.
