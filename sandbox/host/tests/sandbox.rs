@@ -5,7 +5,7 @@ use berth_core::{
     CallContext, CallHooks, ElicitAction, ElicitResponse, GuestCall, GuestOutput, HookError,
     InvokeError, Limits, LogLevel,
 };
-use berth_sandbox_host::{DeploymentPool, Runtime};
+use berth_sandbox_host::{DeploymentPool, GuestThreadOptions, Runtime};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -92,7 +92,13 @@ struct Fixture {
 
 impl Fixture {
     fn new(limits: Limits) -> Self {
-        let runtime = Runtime::new().unwrap();
+        // Guest threads at the default priority: these tests check what abuse costs, under deadlines
+        // of a few hundred ms, while other tests compete for the CPU (tests/fairness.rs runs the default).
+        let runtime = Runtime::with_options(&GuestThreadOptions {
+            nice: 0,
+            ..GuestThreadOptions::default()
+        })
+        .unwrap();
         let cwasm = fixture_cwasm(&runtime);
         let env = Arc::new(vec![("GREETING".to_string(), "hi from env".to_string())]);
         Self {
