@@ -36,23 +36,19 @@ install_npm inspector "@modelcontextprotocol/inspector@2.12"
 # The dashboard's browser tests: playwright-core drives Debian's Chromium (a test tool's own browser
 # download does not work offline).
 install_npm playwright "playwright-core@1"
-if [ ! -x /usr/bin/chromium ]; then
+# apt_package BINARY PACKAGE WHY: installs a Debian package when its binary is missing.
+apt_package() {
+  [ -x "$1" ] && return 0
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    say "installing Chromium (apt-get install chromium) for the dashboard's browser tests"
-    apt-get install -y -q chromium >&2 || { apt-get update -q >&2 && apt-get install -y -q chromium >&2; }
+    say "installing $2 (apt-get install $2): $3"
+    apt-get install -y -q "$2" >&2 || { apt-get update -q >&2 && apt-get install -y -q "$2" >&2; }
   else
-    say "Chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the dashboard's browser tests"
+    say "$2 is missing: install it (sudo apt-get install $2); $3"
   fi
-fi
+}
+apt_package /usr/bin/chromium chromium "the dashboard's browser tests drive it"
 # Builds run pip and componentize-py inside bubblewrap namespaces; util-linux's prlimit sets their limits.
-if [ ! -x /usr/bin/bwrap ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    say "installing bubblewrap (apt-get install bubblewrap): builds are confined with it"
-    apt-get install -y -q bubblewrap >&2 || { apt-get update -q >&2 && apt-get install -y -q bubblewrap >&2; }
-  else
-    say "bubblewrap is missing: install it (sudo apt-get install bubblewrap); Berth refuses to build unconfined unless told to"
-  fi
-fi
+apt_package /usr/bin/bwrap bubblewrap "builds are confined with it (Berth refuses to build unconfined unless told to)"
 # The Rust guest fixture of the sandbox tests is built for wasm32-wasip2.
 if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   say "adding the wasm32-wasip2 Rust target"

@@ -78,6 +78,30 @@ impl Env {
         dir
     }
 
+    /// Calls a tool without arguments on a fresh pool of the artifact, with default limits.
+    fn call_once(&self, artifact: &str, tool: &str) -> (String, bool) {
+        let cwasm = self.artifacts.compiled(&self.runtime, artifact).unwrap();
+        let pool = DeploymentPool::from_artifact(
+            &self.runtime,
+            &cwasm,
+            Limits::default(),
+            Arc::new(Vec::new()),
+        )
+        .unwrap();
+        let call = GuestCall::Tool {
+            name: tool.into(),
+            arguments: Default::default(),
+        };
+        let ctx = CallContext {
+            request_id: "t".into(),
+            session_id: None,
+        };
+        text(
+            pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
+                .unwrap(),
+        )
+    }
+
     /// Builds; returns the result and the build log.
     fn build(
         &self,
@@ -418,26 +442,7 @@ def probe() -> str:
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(before, after, "the build wrote into Berth's SDK");
-    let cwasm = env.artifacts.compiled(&env.runtime, &out.artifact).unwrap();
-    let pool = DeploymentPool::from_artifact(
-        &env.runtime,
-        &cwasm,
-        Limits::default(),
-        Arc::new(Vec::new()),
-    )
-    .unwrap();
-    let call = GuestCall::Tool {
-        name: "probe".into(),
-        arguments: Default::default(),
-    };
-    let ctx = CallContext {
-        request_id: "t".into(),
-        session_id: None,
-    };
-    let (seen, _) = text(
-        pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
-            .unwrap(),
-    );
+    let (seen, _) = env.call_once(&out.artifact, "probe");
     assert!(
         seen.ends_with("[]"),
         "build-time code wrote somewhere: {seen}"
@@ -522,26 +527,7 @@ fn confined_pip_vendors_pure_python_wheels_only() {
     let (result, log) = env.build(&dir, None);
     let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
     assert!(log.contains("vendored 1 packages"), "{log}");
-    let cwasm = env.artifacts.compiled(&env.runtime, &out.artifact).unwrap();
-    let pool = DeploymentPool::from_artifact(
-        &env.runtime,
-        &cwasm,
-        Limits::default(),
-        Arc::new(Vec::new()),
-    )
-    .unwrap();
-    let call = GuestCall::Tool {
-        name: "version".into(),
-        arguments: Default::default(),
-    };
-    let ctx = CallContext {
-        request_id: "t".into(),
-        session_id: None,
-    };
-    let got = text(
-        pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
-            .unwrap(),
-    );
+    let got = env.call_once(&out.artifact, "version");
     assert_eq!(got, ("1.16.0".to_string(), false));
 
     let dir = env.project(
