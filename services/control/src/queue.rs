@@ -364,6 +364,9 @@ impl BuildQueue {
         let outcome = match steps.await {
             Ok(Ok(done)) => done,
             Ok(Err(Fault(why))) => self.fail_inside(&project, &d, &hooks, &log, why).await,
+            // Only a runtime shutting down cancels the steps: the process is stopping. The build stays
+            // `building`, and the next start resumes it (marking it failed here would race the stop).
+            Err(stopped) if stopped.is_cancelled() => return Ok(()),
             Err(crashed) => {
                 let why = match crashed.try_into_panic() {
                     Ok(panic) => format!("a build step crashed: {}", panic_message(&*panic)),

@@ -190,11 +190,11 @@ async function main() {
   await shot(page, "metrics");
 
   await page.getByRole("link", { name: "Settings" }).click();
-  await page.getByLabel("Time limit (seconds)").fill("10");
+  await page.getByLabel("Time limit per call (seconds)").fill("10");
   await page.getByLabel(/fresh instance/).check();
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.getByText("Saved.").waitFor();
-  check((await page.getByLabel("Time limit (seconds)").inputValue()) === "10", "the new time limit is kept");
+  check((await page.getByLabel("Time limit per call (seconds)").inputValue()) === "10", "the new time limit is kept");
   check(await page.getByLabel(/fresh instance/).isChecked(), "fresh instances are on");
   check((await page.locator("#delete-button").isDisabled()), "delete waits for the name");
   await page.getByLabel(/to confirm/).fill(PROJECT);
