@@ -7,40 +7,10 @@ use berth_core::{
 };
 use berth_sandbox_host::{DeploymentPool, GuestThreadOptions, Runtime};
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-/// Builds the fixture guest once per test run and compiles it ahead of time.
-fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
-    static WASM: OnceLock<PathBuf> = OnceLock::new();
-    let wasm = WASM.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rust-guest");
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| dir.join("target"));
-        let target = target.join("fixtures");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
-            .env("CARGO_TARGET_DIR", &target)
-            .current_dir(&dir)
-            .status()
-            .expect("cargo runs");
-        assert!(
-            status.success(),
-            "building the fixture guest failed (is the wasm32-wasip2 target installed?)"
-        );
-        target.join("wasm32-wasip2/release/berth_fixture_rust_guest.wasm")
-    });
-    let bytes = std::fs::read(wasm).unwrap();
-    let cwasm = runtime.precompile(&bytes).unwrap();
-    // A mapped artifact must never be rewritten in place: every pool gets its own file.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("berth-fixture-{}-{n}.cwasm", std::process::id()));
-    std::fs::write(&path, cwasm).unwrap();
-    path
-}
+mod support;
+use support::fixture_cwasm;
 
 #[derive(Default)]
 struct Recorder {

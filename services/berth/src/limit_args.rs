@@ -36,20 +36,37 @@ impl LimitArgs {
     }
 }
 
+/// The `<name>=<value>` settings of a comma-separated flag, trimmed, as (setting, name, value); an
+/// error shows `form` (e.g. `<limit>=<value>, e.g. memoryMib=1024`) for one without `=`.
+pub fn named_settings<'a>(
+    settings: &'a [String],
+    flag: &str,
+    form: &str,
+) -> anyhow::Result<Vec<(&'a str, &'a str, &'a str)>> {
+    settings
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|setting| match setting.split_once('=') {
+            Some((name, value)) => Ok((setting, name.trim(), value.trim())),
+            None => bail!("{flag} {setting}: write it as {form}"),
+        })
+        .collect()
+}
+
 fn apply(base: &Limits, settings: &[String], flag: &str) -> anyhow::Result<Limits> {
     let mut limits = base.clone();
-    for setting in settings.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        let Some((name, value)) = setting.split_once('=') else {
-            bail!("{flag} {setting}: write it as <limit>=<value>, e.g. memoryMib=1024");
-        };
-        let field: &LimitField = LimitField::named(name.trim()).with_context(|| {
+    for (setting, name, value) in
+        named_settings(settings, flag, "<limit>=<value>, e.g. memoryMib=1024")?
+    {
+        let field: &LimitField = LimitField::named(name).with_context(|| {
             let names: Vec<&str> = LIMIT_FIELDS.iter().map(|f| f.name).collect();
             format!(
                 "{flag} {setting}: `{name}` is not a limit; the limits are {}",
                 names.join(", ")
             )
         })?;
-        let value: u64 = value.trim().parse().with_context(|| {
+        let value: u64 = value.parse().with_context(|| {
             format!(
                 "{flag} {setting}: the value is a whole number of {}",
                 field.unit

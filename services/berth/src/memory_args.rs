@@ -2,7 +2,7 @@
 //! (key-value state, sessions and their replay buffers, tasks, log messages, build logs). Each has a
 //! default with its reason next to its constant; this flag overrides them.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use berth_control::BuildLogLimits;
 use berth_edge::EdgeConfig;
 
@@ -77,33 +77,21 @@ impl MemoryArgs {
         build_log: &mut BuildLogLimits,
     ) -> anyhow::Result<()> {
         let flag = "--memory-limit";
-        for setting in self
-            .bounds
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
-            let Some((name, value)) = setting.split_once('=') else {
-                bail!("{flag} {setting}: write it as <bound>=<value>, e.g. kvMaxKeys=20000");
-            };
-            let (_, slot) = BOUNDS
-                .iter()
-                .find(|(n, _)| *n == name.trim())
-                .with_context(|| {
-                    let names: Vec<&str> = BOUNDS.iter().map(|(n, _)| *n).collect();
-                    format!(
-                        "{flag} {setting}: `{name}` is not a memory bound; the bounds are {}",
-                        names.join(", ")
-                    )
-                })?;
-            let value: usize = value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|v| *v > 0)
-                .with_context(|| {
-                    format!("{flag} {setting}: the value is a whole number above 0")
-                })?;
+        for (setting, name, value) in crate::limit_args::named_settings(
+            &self.bounds,
+            flag,
+            "<bound>=<value>, e.g. kvMaxKeys=20000",
+        )? {
+            let (_, slot) = BOUNDS.iter().find(|(n, _)| *n == name).with_context(|| {
+                let names: Vec<&str> = BOUNDS.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "{flag} {setting}: `{name}` is not a memory bound; the bounds are {}",
+                    names.join(", ")
+                )
+            })?;
+            let value: usize = value.parse().ok().filter(|v| *v > 0).with_context(|| {
+                format!("{flag} {setting}: the value is a whole number above 0")
+            })?;
             match slot {
                 Slot::Edge(field) => *field(edge) = value,
                 Slot::BuildLog(field) => *field(build_log) = value,

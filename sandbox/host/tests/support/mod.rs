@@ -32,8 +32,7 @@ pub fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
     let cwasm = runtime.precompile(&std::fs::read(wasm).unwrap()).unwrap();
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path =
-        std::env::temp_dir().join(format!("berth-fairness-{}-{n}.cwasm", std::process::id()));
+    let path = std::env::temp_dir().join(format!("berth-fixture-{}-{n}.cwasm", std::process::id()));
     std::fs::write(&path, cwasm).unwrap();
     path
 }
