@@ -184,10 +184,10 @@ impl Berth {
         self.wait_healthy()
     }
 
-    /// Starts `berth deploy <dir> --project <name>` and returns at once (the caller waits for or kills it).
-    pub fn deploy_in_background(&self, dir: &Path, project: &str) -> Result<Child> {
-        Command::new(&self.bin)
-            .arg("deploy")
+    /// `berth deploy <dir> --project <name>` against this Berth, with the operator's token from its data dir.
+    fn deploy_command(&self, dir: &Path, project: &str) -> Result<Command> {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("deploy")
             .arg(dir)
             .args([
                 "--project",
@@ -200,7 +200,13 @@ impl Berth {
             .env("BERTH_TOOLS", Tools::from_env()?.root())
             .env("BERTH_HOME", repo_root())
             .env_remove("BERTH_TOKEN")
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        Ok(cmd)
+    }
+
+    /// Starts `berth deploy <dir> --project <name>` and returns at once (the caller waits for or kills it).
+    pub fn deploy_in_background(&self, dir: &Path, project: &str) -> Result<Child> {
+        self.deploy_command(dir, project)?
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -335,21 +341,8 @@ impl Berth {
             status,
             stdout,
             stderr,
-        } = Command::new(&self.bin)
-            .arg("deploy")
-            .arg(dir)
-            .args([
-                "--project",
-                project,
-                "--server",
-                &self.base_url(),
-                "--data-dir",
-            ])
-            .arg(self.data_path())
-            .env("BERTH_TOOLS", Tools::from_env()?.root())
-            .env("BERTH_HOME", repo_root())
-            .env_remove("BERTH_TOKEN")
-            .stdin(Stdio::null())
+        } = self
+            .deploy_command(dir, project)?
             .output()
             .with_context(|| format!("running {} deploy", self.bin.display()))?;
         let stdout = String::from_utf8_lossy(&stdout).into_owned();
