@@ -8,65 +8,36 @@ import base64
 import json
 import mimetypes
 import os
+import sys
 
+from berth_sdk.mcp_types import (
+    AudioContent,
+    BlobResourceContents,
+    CallToolResult,
+    EmbeddedResource,
+    ImageContent,
+    Model,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
 from berth_sdk.schema import to_jsonable
+
+
+def jsonable(value):
+    """``to_jsonable`` that also knows ``mcp.types`` models (dumped by alias, without nulls)."""
+    if isinstance(value, Model):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Model) for v in value):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict) and any(isinstance(v, Model) for v in value.values()):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return to_jsonable(value)
 
 
 def dumps(value):
     """Compact JSON text, as pydantic's ``dump_json`` writes it."""
-    return json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
-
-
-class _Model:
-    """A tiny keyword record with MCP field names, accepting snake_case spellings too."""
-
-    _fields = ()
-    _aliases = {"mime_type": "mimeType"}
-
-    def __init__(self, **kwargs):
-        for key, value in kwargs.items():
-            setattr(self, self._aliases.get(key, key), value)
-        for key, default in self._fields:
-            if not hasattr(self, key):
-                setattr(self, key, default)
-
-    @property
-    def mime_type(self):
-        return getattr(self, "mimeType", None)
-
-    def model_dump(self, **_):
-        return {k: v for k, v in vars(self).items() if v is not None}
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.model_dump()!r})"
-
-
-class TextContent(_Model):
-    _fields = (("type", "text"), ("text", ""))
-
-
-class ImageContent(_Model):
-    _fields = (("type", "image"), ("data", ""), ("mimeType", "image/png"))
-
-
-class AudioContent(_Model):
-    _fields = (("type", "audio"), ("data", ""), ("mimeType", "audio/wav"))
-
-
-class TextResourceContents(_Model):
-    _fields = (("uri", ""), ("mimeType", None), ("text", ""))
-
-
-class BlobResourceContents(_Model):
-    _fields = (("uri", ""), ("mimeType", None), ("blob", ""))
-
-
-class EmbeddedResource(_Model):
-    _fields = (("type", "resource"), ("resource", None))
-
-
-class ResourceLink(_Model):
-    _fields = (("type", "resource_link"), ("uri", ""), ("name", ""), ("description", None), ("mimeType", None))
+    return json.dumps(jsonable(value), separators=(",", ":"), ensure_ascii=False)
 
 
 CONTENT_TYPES = (TextContent, ImageContent, AudioContent, EmbeddedResource, ResourceLink)
@@ -226,17 +197,97 @@ def to_blocks(result):
     return [{"type": "text", "text": dumps(result)}]
 
 
-def tool_result(value, output_schema):
-    """``(blocks, structured)`` for a tool's return value, following fastmcp's rules."""
+def block_model(block):
+    """The ``mcp.types`` model of an MCP-shaped block dict (media bytes back to base64)."""
+    kind = block["type"]
+    if kind == "text":
+        return TextContent(text=block["text"])
+    if kind in ("image", "audio"):
+        cls = ImageContent if kind == "image" else AudioContent
+        return cls(data=base64.b64encode(block["data"]).decode(), mimeType=block["mimeType"])
+    if kind == "resource":
+        r = dict(block["resource"])
+        if "blob" in r:
+            r["blob"] = base64.b64encode(r["blob"]).decode()
+            return EmbeddedResource(resource=BlobResourceContents(**r))
+        return EmbeddedResource(resource=TextResourceContents(**r))
+    return ResourceLink(**{k: v for k, v in block.items() if k != "type"})
+
+
+class ToolResult:
+    """fastmcp's ``ToolResult``: content blocks, structured content and meta, returned as they are."""
+
+    def __init__(self, content=None, structured_content=None, meta=None, is_error=False):
+        if content is None and structured_content is None:
+            raise ValueError("Either content or structured_content must be provided")
+        self._blocks = to_blocks(structured_content if content is None else content)
+        self._content = None
+        if structured_content is not None:
+            structured_content = jsonable(structured_content)
+            if not isinstance(structured_content, dict):
+                raise ValueError(f"structured_content must be a dict or None; got {type(structured_content).__name__}")
+        self.structured_content = structured_content
+        self.meta = meta
+        self.is_error = bool(is_error)
+
+    @classmethod
+    def _of(cls, blocks, structured, is_error=False, meta=None):
+        result = cls.__new__(cls)
+        result._blocks, result._content = blocks, None
+        result.structured_content, result.meta, result.is_error = structured, meta, is_error
+        return result
+
+    @property
+    def content(self):
+        if self._content is None:
+            self._content = [block_model(b) for b in self._blocks]
+        return self._content
+
+    @content.setter
+    def content(self, value):
+        self._content = list(value)
+        self._blocks = None
+
+    def blocks(self):
+        return self._blocks if self._content is None else [as_block(c) for c in self._content]
+
+    def to_mcp_result(self):
+        return CallToolResult(content=list(self.content), structuredContent=self.structured_content,
+                              isError=self.is_error, meta=self.meta)
+
+    def __repr__(self):
+        return f"ToolResult(content={self.content!r}, structured_content={self.structured_content!r})"
+
+
+_meta_noted = set()
+
+
+def _note_meta(tool_name, meta):
+    if meta and tool_name not in _meta_noted:
+        _meta_noted.add(tool_name)
+        print(f"berth: notice: tool '{tool_name}' returned a result with meta; Berth's guest contract does not "
+              "carry a result's _meta yet, so clients do not see it (put it in structured content instead)",
+              file=sys.stderr)
+
+
+def tool_result(value, output_schema, tool_name="tool"):
+    """``(blocks, structured, is_error)`` for a tool's return value, following fastmcp's rules."""
+    if isinstance(value, ToolResult):
+        _note_meta(tool_name, value.meta)
+        return value.blocks(), value.structured_content, value.is_error
+    if isinstance(value, CallToolResult):
+        _note_meta(tool_name, value.meta)
+        structured = None if value.structuredContent is None else jsonable(value.structuredContent)
+        return [as_block(c) for c in value.content or []], structured, bool(value.isError)
     has_content = isinstance(value, UNSTRUCTURED_TYPES) or (
         isinstance(value, (list, tuple)) and any(isinstance(item, UNSTRUCTURED_TYPES) for item in value)
     )
     if output_schema is None and has_content:
-        return to_blocks(value), None
-    structured = to_jsonable(value) if not has_content else None
+        return to_blocks(value), None, False
+    structured = jsonable(value) if not has_content else None
     blocks = to_blocks(value) if has_content else to_blocks(structured)
     if output_schema is None:
-        return blocks, structured if isinstance(structured, dict) else None
+        return blocks, structured if isinstance(structured, dict) else None, False
     if output_schema.get("x-fastmcp-wrap-result"):
-        return blocks, {"result": structured}
-    return blocks, structured
+        return blocks, {"result": structured}, False
+    return blocks, structured, False

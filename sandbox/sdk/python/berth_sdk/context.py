@@ -85,11 +85,53 @@ class Root:
     meta: dict | None = None
 
 
+class RequestContext:
+    """``ctx.request_context``: the request's id, the lifespan's value, and no session object."""
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+
+    @property
+    def request_id(self):
+        return runtime.current.request_id
+
+    @property
+    def lifespan_context(self):
+        return self._ctx.lifespan_context
+
+    @property
+    def meta(self):
+        return None
+
+    @property
+    def session(self):
+        raise AttributeError("ctx.request_context.session is not available in Berth: the platform holds the MCP "
+                             "session; use the Context's methods (ctx.info, ctx.report_progress, ctx.elicit, "
+                             "ctx.read_resource, ...) instead")
+
+
 class Context:
     """Per-call access to logging, progress, state, elicitation, sampling and this server's resources."""
 
     def __init__(self, server=None):
         self.fastmcp = server
+
+    def __class_getitem__(cls, item):  # Context[ServerSession, None] is Context
+        return cls
+
+    @property
+    def lifespan_context(self):
+        """What the server's lifespan yielded (``{}`` when it has none), as fastmcp and the MCP SDK give it."""
+        result = getattr(self.fastmcp, "_lifespan_result", None)
+        return {} if result is None else result
+
+    @property
+    def request_context(self):
+        return RequestContext(self)
+
+    @property
+    def mcp(self):
+        return self.fastmcp
 
     @property
     def request_id(self):
@@ -278,3 +320,20 @@ def _builder(tp):
     if hasattr(tp, "model_validate"):
         return tp.model_validate
     return lambda data: data
+
+
+_active_server = None
+
+
+def activate(server):
+    """Marks ``server`` as the one serving the call in progress (for ``get_context()``)."""
+    global _active_server
+    _active_server = server
+
+
+def get_context():
+    """fastmcp's ``get_context()``: the Context of the call in progress."""
+    if _active_server is None:
+        raise RuntimeError("No active context found: get_context() works only during a tool, resource or "
+                           "prompt call")
+    return Context(_active_server)

@@ -24,6 +24,10 @@ class DefinitionError(Exception):
     """The server's definition is wrong (found at build time); the message names file and line."""
 
 
+class ReportedError(Exception):
+    """A failed read, render or start whose message is exactly what the client should see."""
+
+
 class NotFound(LookupError):
     """No tool, resource or prompt by that name or URI."""
 
@@ -40,3 +44,11 @@ def where(fn):
             return getattr(target, "__qualname__", repr(target))
         path, line = code.co_filename, code.co_firstlineno
     return f"{os.path.basename(path)}:{line}"
+
+
+class McpError(Exception):
+    """The official SDK's protocol error: ``McpError(ErrorData(code=..., message=...))``."""
+
+    def __init__(self, error):
+        self.error = error
+        super().__init__(getattr(error, "message", str(error)))

@@ -18,7 +18,8 @@ from wit_world.imports import types as wit_types
 
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError
-from berth_sdk.errors import DefinitionError, NotFound
+from berth_sdk.errors import DefinitionError, NotFound, ReportedError
+from berth_sdk.options import _in_sdk, notice
 from berth_sdk.server import FastMCP
 
 _LEVELS = {name: getattr(wit_host.LogLevel, name.upper()) for name in
@@ -121,6 +122,8 @@ def _guest_error(exc):
         return componentize_py_types.Err(wit_types.GuestError_NotFound(str(exc.args[0] if exc.args else exc)))
     if isinstance(exc, ArgumentError):
         return componentize_py_types.Err(wit_types.GuestError_InvalidParams(str(exc)))
+    if isinstance(exc, ReportedError):
+        return componentize_py_types.Err(wit_types.GuestError_Internal(str(exc)))
     return componentize_py_types.Err(wit_types.GuestError_Internal(_describe_exception(exc)))
 
 
@@ -233,6 +236,32 @@ def _redirect_output():
     sys.stderr = _SafeStream(sys.stderr)
 
 
+def _user_line(exc, module_name):
+    """``server.py:3``: the deepest line of the user's project in the traceback (else the module's file)."""
+    found = f"{module_name.replace('.', '/')}.py"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith("<") and not _in_sdk(filename) and "importlib" not in filename:
+            found = f"{os.path.basename(filename)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def _no_server(module, module_name, attribute):
+    """Names the entry point's attribute, the names tried, and what the module does define."""
+    path = os.path.basename(getattr(module, "__file__", None) or f"{module_name}.py")
+    tried = [attribute] + [n for n in ("mcp", "server", "app") if n != attribute]
+    candidates = [k for k, v in vars(module).items() if isinstance(v, FastMCP)]
+    if candidates:  # FastMCP objects under other names
+        return (f"{path}: no server object named '{attribute}'; the module defines {', '.join(candidates)}: rename "
+                f"it to {attribute} (`{attribute} = {candidates[0]}`) or set the entry point to "
+                f"{module_name}:{candidates[0]}")
+    return (f"{path}: no module-level FastMCP server found (looked for {', '.join(tried)}); create one at module "
+            f"level with `{attribute} = FastMCP(\"name\")` (not inside a function or `if __name__ == "
+            f"'__main__':`)")
+
+
 def load_entry(module_name, attribute):
     """Imports the user's module, finds the server object and returns the ``Guest`` class for it."""
     try:
@@ -243,14 +272,22 @@ def load_entry(module_name, attribute):
                 f"entry point '{module_name}:{attribute}': no module '{module_name}' "
                 f"(expected {module_name.replace('.', '/')}.py in the project root); check the entry point "
                 "setting or the file name") from None
+        if str(exc).startswith("Berth does not provide"):
+            raise DefinitionError(f"{_user_line(exc, module_name)}: {exc}") from None
         raise DefinitionError(
-            f"{module_name}.py: importing it failed: no module named '{exc.name}'. Add it to "
+            f"{_user_line(exc, module_name)}: importing it failed: no module named '{exc.name}'. Add it to "
             "requirements.txt (pure-Python packages only) or remove the import") from exc
+    except ImportError as exc:
+        if str(exc).startswith("Berth does not provide"):
+            raise DefinitionError(f"{_user_line(exc, module_name)}: {exc}") from None
+        raise
     if not hasattr(module, attribute):
-        candidates = [k for k, v in vars(module).items() if isinstance(v, FastMCP)]
-        hint = f"; the module defines {', '.join(candidates)}" if candidates else \
-            f"; create one with `{attribute} = FastMCP(\"name\")`"
-        raise DefinitionError(f"{getattr(module, '__file__', module_name)}: no attribute '{attribute}'{hint}")
+        # As `fastmcp run` does: without the named object, a server called mcp, server or app.
+        fallback = next((n for n in ("mcp", "server", "app") if isinstance(getattr(module, n, None), FastMCP)), None)
+        if fallback is None:
+            raise DefinitionError(_no_server(module, module_name, attribute))
+        notice(f"{module_name}.py: no '{attribute}'; serving the FastMCP server '{fallback}'")
+        attribute = fallback
     server = getattr(module, attribute)
     if callable(server) and not isinstance(server, FastMCP):
         server = server()

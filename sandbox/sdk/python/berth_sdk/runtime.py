@@ -102,23 +102,39 @@ class _GuestLoop(asyncio.BaseEventLoop):
         super().close()
 
 
+_loop = None
+
+
 def run_sync(value):
     """Returns ``value``, or the result of running it to completion when it is awaitable.
 
-    Each call gets a fresh loop, so ``async def`` tools, ``await asyncio.sleep(...)`` and tasks work
-    the same in the component and in plain Python.
+    Calls share one loop, so what a lifespan made (tasks, clients bound to the loop) keeps working in
+    later calls; ``async def`` tools, ``await asyncio.sleep(...)`` and tasks work the same in the
+    component and in plain Python. A call made while the loop runs (a nested read) gets its own loop.
     """
+    global _loop
     if not inspect.isawaitable(value):
         return value
+    running = asyncio.events._get_running_loop()
+    if running is not None:
+        return _run_nested(value, running)
+    if _loop is None or _loop.is_closed():
+        _loop = _GuestLoop()
+    asyncio.set_event_loop(_loop)
+    try:
+        return _loop.run_until_complete(value)
+    finally:
+        asyncio.set_event_loop(None)
+
+
+def _run_nested(value, outer):
     loop = _GuestLoop()
+    asyncio.events._set_running_loop(None)
     try:
         return loop.run_until_complete(value)
     finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
+        loop.close()
+        asyncio.events._set_running_loop(outer)
 
 
 __all__ = ["HostError", "LocalHost", "StateError", "run_sync"]

@@ -1,339 +1,203 @@
 """``FastMCP``: the server object user code builds, and what the guest asks of it.
 
-The decorators record tools, resources and prompts with everything ``describe`` lists; the
-``call_tool``/``read_resource``/``get_prompt``/``complete`` methods run them and return MCP-shaped
-data. Definition problems raise ``DefinitionError`` naming the file and line, at build time.
+The decorators record tools, resources and prompts (``berth_sdk.components``); every argument is
+supported, reported as a notice, or a ``DefinitionError`` (``berth_sdk.options``). ``describe`` lists
+everything once, at build time; ``call_tool``/``read_resource``/``get_prompt``/``complete`` run the
+lifespan on first use, then each operation through the middleware chain, and return MCP-shaped data.
+The three import spellings are the same class with the error texts of the package they imitate.
 """
 
 import enum
 import inspect
-import json
-import re
 import typing
 
+from berth_sdk import options as opts
 from berth_sdk import runtime
-from berth_sdk.binding import ArgumentError, coerce, prepare
-from berth_sdk.content import as_block, resource_contents, tool_result
-from berth_sdk.context import Context
-from berth_sdk.errors import DefinitionError, NotFound, ToolError, where
-from berth_sdk.schema import (
-    input_schema,
-    output_schema,
-    parse_docstring,
-    raw_schema,
-    strip_annotated,
-    to_jsonable,
-)
+from berth_sdk.binding import ArgumentError, coerce
+from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages
+from berth_sdk.compose import Composition
+from berth_sdk.content import ToolResult, block_model, tool_result
+from berth_sdk.context import Context, activate
+from berth_sdk.errors import DefinitionError, NotFound, PromptError, ReportedError, ResourceError, ToolError
+from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, \
+    ResourceTemplateReference
+from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
+    MiddlewareContext, ReadResourceRequestParams, run_chain
+from berth_sdk.schema import strip_annotated, to_jsonable
+
+_DUPLICATES = ("warn", "error", "replace", "ignore")
 
 
-def _default_title(name):
-    return name.replace("_", " ").replace("-", " ").title()
-
-
-def _annotations(value):
-    if value is None:
-        return None
-    data = value if isinstance(value, dict) else {k: v for k, v in vars(value).items() if v is not None}
-    camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
-    return {k: v for k, v in camel.items() if v is not None}
-
-
-class Tool:
-    """A registered tool: its function, listing and parameter binder."""
-
-    def __init__(self, fn, name=None, title=None, description=None, tags=None, annotations=None,
-                 meta=None, output_schema_override=...):
-        self.fn = fn
-        self.name = name or fn.__name__
-        self.params, self.context_params = prepare(fn, kind="tool")
-        summary, param_docs = parse_docstring(inspect.getdoc(fn))
-        for p in self.params:
-            p.description = param_docs.get(p.name)
-        try:
-            self.input_schema = input_schema(self.params)
-            hints = _return_hint(fn)
-            self.output_schema = output_schema(hints) if output_schema_override is ... else output_schema_override
-        except TypeError as exc:
-            raise DefinitionError(f"{where(fn)}: tool '{self.name}': {exc}; use a JSON-compatible type "
-                                  "(str, int, float, bool, list, dict, a dataclass, ...)") from exc
-        self.description = description if description is not None else summary
-        self.annotations = _annotations(annotations)
-        title = title or (self.annotations or {}).get("title") or _default_title(self.name)
-        self.title = title
-        self.tags = sorted(tags or [])
-        self.meta = meta
-
-    @classmethod
-    def from_function(cls, fn, name=None, title=None, description=None, tags=None, annotations=None,
-                      meta=None, output_schema=..., **_options):
-        """fastmcp's ``Tool.from_function``: a tool to adjust, then ``mcp.add_tool(tool)``."""
-        return cls(fn, name, title, description, tags, annotations, meta, output_schema)
-
-    @property
-    def parameters(self):
-        """The tool's input JSON Schema; assign to replace the one derived from type hints."""
-        return self.input_schema
-
-    @parameters.setter
-    def parameters(self, schema):
-        self.input_schema = schema
-
-    def listing(self):
-        item = {"name": self.name, "title": self.title}
-        if self.description:
-            item["description"] = self.description
-        item["inputSchema"] = self.input_schema
-        if self.output_schema is not None:
-            item["outputSchema"] = self.output_schema
-        if self.annotations:
-            item["annotations"] = self.annotations
-        item["_meta"] = {**(self.meta or {}), "fastmcp": {"tags": self.tags}}
-        return item
-
-
-def _return_hint(fn):
-    try:
-        return typing.get_type_hints(fn, include_extras=True).get("return", inspect.Signature.empty)
-    except Exception:  # unresolvable forward reference: fall back to the raw annotation
-        return inspect.signature(fn).return_annotation
-
-
-_TEMPLATE_PARAM = re.compile(r"{(\*?)(\w+)(\*?)}")
-
-
-class Resource:
-    """A static resource (fixed URI) or a template (``{param}`` placeholders in the URI)."""
-
-    def __init__(self, fn, uri, name=None, title=None, description=None, mime_type=None, tags=None,
-                 annotations=None, meta=None):
-        self.fn = fn
-        self.uri = uri
-        self.name = name or getattr(fn, "__name__", uri)
-        self.title = title
-        summary, _ = parse_docstring(inspect.getdoc(fn))
-        self.description = description if description is not None else summary
-        self.mime_type = mime_type
-        self.tags = sorted(tags or [])
-        self.params, self.context_params = prepare(fn, kind="resource")
-        self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
-        self.is_template = bool(self.uri_params) or bool(self.params)
-        if self.is_template:
-            self._check_template()
-            pattern = ""
-            last = 0
-            for m in _TEMPLATE_PARAM.finditer(uri):
-                pattern += re.escape(uri[last:m.start()])
-                wildcard = m.group(1) or m.group(3)
-                pattern += f"(?P<{m.group(2)}>{'.+' if wildcard else '[^/]+'})"
-                last = m.end()
-            self.regex = re.compile("^" + pattern + re.escape(uri[last:]) + "$")
-
-    def _check_template(self):
-        fn_params = {p.name for p in self.params}
-        required = {p.name for p in self.params if p.required}
-        uri_params = set(self.uri_params)
-        missing = uri_params - fn_params
-        unfilled = required - uri_params
-        if missing or unfilled:
-            problems = []
-            if missing:
-                problems.append(f"URI parameters {sorted(missing)} are not parameters of the function")
-            if unfilled:
-                problems.append(f"required function parameters {sorted(unfilled)} do not appear in the URI")
-            raise DefinitionError(
-                f"{where(self.fn)}: resource template '{self.uri}': {'; '.join(problems)}. "
-                "Make the {placeholders} in the URI and the function's parameters the same names."
-            )
-
-    def listing(self):
-        item = {"name": self.name, "uriTemplate" if self.is_template else "uri": self.uri}
-        if self.title:
-            item["title"] = self.title
-        if self.description:
-            item["description"] = self.description
-        item["mimeType"] = self.mime_type or "text/plain"
-        item["_meta"] = {"fastmcp": {"tags": self.tags}}
-        return item
-
-    def read(self, uri, args, server):
-        kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
-        for name in self.context_params:
-            kwargs[name] = Context(server)
-        value = runtime.run_sync(self.fn(**kwargs))
-        return _resource_items(uri, value, self.mime_type)
-
-
-def _resource_items(uri, value, mime_type):
-    items = value if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (int, float)) and all(
-        hasattr(v, "content") or hasattr(v, "text") or hasattr(v, "blob") or isinstance(v, dict) and ("text" in v or "blob" in v)
-        for v in value) else [value]
-    out = []
-    for item in items:
-        if isinstance(item, (bytes, bytearray)):
-            out.append({"uri": uri, "mimeType": mime_type or "application/octet-stream", "blob": bytes(item)})
-        elif isinstance(item, str):
-            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": item})
-        elif hasattr(item, "content") and hasattr(item, "mime_type"):
-            inner = _resource_items(uri, item.content, item.mime_type or mime_type)
-            out.extend(inner)
-        elif hasattr(item, "uri") and (hasattr(item, "text") or hasattr(item, "blob")) or isinstance(item, dict) and ("text" in item or "blob" in item):
-            contents = resource_contents(item)
-            contents["uri"] = contents["uri"] or uri
-            out.append(contents)
-        else:
-            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": json.dumps(to_jsonable(item), ensure_ascii=False)})
-    return out
-
-
-class Prompt:
-    """A registered prompt: renders messages from string arguments."""
-
-    def __init__(self, fn, name=None, title=None, description=None, tags=None, meta=None):
-        self.fn = fn
-        self.name = name or fn.__name__
-        self.title = title
-        summary, param_docs = parse_docstring(inspect.getdoc(fn))
-        self.description = description if description is not None else summary
-        self.params, self.context_params = prepare(fn, kind="prompt")
-        for p in self.params:
-            p.description = param_docs.get(p.name)
-        self.tags = sorted(tags or [])
-        self.meta = meta
-        try:
-            properties = input_schema(self.params)["properties"]
-            self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
-        except TypeError as exc:
-            raise DefinitionError(f"{where(fn)}: prompt '{self.name}': {exc}") from exc
-
-    @staticmethod
-    def _argument(param, schema):
-        arg = {"name": param.name}
-        description = schema.get("description")
-        if param.annotation is not inspect.Parameter.empty and param.annotation is not str:
-            note = ("Provide a value matching the following JSON schema: "
-                    f"{json.dumps(raw_schema(param.annotation), separators=(',', ':'))}. "
-                    "Encode non-string values as JSON.")
-            description = f"{description}\n\n{note}" if description else note
-        if description:
-            arg["description"] = description
-        arg["required"] = param.required
-        return arg
-
-    def listing(self):
-        item = {"name": self.name}
-        if self.title:
-            item["title"] = self.title
-        if self.description:
-            item["description"] = self.description
-        item["arguments"] = self.arguments
-        item["_meta"] = {**(self.meta or {}), "fastmcp": {"tags": self.tags}}
-        return item
-
-
-class PromptMessage:
-    """One prompt message: ``Message("text")`` or ``Message(content, role="assistant")``."""
-
-    def __init__(self, content, role="user"):
-        self.role = getattr(role, "value", role)
-        self.content = content
-
-
-Message = PromptMessage
-
-
-def _prompt_messages(value):
-    items = value if isinstance(value, (list, tuple)) else [value]
-    out = []
-    for item in items:
-        if isinstance(item, PromptMessage) or (hasattr(item, "role") and hasattr(item, "content")):
-            role = getattr(item.role, "value", item.role)
-            out.append({"role": role, "content": as_block(item.content)})
-        elif isinstance(item, dict) and "role" in item and "content" in item:
-            out.append({"role": item["role"], "content": as_block(item["content"])})
-        else:
-            out.append({"role": "user", "content": as_block(item)})
-    return out
-
-
-class FastMCP:
+class FastMCP(Composition):
     """An MCP server: ``mcp = FastMCP("name")``, then ``@mcp.tool``, ``@mcp.resource``, ``@mcp.prompt``."""
 
-    def __init__(self, name=None, instructions=None, version=None, **_settings):
-        self.name = name or "FastMCP"
-        self.instructions = instructions
-        self.version = version
+    _api = "FastMCP()"
+    _positional = ("name", "instructions")
+
+    def __init__(self, *args, **kwargs):
+        at = opts.caller()
+        if len(args) > len(self._positional):
+            raise DefinitionError(f"{at}: {self._api} takes at most {len(self._positional)} positional arguments "
+                                  f"({', '.join(self._positional)}); pass the others by keyword")
+        for key, value in zip(self._positional, args):
+            if key in kwargs:
+                raise DefinitionError(f"{at}: {self._api} got {key} twice")
+            kwargs[key] = value
+        self.name = kwargs.pop("name", None) or "FastMCP"
+        self.instructions = kwargs.pop("instructions", None)
+        self.version = kwargs.pop("version", None)
+        self.title = kwargs.pop("title", None)
+        self.description = kwargs.pop("description", None)
+        self.website_url = kwargs.pop("website_url", None)
+        from berth_sdk.components import _icons
+
+        self.icons = _icons(kwargs.pop("icons", None), at)
+        self._lifespan = kwargs.pop("lifespan", None)
+        if self._lifespan is not None and not callable(self._lifespan):
+            raise DefinitionError(f"{at}: lifespan= must be a function taking the server and returning an async "
+                                  "context manager (decorate an async generator with @asynccontextmanager)")
+        self._mask_errors = kwargs.pop("mask_error_details", None)
+        on_duplicate = kwargs.pop("on_duplicate", None)
+        for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):
+            on_duplicate = kwargs.pop(legacy, None) or on_duplicate
+        self._on_duplicate = on_duplicate or "warn"
+        if self._on_duplicate not in _DUPLICATES:
+            raise DefinitionError(f"{at}: on_duplicate={self._on_duplicate!r}; use one of {', '.join(_DUPLICATES)}")
+        self._middleware = []
+        for mw in kwargs.pop("middleware", None) or []:
+            self.add_middleware(mw)
+        include_tags = kwargs.pop("include_tags", None)
+        exclude_tags = kwargs.pop("exclude_tags", None)
+        tools = kwargs.pop("tools", None) or []
+        opts.check(self._api, kwargs, at, opts.SERVER_NOTICES, opts.SERVER_ERRORS)
         self._tools = {}
         self._resources = {}
         self._templates = {}
         self._prompts = {}
         self._completion = None
+        self._visibility = []
+        Composition.__init__(self)
+        self._started = False
+        self._start_error = None
+        self._lifespan_result = None
+        self._lifespan_cm = None
+        if include_tags:
+            self.enable(tags=set(include_tags), only=True)
+        if exclude_tags:
+            self.disable(tags=set(exclude_tags))
+        for tool in tools:
+            self.add_tool(tool)
+
+    def __class_getitem__(cls, item):
+        return cls
+
+    @property
+    def settings(self):
+        return _Settings(self)
 
     # Registration --------------------------------------------------------------------------
 
-    def tool(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None,
-             annotations=None, output_schema=..., meta=None, enabled=True, **_options):
+    def _register(self, table, key, component, kind, at):
+        if key in table:
+            if self._on_duplicate == "error":
+                raise DefinitionError(f"{at}: a {kind} named {key!r} is already registered; rename one "
+                                      "(name=...) or pass on_duplicate='replace' to FastMCP()")
+            if self._on_duplicate == "ignore":
+                return
+            if self._on_duplicate == "warn":
+                opts.notice(f"{at}: {kind} {key!r} replaces an earlier one of the same name")
+        table[key] = component
+
+    def tool(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None, annotations=None,
+             output_schema=..., meta=None, icons=None, version=None, timeout=None, enabled=True,
+             exclude_args=None, structured_output=None, app=None, **options):
         """Registers a function as a tool: ``@mcp.tool``, ``@mcp.tool()`` or ``@mcp.tool(name=...)``."""
+        at = opts.caller()
+        opts.check("@mcp.tool", options, at, opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
+        meta = _with_app(meta, app)
         if isinstance(name_or_fn, str):
+            if name is not None:
+                raise DefinitionError(f"{at}: @mcp.tool got a name twice ({name_or_fn!r} and name={name!r})")
             name = name_or_fn
-        elif callable(name_or_fn):
-            return self.add_tool(name_or_fn)
 
         def decorator(fn):
+            tool = Tool(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
+                        timeout, exclude_args, structured_output, at=at)
             if enabled is not False:
-                self._add_tool(Tool(fn, name, title, description, tags, annotations, meta, output_schema))
+                self._register(self._tools, tool.name, tool, "tool", at)
             return fn
 
+        if callable(name_or_fn):
+            return decorator(name_or_fn)
         return decorator
 
     def add_tool(self, fn, **options):
-        self._add_tool(fn if isinstance(fn, Tool) else Tool(fn, **options))
+        at = opts.caller()
+        tool = fn if isinstance(fn, Tool) else Tool.from_function(fn, **options)
+        self._register(self._tools, tool.name, tool, "tool", at)
         return fn
-
-    def _add_tool(self, tool):
-        self._tools[tool.name] = tool
 
     def remove_tool(self, name):
         self._tools.pop(name, None)
 
     def resource(self, uri, *, name=None, title=None, description=None, mime_type=None, tags=None,
-                 annotations=None, meta=None, enabled=True, **_options):
+                 annotations=None, meta=None, icons=None, version=None, enabled=True, app=None, **options):
         """Registers a resource (``"data://x"``) or a template (``"data://items/{id}"``)."""
+        at = opts.caller()
         if callable(uri):
-            raise DefinitionError(f"{where(uri)}: @resource needs a URI: write @mcp.resource(\"data://...\")")
+            raise DefinitionError(f"{at}: @resource needs a URI: write @mcp.resource(\"data://...\")")
+        opts.check("@mcp.resource", options, at, opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
+        meta = _with_app(meta, app)
 
         def decorator(fn):
-            res = Resource(fn, uri, name, title, description, mime_type, tags, annotations, meta)
+            res = Resource(fn, uri, name, title, description, mime_type, tags, annotations, meta, icons, version,
+                           at=at)
             if enabled is not False:
-                (self._templates if res.is_template else self._resources)[uri] = res
+                self._register(self._templates if res.is_template else self._resources, uri, res, "resource", at)
             return fn
 
         return decorator
 
     def prompt(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None, meta=None,
-               enabled=True, **_options):
+               icons=None, version=None, enabled=True, **options):
         """Registers a prompt: ``@mcp.prompt``, ``@mcp.prompt()`` or ``@mcp.prompt(name=...)``."""
+        at = opts.caller()
+        opts.check("@mcp.prompt", options, at, opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
         if isinstance(name_or_fn, str):
             name = name_or_fn
-        elif callable(name_or_fn):
-            self._prompts[name_or_fn.__name__] = Prompt(name_or_fn)
-            return name_or_fn
 
         def decorator(fn):
-            prompt = Prompt(fn, name, title, description, tags, meta)
+            prompt = Prompt(fn, name, title, description, tags, meta, icons, version, at=at)
             if enabled is not False:
-                self._prompts[prompt.name] = prompt
+                self._register(self._prompts, prompt.name, prompt, "prompt", at)
             return fn
 
+        if callable(name_or_fn):
+            return decorator(name_or_fn)
         return decorator
 
-    def completion(self):
+    def completion(self, handler=None):
         """Registers ``fn(ref, argument, context)`` to suggest argument values (as the MCP SDK does)."""
 
         def decorator(fn):
             self._completion = fn
             return fn
 
-        return decorator
+        return decorator(handler) if callable(handler) else decorator
+
+    def add_middleware(self, middleware):
+        """Adds a middleware (``fastmcp.server.middleware.Middleware`` or any ``async (context, call_next)``)."""
+        if isinstance(middleware, type):
+            raise DefinitionError(f"{opts.caller()}: add_middleware got the class {middleware.__name__}; pass an "
+                                  f"instance: {middleware.__name__}()")
+        if not callable(middleware):
+            raise DefinitionError(f"{opts.caller()}: middleware must be a Middleware instance, got "
+                                  f"{type(middleware).__name__}")
+        self._middleware.append(middleware)
+
+    @property
+    def middleware(self):
+        return self._middleware
 
     def run(self, *_args, **_kwargs):
         """Does nothing inside Berth: the platform serves the server. Kept so ``mcp.run()`` is harmless."""
@@ -342,68 +206,220 @@ class FastMCP:
     async def run_async(self, *_args, **_kwargs):
         return None
 
+    def custom_route(self, path, methods=None, **_kwargs):
+        raise DefinitionError(f"{opts.caller()}: @mcp.custom_route({path!r}) is not supported: Berth serves only "
+                              "the MCP endpoint of a project; move the route to another service")
+
+    # Visibility ----------------------------------------------------------------------------
+
+    def enable(self, *, names=None, keys=None, version=None, tags=None, components=None, only=False):
+        """Shows matching components again; with ``only=True``, shows only them."""
+        if only:
+            self._visibility.append((False, None, True))
+        self._visibility.append((True, _Match(names, keys, version, tags, components), False))
+        return self
+
+    def disable(self, *, names=None, keys=None, version=None, tags=None, components=None):
+        """Hides matching components: they are neither listed nor callable."""
+        self._visibility.append((False, _Match(names, keys, version, tags, components), False))
+        return self
+
+    def _visible(self, component):
+        shown = True
+        for enabled, match, everything in self._visibility:
+            if everything or match.matches(component):
+                shown = enabled
+        return shown
+
+    # Lifespan ------------------------------------------------------------------------------
+
+    def _start(self):
+        """Enters the lifespan once per instance, before the first call (never at build time)."""
+        if self._start_error is not None:
+            raise ReportedError(self._start_error)
+        if self._started:
+            return
+        self._started = True
+        for child in self._children():
+            child._start()
+        if self._lifespan is None:
+            return
+        try:
+            cm = self._lifespan(self)
+            if not hasattr(cm, "__aenter__"):
+                raise TypeError(f"the lifespan returned {type(cm).__name__}, not an async context manager; "
+                                "decorate it with @asynccontextmanager")
+            self._lifespan_result = runtime.run_sync(cm.__aenter__())
+            self._lifespan_cm = cm
+        except Exception as exc:
+            self._start_error = f"the server's lifespan failed: {type(exc).__name__}: {exc}"
+            raise ReportedError(self._start_error) from exc
+
+    def _context(self):
+        activate(self)
+        return Context(self)
+
     # What the host asks --------------------------------------------------------------------
 
     def describe(self):
-        doc = {"name": self.name, "version": self.version or "1.0.0"}
-        if self.instructions:
-            doc["instructions"] = self.instructions
-        doc["tools"] = [t.listing() for t in self._tools.values()]
-        doc["resources"] = [r.listing() for r in self._resources.values()]
-        doc["resourceTemplates"] = [r.listing() for r in self._templates.values()]
-        doc["prompts"] = [p.listing() for p in self._prompts.values()]
+        doc = {"name": self.name, "version": str(self.version) if self.version is not None else "1.0.0"}
+        for key, value in (("title", self.title), ("description", self.description),
+                           ("websiteUrl", self.website_url), ("icons", self.icons),
+                           ("instructions", self.instructions)):
+            if value:
+                doc[key] = value
+        doc["tools"] = self._list("tools/list", lambda: self._all_tools(), lambda t: t.listing())
+        doc["resources"] = self._list("resources/list", lambda: self._all_resources(False), lambda r: r.listing())
+        doc["resourceTemplates"] = self._list("resources/templates/list", lambda: self._all_resources(True),
+                                              lambda r: r.listing())
+        doc["prompts"] = self._list("prompts/list", lambda: self._all_prompts(), lambda p: p.listing())
         return doc
+
+    def _list(self, method, items, listing):
+        async def terminal(_context):
+            return items()
+
+        context = MiddlewareContext(message=_ListRequest(method), method=method, fastmcp_context=self._context())
+        return [listing(c) for c in runtime.run_sync(run_chain(self._middleware, context, terminal))]
 
     def call_tool(self, name, arguments):
         """Runs a tool: returns ``(blocks, structured, is_error)``; raises NotFound or ArgumentError."""
-        tool = self._tools.get(name)
-        if tool is None:
-            raise NotFound(f"unknown tool '{name}'")
-        kwargs = _bind(tool.params, arguments)
-        for ctx_name in tool.context_params:
-            kwargs[ctx_name] = Context(self)
+        self._start()
+        return runtime.run_sync(self._call_tool(name, arguments))
+
+    async def _call_tool(self, name, arguments):
+        context = MiddlewareContext(message=CallToolRequestParams(name=name, arguments=arguments),
+                                    method="tools/call", fastmcp_context=self._context())
         try:
-            value = runtime.run_sync(tool.fn(**kwargs))
-            blocks, structured = tool_result(value, tool.output_schema)
+            result = await run_chain(self._middleware, context, self._call_tool_terminal)
+        except (NotFound, ArgumentError):
+            raise
         except Exception as exc:  # a failing tool is a result the client sees, never a crash
-            return [{"type": "text", "text": _error_text(tool.name, exc)}], None, True
-        return blocks, structured, False
+            return [{"type": "text", "text": self._tool_error_text(name, exc, outer=True)}], None, True
+        return tool_result(result, None, name)
+
+    async def _call_tool_terminal(self, context):
+        name, arguments = context.message.name, context.message.arguments
+        found = self._find_tool(name)
+        if found is None:
+            raise NotFound(f"unknown tool '{name}'")
+        tool, owner, original = found
+        if owner is not self:
+            return _as_tool_result(await owner._call_tool(original, arguments))
+        kwargs = _bind(tool.params, arguments if arguments is not None else {})
+        kwargs.update(tool.hidden)
+        for ctx_name in tool.context_params:
+            kwargs[ctx_name] = context.fastmcp_context or self._context()
+        try:
+            value = await tool.run(kwargs)
+            blocks, structured, is_error = tool_result(value, tool.output_schema, tool.name)
+        except Exception as exc:
+            raise ToolError(self._tool_error_text(name, exc)) from exc
+        return ToolResult._of(blocks, structured, is_error)
+
+    def _tool_error_text(self, name, exc, outer=False):
+        if outer and isinstance(exc, ToolError):
+            return str(exc)
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, ToolError):
+            return message
+        return f"Error calling tool {name!r}" if self._mask_errors else f"Error calling tool {name!r}: {message}"
 
     def read_resource(self, uri):
-        return self._read_resource_sync(uri)
+        self._start()
+        return runtime.run_sync(self._read_resource(uri))
 
     def _read_resource_sync(self, uri):
-        res = self._resources.get(uri)
-        if res is not None:
-            return res.read(uri, {}, self)
-        for template in self._templates.values():
-            match = template.regex.match(uri)
-            if match:
-                return template.read(uri, match.groupdict(), self)
-        raise NotFound(f"unknown resource '{uri}'")
+        return runtime.run_sync(self._read_resource(uri))
+
+    async def _read_resource(self, uri):
+        context = MiddlewareContext(message=ReadResourceRequestParams(uri=uri), method="resources/read",
+                                    fastmcp_context=self._context())
+        try:
+            result = await run_chain(self._middleware, context, self._read_terminal)
+        except (NotFound, ArgumentError, ReportedError):
+            raise
+        except Exception as exc:
+            raise ReportedError(self._resource_error_text(uri, exc)) from exc
+        return list(getattr(result, "contents", result))
+
+    async def _read_terminal(self, context):
+        uri = context.message.uri
+        found = self._find_resource(uri)
+        if found is None:
+            raise NotFound(f"unknown resource '{uri}'")
+        resource, owner, original, args = found
+        if owner is not self:
+            items = await owner._read_resource(original)
+            return [{**i, "uri": uri} if i.get("uri") == original else i for i in items]
+        try:
+            return await resource.read(uri, args, context.fastmcp_context or self._context())
+        except (ArgumentError, ResourceError):
+            raise
+        except Exception as exc:
+            raise ResourceError(self._resource_error_text(uri, exc)) from exc
+
+    def _resource_error_text(self, uri, exc):
+        if isinstance(exc, ResourceError):
+            return str(exc)
+        return f"Error reading resource {uri!r}" if self._mask_errors else f"Error reading resource {uri!r}: {exc}"
 
     def get_prompt(self, name, arguments):
-        prompt = self._prompts.get(name)
-        if prompt is None:
+        self._start()
+        return runtime.run_sync(self._get_prompt(name, arguments))
+
+    async def _get_prompt(self, name, arguments):
+        context = MiddlewareContext(message=GetPromptRequestParams(name=name, arguments=arguments),
+                                    method="prompts/get", fastmcp_context=self._context())
+        try:
+            result = await run_chain(self._middleware, context, self._prompt_terminal)
+        except (NotFound, ArgumentError, ReportedError):
+            raise
+        except Exception as exc:
+            raise ReportedError(self._prompt_error_text(name, exc)) from exc
+        return getattr(result, "description", None), prompt_messages(result)
+
+    async def _prompt_terminal(self, context):
+        name, arguments = context.message.name, context.message.arguments or {}
+        found = self._find_prompt(name)
+        if found is None:
             raise NotFound(f"unknown prompt '{name}'")
+        prompt, owner, original = found
+        if owner is not self:
+            return await owner._get_prompt(original, arguments)
         kwargs = _bind(prompt.params, arguments, from_strings=True)
         for ctx_name in prompt.context_params:
-            kwargs[ctx_name] = Context(self)
-        value = runtime.run_sync(prompt.fn(**kwargs))
-        return prompt.description, _prompt_messages(value)
+            kwargs[ctx_name] = context.fastmcp_context or self._context()
+        try:
+            value = prompt.fn(**kwargs)
+            if inspect.isawaitable(value):
+                value = await value
+            description = getattr(value, "description", None) or prompt.description
+            messages = [Message(block_model(m["content"]), role=m["role"]) for m in prompt_messages(value)]
+            return PromptResult(messages, description=description)
+        except PromptError:
+            raise
+        except Exception as exc:
+            raise PromptError(self._prompt_error_text(name, exc)) from exc
+
+    def _prompt_error_text(self, name, exc):
+        if isinstance(exc, PromptError):
+            return str(exc)
+        return f"Error rendering prompt {name!r}" if self._mask_errors else f"Error rendering prompt {name!r}: {exc}"
 
     def complete(self, kind, ref, argument, value, context_arguments):
         """Suggests values: the registered completion handler, else Literal/Enum choices, else none."""
-        if kind == "prompt" and ref not in self._prompts:
-            raise NotFound(f"unknown prompt '{ref}'")
-        if kind == "resource-template" and ref not in self._templates:
-            raise NotFound(f"unknown resource template '{ref}'")
+        self._start()
+        target = self._find_prompt(ref) if kind == "prompt" else self._find_template(ref)
+        if target is None:
+            raise NotFound(f"unknown {'prompt' if kind == 'prompt' else 'resource template'} '{ref}'")
         if self._completion is not None:
+            ref_model = PromptReference(name=ref) if kind == "prompt" else ResourceTemplateReference(uri=ref)
             result = runtime.run_sync(self._completion(
-                _Ref(kind, ref), _Argument(argument, value), _CompletionContext(dict(context_arguments))))
+                ref_model, CompletionArgument(name=argument, value=value),
+                CompletionContext(arguments=dict(context_arguments))))
             return _completion_values(result)
-        target = self._prompts.get(ref) if kind == "prompt" else self._templates.get(ref)
-        for p in target.params:
+        for p in target[0].params:
             if p.name == argument:
                 return [c for c in _choices(p.annotation) if c.startswith(value)], None, False
         return [], None, False
@@ -414,38 +430,62 @@ class FastMCP:
         return self.describe()["tools"]
 
 
-class _Ref:
-    def __init__(self, kind, ref):
-        self.type = "ref/prompt" if kind == "prompt" else "ref/resource"
-        self.name = ref if kind == "prompt" else None
-        self.uri = ref if kind != "prompt" else None
+class _ListRequest:
+    def __init__(self, method):
+        self.method = method
+        self.params = None
 
 
-class _Argument:
-    def __init__(self, name, value):
-        self.name = name
-        self.value = value
+class _Settings:
+    """``mcp.settings``: the values user code reads back (name, instructions, ...)."""
+
+    def __init__(self, server):
+        self.name = server.name
+        self.instructions = server.instructions
+        self.mask_error_details = bool(server._mask_errors)
 
 
-class _CompletionContext:
-    def __init__(self, arguments):
-        self.arguments = arguments
+class _Match:
+    def __init__(self, names, keys, version, tags, components):
+        self.names = set(names) if names else None
+        self.keys = set(keys) if keys else None
+        self.version = version
+        self.tags = set(tags) if tags else None
+        self.components = set(components) if components else None
+
+    def matches(self, c):
+        if self.names is not None and c.name not in self.names and getattr(c, "uri", None) not in self.names:
+            return False
+        if self.keys is not None and c.key not in self.keys:
+            return False
+        if self.version is not None and str(c.version) != str(getattr(self.version, "eq", self.version)):
+            return False
+        if self.tags is not None and not self.tags & set(c.tags):
+            return False
+        return self.components is None or c.kind in self.components
 
 
-class Completion:
-    """A completion answer: ``Completion(values=[...], total=None, hasMore=False)``."""
+def _with_app(meta, app):
+    if app is None or app is False:
+        return meta
+    meta = dict(meta or {})
+    meta["ui"] = True if app is True else to_jsonable(app)
+    return meta
 
-    def __init__(self, values, total=None, hasMore=False, has_more=None):  # noqa: N803 - MCP's name
-        self.values = list(values)
-        self.total = total
-        self.has_more = bool(hasMore if has_more is None else has_more)
+
+def _as_tool_result(triple):
+    blocks, structured, is_error = triple
+    if is_error:
+        raise ToolError(blocks[0]["text"] if blocks and blocks[0]["type"] == "text" else "tool failed")
+    return ToolResult._of(blocks, structured, is_error)
 
 
 def _completion_values(result):
     if result is None:
         return [], None, False
-    if isinstance(result, Completion):
-        return [str(v) for v in result.values][:100], result.total, result.has_more
+    if isinstance(result, Completion) or hasattr(result, "values") and not callable(result.values):
+        total = getattr(result, "total", None)
+        return [str(v) for v in result.values][:100], total, bool(getattr(result, "hasMore", False))
     return [str(v) for v in result][:100], None, False
 
 
@@ -476,11 +516,4 @@ def _bind(params, arguments, from_strings=False):
     return kwargs
 
 
-def _error_text(tool_name, exc):
-    if isinstance(exc, ToolError):
-        return str(exc)
-    message = str(exc) or type(exc).__name__
-    return f"Error calling tool '{tool_name}': {message}"
-
-
-__all__ = ["Completion", "FastMCP", "Message", "PromptMessage", "to_jsonable"]
+__all__ = ["Completion", "FastMCP", "Message", "Middleware", "PromptMessage", "to_jsonable"]

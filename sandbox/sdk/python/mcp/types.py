@@ -1,28 +1,9 @@
-"""MCP content types user code builds results from (``TextContent``, ``ImageContent``, ...)."""
+"""``mcp.types``: MCP's protocol types (content blocks, results, references, ...) as keyword records."""
 
-from berth_sdk.content import (
-    AudioContent,
-    BlobResourceContents,
-    EmbeddedResource,
-    ImageContent,
-    ResourceLink,
-    TextContent,
-    TextResourceContents,
-)
-from berth_sdk.server import Completion, PromptMessage
+from berth_sdk.mcp_types import *  # noqa: F401,F403 - this module is the re-export
+from berth_sdk.mcp_types import MODELS as _MODELS
 
-__all__ = [
-    "AudioContent", "BlobResourceContents", "Completion", "EmbeddedResource", "ImageContent",
-    "PromptMessage", "ResourceLink", "TextContent", "TextResourceContents",
+__all__ = [m.__name__ for m in _MODELS] + [
+    "ContentBlock", "Content", "Role", "LoggingLevel", "IncludeContext", "ResourceReference",
+    "PARSE_ERROR", "INVALID_REQUEST", "METHOD_NOT_FOUND", "INVALID_PARAMS", "INTERNAL_ERROR",
 ]
-
-
-class ToolAnnotations:
-    """Hints about a tool's behaviour: ``ToolAnnotations(readOnlyHint=True, title=...)``."""
-
-    def __init__(self, **hints):
-        for key, value in hints.items():
-            setattr(self, key, value)
-
-
-__all__.append("ToolAnnotations")

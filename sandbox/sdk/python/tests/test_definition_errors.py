@@ -38,9 +38,23 @@ def test_missing_import_inside_user_module(load_project):
         load_project("import requests_not_here\n")
 
 
-def test_missing_attribute_lists_candidates(load_project):
-    with pytest.raises(DefinitionError, match=r"no attribute 'mcp'; the module defines server"):
-        load_project("from fastmcp import FastMCP\nserver = FastMCP('x')\n")
+def test_server_or_app_is_served_when_mcp_is_missing(load_project, capsys):
+    guest, _ = load_project("from fastmcp import FastMCP\nserver = FastMCP('x')\n")
+    assert '"name": "x"' in guest.describe()
+    assert "no 'mcp'; serving the FastMCP server 'server'" in capsys.readouterr().err
+
+
+def test_other_server_names_are_suggested(load_project):
+    with pytest.raises(DefinitionError, match=r"no server object named 'mcp'; the module defines weather: rename"):
+        load_project("from fastmcp import FastMCP\nweather = FastMCP('x')\n")
+
+
+def test_no_server_at_module_level_says_which_names_were_tried(load_project):
+    with pytest.raises(DefinitionError) as err:
+        load_project("from fastmcp import FastMCP\ndef main():\n    m = FastMCP('x')\n")
+    message = str(err.value)
+    assert message.startswith("server_") and "looked for mcp, server, app" in message
+    assert "at module level" in message
 
 
 def test_attribute_not_a_server(load_project):

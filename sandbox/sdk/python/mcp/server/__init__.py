@@ -1,7 +1,5 @@
 """``mcp.server``: both FastMCP spellings of the official SDK."""
 
-from berth_sdk.server import FastMCP
-
-MCPServer = FastMCP
+from berth_sdk.flavours import MCPServer, OfficialFastMCP as FastMCP
 
 __all__ = ["FastMCP", "MCPServer"]

@@ -2,6 +2,6 @@
 
 from berth_sdk.content import Audio, Image
 from berth_sdk.context import Context
-from berth_sdk.server import FastMCP as MCPServer
+from berth_sdk.flavours import MCPServer
 
 __all__ = ["Audio", "Context", "Image", "MCPServer"]

@@ -1,0 +1,414 @@
+"""Tools, resources and prompts: what the decorators record, how each is listed and how it runs.
+
+Listings follow fastmcp 4.x's field order (``tools/list`` byte for byte for what the parity corpus
+covers); running one returns MCP-shaped data (blocks as dicts, media bytes raw).
+"""
+
+import asyncio
+import inspect
+import json
+import re
+import typing
+
+from berth_sdk.binding import coerce, prepare
+from berth_sdk.content import as_block, jsonable, resource_contents
+from berth_sdk.errors import DefinitionError, where
+from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema
+
+_CONTEXT_NAMES = ("ctx", "context")
+
+
+def _default_title(name):
+    return name.replace("_", " ").replace("-", " ").title()
+
+
+def _annotations(value):
+    if value is None:
+        return None
+    data = value if isinstance(value, dict) else {k: v for k, v in vars(value).items() if v is not None}
+    camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
+    return {k: v for k, v in jsonable(camel).items() if v is not None}
+
+
+def _icons(icons, at):
+    if icons is None:
+        return None
+    if not isinstance(icons, (list, tuple)):
+        raise DefinitionError(f"{at}: icons= must be a list of Icon(src=...) (from mcp.types import Icon)")
+    out = jsonable(list(icons))
+    for icon in out:
+        if not isinstance(icon, dict) or "src" not in icon:
+            raise DefinitionError(f"{at}: each icon needs a src: write Icon(src=\"https://...\")")
+    return out
+
+
+def _meta(meta, tags, version):
+    fastmcp = {"versions": [str(version)], "tags": tags, "version": str(version)} if version is not None \
+        else {"tags": tags}
+    return {**(jsonable(meta) if meta else {}), "fastmcp": fastmcp}
+
+
+def _check_context_annotations(fn, kind, name):
+    """An unannotated ``ctx`` parameter would be listed as an argument the client must send."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return
+    for p in params:
+        if p.name in _CONTEXT_NAMES and p.annotation is inspect.Parameter.empty and p.default is p.empty:
+            raise DefinitionError(
+                f"{where(fn)}: {kind} '{name}': parameter '{p.name}' has no type annotation, so it would be an "
+                f"argument clients must send; write `{p.name}: Context` (from fastmcp import Context) to get "
+                "the request context")
+
+
+class Component:
+    """What tools, resources and prompts share: tags, version, visibility keys."""
+
+    kind = "component"
+
+    @property
+    def key(self):
+        base = f"{self.kind}:{self.name if self.kind in ('tool', 'prompt') else self.uri}"
+        return base if self.version is None else f"{base}@{self.version}"
+
+    def enable(self):
+        raise DefinitionError(f"{self.kind}.enable() was removed in FastMCP 3.0; use mcp.enable(keys={{'{self.key}'}})")
+
+    def disable(self):
+        raise DefinitionError(f"{self.kind}.disable() was removed in FastMCP 3.0; use mcp.disable(keys={{'{self.key}'}})")
+
+
+class Tool(Component):
+    """A registered tool: its function, listing and parameter binder."""
+
+    kind = "tool"
+
+    def __init__(self, fn, name=None, title=None, description=None, tags=None, annotations=None,
+                 meta=None, output_schema_override=..., icons=None, version=None, timeout=None,
+                 exclude_args=None, structured_output=None, at=None):
+        self.fn = fn
+        self.name = name or fn.__name__
+        at = at or where(fn)
+        _check_context_annotations(fn, "tool", self.name)
+        self.params, self.context_params = prepare(fn, kind="tool")
+        self.hidden = self._exclude(exclude_args or (), at)
+        summary, param_docs = parse_docstring(inspect.getdoc(fn))
+        for p in self.params:
+            p.description = param_docs.get(p.name)
+        try:
+            self.input_schema = input_schema(self.params)
+            if structured_output is False:
+                output_schema_override = None
+            self.output_schema = output_schema(_return_hint(fn)) if output_schema_override is ... \
+                else output_schema_override
+        except TypeError as exc:
+            raise DefinitionError(f"{where(fn)}: tool '{self.name}': {exc}; use a JSON-compatible type "
+                                  "(str, int, float, bool, list, dict, a dataclass, ...)") from exc
+        if structured_output is True and self.output_schema is None:
+            raise DefinitionError(f"{at}: tool '{self.name}': structured_output=True needs a return annotation "
+                                  "Berth can describe (a dataclass, TypedDict, model, dict or scalar)")
+        self.description = description if description is not None else summary
+        self.annotations = _annotations(annotations)
+        self.title = title or (self.annotations or {}).get("title") or _default_title(self.name)
+        self.tags = sorted(tags or [])
+        self.meta = meta
+        self.icons = _icons(icons, at)
+        self.version = version
+        if timeout is not None and not inspect.iscoroutinefunction(inspect.unwrap(fn)):
+            raise DefinitionError(
+                f"{at}: tool '{self.name}': timeout= needs an async tool in Berth (a synchronous function cannot "
+                "be interrupted inside WebAssembly); make it `async def`, or drop timeout= and rely on the "
+                "project's per-call time limit (timeoutMs in the project's settings)")
+        self.timeout = timeout
+
+    def _exclude(self, names, at):
+        hidden = {}
+        for name in names:
+            param = next((p for p in self.params if p.name == name), None)
+            if param is None:
+                raise DefinitionError(f"{at}: tool '{self.name}': exclude_args names '{name}', which is not a "
+                                      "parameter of the function")
+            if param.required:
+                raise DefinitionError(f"{at}: tool '{self.name}': excluded argument '{name}' needs a default value")
+            hidden[name] = param.default
+        self.params = [p for p in self.params if p.name not in hidden]
+        return hidden
+
+    @classmethod
+    def from_function(cls, fn, name=None, title=None, description=None, tags=None, annotations=None,
+                      meta=None, output_schema=..., icons=None, version=None, timeout=None, exclude_args=None,
+                      **options):
+        """fastmcp's ``Tool.from_function``: a tool to adjust, then ``mcp.add_tool(tool)``."""
+        from berth_sdk import options as opts
+
+        opts.check("Tool.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
+        return cls(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
+                   timeout, exclude_args)
+
+    @property
+    def parameters(self):
+        """The tool's input JSON Schema; assign to replace the one derived from type hints."""
+        return self.input_schema
+
+    @parameters.setter
+    def parameters(self, schema):
+        self.input_schema = schema
+
+    def listing(self, name=None):
+        item = {"name": name or self.name, "title": self.title}
+        if self.description:
+            item["description"] = self.description
+        item["inputSchema"] = self.input_schema
+        if self.output_schema is not None:
+            item["outputSchema"] = self.output_schema
+        if self.icons:
+            item["icons"] = self.icons
+        if self.annotations:
+            item["annotations"] = self.annotations
+        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        return item
+
+    async def run(self, kwargs):
+        value = self.fn(**kwargs)
+        if inspect.isawaitable(value):
+            if self.timeout is None:
+                return await value
+            try:
+                return await asyncio.wait_for(value, self.timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s") from None
+        return value
+
+
+def _return_hint(fn):
+    try:
+        return typing.get_type_hints(fn, include_extras=True).get("return", inspect.Signature.empty)
+    except Exception:  # unresolvable forward reference: fall back to the raw annotation
+        return inspect.signature(fn).return_annotation
+
+
+_TEMPLATE_PARAM = re.compile(r"{(\*?)(\w+)(\*?)}")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class Resource(Component):
+    """A static resource (fixed URI) or a template (``{param}`` placeholders in the URI)."""
+
+    def __init__(self, fn, uri, name=None, title=None, description=None, mime_type=None, tags=None,
+                 annotations=None, meta=None, icons=None, version=None, at=None):
+        self.fn = fn
+        self.uri = uri
+        at = at or where(fn)
+        if not isinstance(uri, str) or not _SCHEME.match(uri):
+            raise DefinitionError(
+                f"{at}: resource URI {uri!r} has no scheme; MCP resource URIs are URLs: write e.g. "
+                f"\"data://{str(uri).lstrip('/')}\" or \"resource://{str(uri).lstrip('/')}\"")
+        self.name = name or getattr(fn, "__name__", uri)
+        self.title = title
+        summary, _ = parse_docstring(inspect.getdoc(fn))
+        self.description = description if description is not None else summary
+        self.mime_type = mime_type
+        self.tags = sorted(tags or [])
+        self.annotations = _annotations(annotations)
+        self.meta = meta
+        self.icons = _icons(icons, at)
+        self.version = version
+        _check_context_annotations(fn, "resource", self.name)
+        self.params, self.context_params = prepare(fn, kind="resource")
+        self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
+        self.is_template = bool(self.uri_params) or bool(self.params)
+        if self.is_template:
+            self._check_template()
+            self.regex = template_regex(uri)
+
+    @property
+    def kind(self):
+        return "template" if self.is_template else "resource"
+
+    def _check_template(self):
+        fn_params = {p.name for p in self.params}
+        required = {p.name for p in self.params if p.required}
+        uri_params = set(self.uri_params)
+        missing = uri_params - fn_params
+        unfilled = required - uri_params
+        if missing or unfilled:
+            problems = []
+            if missing:
+                problems.append(f"URI parameters {sorted(missing)} are not parameters of the function")
+            if unfilled:
+                problems.append(f"required function parameters {sorted(unfilled)} do not appear in the URI")
+            raise DefinitionError(
+                f"{where(self.fn)}: resource template '{self.uri}': {'; '.join(problems)}. "
+                "Make the {placeholders} in the URI and the function's parameters the same names."
+            )
+
+    def listing(self, uri=None, name=None):
+        item = {"name": name or self.name}
+        if self.title:
+            item["title"] = self.title
+        item["uriTemplate" if self.is_template else "uri"] = uri or self.uri
+        if self.description:
+            item["description"] = self.description
+        item["mimeType"] = self.mime_type or "text/plain"
+        if self.icons:
+            item["icons"] = self.icons
+        if self.annotations:
+            item["annotations"] = self.annotations
+        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        return item
+
+    async def read(self, uri, args, context):
+        kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
+        for name in self.context_params:
+            kwargs[name] = context
+        value = self.fn(**kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        return resource_items(uri, value, self.mime_type)
+
+
+def template_regex(uri):
+    pattern = ""
+    last = 0
+    for m in _TEMPLATE_PARAM.finditer(uri):
+        pattern += re.escape(uri[last:m.start()])
+        wildcard = m.group(1) or m.group(3)
+        pattern += f"(?P<{m.group(2)}>{'.+' if wildcard else '[^/]+'})"
+        last = m.end()
+    return re.compile("^" + pattern + re.escape(uri[last:]) + "$")
+
+
+def resource_items(uri, value, mime_type):
+    items = value if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (int, float)) and all(
+        hasattr(v, "content") or hasattr(v, "text") or hasattr(v, "blob") or isinstance(v, dict) and ("text" in v or "blob" in v)
+        for v in value) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, (bytes, bytearray)):
+            out.append({"uri": uri, "mimeType": mime_type or "application/octet-stream", "blob": bytes(item)})
+        elif isinstance(item, str):
+            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": item})
+        elif hasattr(item, "content") and hasattr(item, "mime_type"):
+            inner = resource_items(uri, item.content, item.mime_type or mime_type)
+            out.extend(inner)
+        elif hasattr(item, "uri") and (hasattr(item, "text") or hasattr(item, "blob")) or isinstance(item, dict) and ("text" in item or "blob" in item):
+            contents = resource_contents(item)
+            contents["uri"] = contents["uri"] or uri
+            out.append(contents)
+        else:
+            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": json.dumps(jsonable(item), ensure_ascii=False)})
+    return out
+
+
+class Prompt(Component):
+    """A registered prompt: renders messages from string arguments."""
+
+    kind = "prompt"
+
+    def __init__(self, fn, name=None, title=None, description=None, tags=None, meta=None, icons=None,
+                 version=None, at=None):
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.title = title
+        summary, param_docs = parse_docstring(inspect.getdoc(fn))
+        self.description = description if description is not None else summary
+        _check_context_annotations(fn, "prompt", self.name)
+        self.params, self.context_params = prepare(fn, kind="prompt")
+        for p in self.params:
+            p.description = param_docs.get(p.name)
+        self.tags = sorted(tags or [])
+        self.meta = meta
+        self.icons = _icons(icons, at or where(fn))
+        self.version = version
+        try:
+            properties = input_schema(self.params)["properties"]
+            self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
+        except TypeError as exc:
+            raise DefinitionError(f"{where(fn)}: prompt '{self.name}': {exc}") from exc
+
+    @staticmethod
+    def _argument(param, schema):
+        arg = {"name": param.name}
+        description = schema.get("description")
+        if param.annotation is not inspect.Parameter.empty and param.annotation is not str:
+            note = ("Provide a value matching the following JSON schema: "
+                    f"{json.dumps(raw_schema(param.annotation), separators=(',', ':'))}. "
+                    "Encode non-string values as JSON.")
+            description = f"{description}\n\n{note}" if description else note
+        if description:
+            arg["description"] = description
+        arg["required"] = param.required
+        return arg
+
+    def listing(self, name=None):
+        item = {"name": name or self.name}
+        if self.title:
+            item["title"] = self.title
+        if self.description:
+            item["description"] = self.description
+        item["arguments"] = self.arguments
+        if self.icons:
+            item["icons"] = self.icons
+        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        return item
+
+
+class Message:
+    """A prompt message: ``Message("text")``, ``Message(content, role="assistant")`` or
+    ``Message(role="user", content=TextContent(...))`` (fastmcp's and the official SDK's spellings)."""
+
+    def __init__(self, content=None, role="user", **kwargs):
+        if content is None and "content" not in kwargs:
+            raise TypeError("Message needs content")
+        self.role = getattr(role, "value", role)
+        self.content = kwargs.pop("content", content)
+        self.meta = kwargs.pop("meta", kwargs.pop("_meta", None))
+        if kwargs:
+            raise TypeError(f"Message has no field(s) {sorted(kwargs)}")
+
+    def model_dump(self, **_):
+        return {"role": self.role, "content": jsonable(self.content)}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(role={self.role!r}, content={self.content!r})"
+
+
+class UserMessage(Message):
+    def __init__(self, content=None, **kwargs):
+        kwargs.pop("role", None)
+        super().__init__(content, role="user", **kwargs)
+
+
+class AssistantMessage(Message):
+    def __init__(self, content=None, **kwargs):
+        kwargs.pop("role", None)
+        super().__init__(content, role="assistant", **kwargs)
+
+
+PromptMessage = Message
+
+
+class PromptResult:
+    """fastmcp's ``PromptResult``: messages (a string or a list), a description and meta."""
+
+    def __init__(self, messages, description=None, meta=None):
+        self.messages = [Message(messages)] if isinstance(messages, str) else list(messages)
+        self.description = description
+        self.meta = meta
+
+
+def prompt_messages(value):
+    if isinstance(value, PromptResult) or (hasattr(value, "messages") and not isinstance(value, (list, tuple, dict))):
+        value = value.messages
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict) and "role" in item and "content" in item:
+            out.append({"role": item["role"], "content": as_block(item["content"])})
+        elif hasattr(item, "role") and hasattr(item, "content"):
+            role = getattr(item.role, "value", item.role)
+            out.append({"role": role, "content": as_block(item.content)})
+        else:
+            out.append({"role": "user", "content": as_block(item)})
+    return out

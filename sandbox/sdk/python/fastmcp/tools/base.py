@@ -1,0 +1,8 @@
+"""``fastmcp.tools.base`` (the module fastmcp 2.x and 4.x keep these names in)."""
+
+from berth_sdk.components import Tool
+from berth_sdk.content import ToolResult
+
+FunctionTool = Tool
+
+__all__ = ["FunctionTool", "Tool", "ToolResult"]

@@ -1,0 +1,1 @@
+"""Utilities under the official SDK's import path."""

@@ -1,0 +1,1 @@
+"""``mcp.shared``, as far as server code imports from it."""
