@@ -13,6 +13,7 @@ import typing
 from berth_sdk.binding import coerce, prepare
 from berth_sdk.content import as_block, jsonable, resource_contents
 from berth_sdk.errors import DefinitionError, where
+from berth_sdk.mcp_types import Annotations, ToolAnnotations
 from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema
 
 _CONTEXT_NAMES = ("ctx", "context")
@@ -22,12 +23,15 @@ def _default_title(name):
     return name.replace("_", " ").replace("-", " ").title()
 
 
-def _annotations(value):
+def _annotations(value, model):
+    """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras."""
     if value is None:
         return None
     data = value if isinstance(value, dict) else {k: v for k, v in vars(value).items() if v is not None}
     camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
-    return {k: v for k, v in jsonable(camel).items() if v is not None}
+    ordered = {k: camel[k] for k in model._fields if k in camel}
+    ordered.update({k: v for k, v in camel.items() if k not in ordered})
+    return {k: v for k, v in jsonable(ordered).items() if v is not None}
 
 
 def _icons(icons, at):
@@ -100,8 +104,13 @@ class Tool(Component):
             self.input_schema = input_schema(self.params)
             if structured_output is False:
                 output_schema_override = None
-            self.output_schema = output_schema(_return_hint(fn)) if output_schema_override is ... \
-                else output_schema_override
+            hint = _return_hint(fn)
+            if output_schema_override is not ...:
+                self.output_schema = output_schema_override
+            elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):
+                self.output_schema = None  # the tool builds its whole result
+            else:
+                self.output_schema = output_schema(hint)
         except TypeError as exc:
             raise DefinitionError(f"{where(fn)}: tool '{self.name}': {exc}; use a JSON-compatible type "
                                   "(str, int, float, bool, list, dict, a dataclass, ...)") from exc
@@ -109,8 +118,8 @@ class Tool(Component):
             raise DefinitionError(f"{at}: tool '{self.name}': structured_output=True needs a return annotation "
                                   "Berth can describe (a dataclass, TypedDict, model, dict or scalar)")
         self.description = description if description is not None else summary
-        self.annotations = _annotations(annotations)
-        self.title = title or (self.annotations or {}).get("title") or _default_title(self.name)
+        self.annotations = _annotations(annotations, ToolAnnotations)
+        self._title = title or (self.annotations or {}).get("title")
         self.tags = sorted(tags or [])
         self.meta = meta
         self.icons = _icons(icons, at)
@@ -147,6 +156,14 @@ class Tool(Component):
                    timeout, exclude_args)
 
     @property
+    def title(self):
+        return self._title or _default_title(self.name)
+
+    @title.setter
+    def title(self, value):
+        self._title = value
+
+    @property
     def parameters(self):
         """The tool's input JSON Schema; assign to replace the one derived from type hints."""
         return self.input_schema
@@ -156,7 +173,7 @@ class Tool(Component):
         self.input_schema = schema
 
     def listing(self, name=None):
-        item = {"name": name or self.name, "title": self.title}
+        item = {"name": name or self.name, "title": self._title or _default_title(name or self.name)}
         if self.description:
             item["description"] = self.description
         item["inputSchema"] = self.input_schema
@@ -210,7 +227,7 @@ class Resource(Component):
         self.description = description if description is not None else summary
         self.mime_type = mime_type
         self.tags = sorted(tags or [])
-        self.annotations = _annotations(annotations)
+        self.annotations = _annotations(annotations, Annotations)
         self.meta = meta
         self.icons = _icons(icons, at)
         self.version = version

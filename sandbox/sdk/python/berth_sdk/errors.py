@@ -47,8 +47,19 @@ def where(fn):
 
 
 class McpError(Exception):
-    """The official SDK's protocol error: ``McpError(ErrorData(code=..., message=...))``."""
+    """A JSON-RPC error: ``McpError(ErrorData(code=..., message=...))`` (SDK 1.x) or
+    ``MCPError(code, message)`` (SDK 2.x, fastmcp 4.x). Raised during a call, the client gets that error."""
 
-    def __init__(self, error):
+    def __init__(self, error=None, message=None, data=None, *, code=None):
+        from berth_sdk.mcp_types import ErrorData
+
+        if isinstance(error, int):
+            code, error = error, None
+        if error is None:
+            error = ErrorData(code=code if code is not None else -32603, message=message or "", data=data)
         self.error = error
-        super().__init__(getattr(error, "message", str(error)))
+        super().__init__(error.message)
+
+    @property
+    def code(self):
+        return self.error.code

@@ -18,7 +18,7 @@ from wit_world.imports import types as wit_types
 
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError
-from berth_sdk.errors import DefinitionError, NotFound, ReportedError
+from berth_sdk.errors import DefinitionError, McpError, NotFound, ReportedError
 from berth_sdk.options import _in_sdk, notice
 from berth_sdk.server import FastMCP
 
@@ -122,6 +122,12 @@ def _guest_error(exc):
         return componentize_py_types.Err(wit_types.GuestError_NotFound(str(exc.args[0] if exc.args else exc)))
     if isinstance(exc, ArgumentError):
         return componentize_py_types.Err(wit_types.GuestError_InvalidParams(str(exc)))
+    if isinstance(exc, McpError):
+        if exc.code == -32602:
+            return componentize_py_types.Err(wit_types.GuestError_InvalidParams(str(exc)))
+        if exc.code in (-32001, -32002):
+            return componentize_py_types.Err(wit_types.GuestError_NotFound(str(exc)))
+        return componentize_py_types.Err(wit_types.GuestError_Internal(str(exc)))
     if isinstance(exc, ReportedError):
         return componentize_py_types.Err(wit_types.GuestError_Internal(str(exc)))
     return componentize_py_types.Err(wit_types.GuestError_Internal(_describe_exception(exc)))

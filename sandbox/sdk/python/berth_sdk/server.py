@@ -18,7 +18,8 @@ from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, R
 from berth_sdk.compose import Composition
 from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
-from berth_sdk.errors import DefinitionError, NotFound, PromptError, ReportedError, ResourceError, ToolError
+from berth_sdk.errors import DefinitionError, McpError, NotFound, PromptError, ReportedError, ResourceError, \
+    ToolError
 from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, \
     ResourceTemplateReference
 from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
@@ -292,7 +293,7 @@ class FastMCP(Composition):
                                     method="tools/call", fastmcp_context=self._context())
         try:
             result = await run_chain(self._middleware, context, self._call_tool_terminal)
-        except (NotFound, ArgumentError):
+        except (NotFound, ArgumentError, McpError):
             raise
         except Exception as exc:  # a failing tool is a result the client sees, never a crash
             return [{"type": "text", "text": self._tool_error_text(name, exc, outer=True)}], None, True
@@ -337,7 +338,7 @@ class FastMCP(Composition):
                                     fastmcp_context=self._context())
         try:
             result = await run_chain(self._middleware, context, self._read_terminal)
-        except (NotFound, ArgumentError, ReportedError):
+        except (NotFound, ArgumentError, ReportedError, McpError):
             raise
         except Exception as exc:
             raise ReportedError(self._resource_error_text(uri, exc)) from exc
@@ -366,18 +367,18 @@ class FastMCP(Composition):
 
     def get_prompt(self, name, arguments):
         self._start()
-        return runtime.run_sync(self._get_prompt(name, arguments))
+        result = runtime.run_sync(self._get_prompt(name, arguments))
+        return getattr(result, "description", None), prompt_messages(result)
 
     async def _get_prompt(self, name, arguments):
         context = MiddlewareContext(message=GetPromptRequestParams(name=name, arguments=arguments),
                                     method="prompts/get", fastmcp_context=self._context())
         try:
-            result = await run_chain(self._middleware, context, self._prompt_terminal)
-        except (NotFound, ArgumentError, ReportedError):
+            return await run_chain(self._middleware, context, self._prompt_terminal)
+        except (NotFound, ArgumentError, ReportedError, McpError):
             raise
         except Exception as exc:
             raise ReportedError(self._prompt_error_text(name, exc)) from exc
-        return getattr(result, "description", None), prompt_messages(result)
 
     async def _prompt_terminal(self, context):
         name, arguments = context.message.name, context.message.arguments or {}

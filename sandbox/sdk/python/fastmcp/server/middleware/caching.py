@@ -1,0 +1,7 @@
+"""``fastmcp.server.middleware.caching`` (implemented in ``berth_sdk.builtin_middleware``)."""
+
+from berth_sdk.builtin_middleware import (
+    ResponseCachingMiddleware,
+)
+
+__all__ = ["ResponseCachingMiddleware"]
