@@ -19,8 +19,9 @@ What a call got is its result (log and progress notifications the server sent du
 or the error it was answered with. Results are compared after normalising only what legitimately
 differs between two servers of the same code: the order of list entries (the protocol does not define
 it), the implementation's own version in `serverInfo` when the server sets none (CALLS_JSON's
-top-level `"version"` names the one it sets), and the two base URLs in exception texts. Nothing else is
-touched: a different error text is a difference.
+top-level `"version"` names the one it sets), the two base URLs in exception texts, and memory addresses
+in default object reprs (`<x.Y object at 0x7f...>`). Nothing else is touched: a different error text is
+a difference.
 
 Prints one JSON object: {"server", "equal", "total", "calls": [{"id", "mode", "equal", "diff"?,
 "native"?, "berth"?}]}; the values are included only for calls that differ.
@@ -28,6 +29,7 @@ Prints one JSON object: {"server", "equal", "total", "calls": [{"id", "mode", "e
 
 import asyncio
 import json
+import re
 import sys
 
 from mcp import Client
@@ -37,6 +39,8 @@ from mcp.types import PromptReference, ResourceTemplateReference
 LISTS = ["tools/list", "resources/list", "resources/templates/list", "prompts/list"]
 SORT_KEYS = {"tools": "name", "prompts": "name", "resources": "uri", "resourceTemplates": "uriTemplate"}
 MAX_DIFFS = 12
+# The default repr of an object names its memory address, which differs from one process to the next.
+ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+>")
 CALL_TIMEOUT = 30
 
 
@@ -145,7 +149,7 @@ def normalise(value, version, urls):
     if isinstance(value, str):
         for url in urls:
             value = value.replace(url, "<URL>")
-        return value
+        return ADDRESS.sub(" object at <address>>", value)
     return value
 
 

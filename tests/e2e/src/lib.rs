@@ -5,6 +5,7 @@
 //! `tests/`, the benchmark in `src/bin/bench.rs`; `tests/README.md` says what each one proves.
 
 mod cmd;
+pub mod compat;
 pub mod conformance;
 pub mod load;
 pub mod mcp;

