@@ -87,7 +87,7 @@ class Composition:
         for name, prompt in server._prompts.items():
             self._register(self._prompts, f"{prefix}_{name}" if prefix else name, _renamed(prompt, prefix),
                            "prompt", at)
-        return _Done()
+        return _done()
 
     def _children(self):
         return [m[0] for m in self._mounts]
@@ -196,8 +196,6 @@ def _relocated(resource, prefix):
     return clone
 
 
-class _Done:
+async def _done():
     """``await mcp.import_server(...)`` works (fastmcp 2.x made it async); the copy is already made."""
-
-    def __await__(self):
-        return iter(())
+    return None

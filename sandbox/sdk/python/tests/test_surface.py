@@ -1,0 +1,384 @@
+"""The FastMCP API surface through the real WIT export: mcp.types, result classes, error texts per spelling,
+lifespan, middleware built-ins, composition and visibility.
+"""
+
+import json
+
+import pytest
+
+from conftest import call_context
+
+
+def _call(pair, bindings, name, args=None):
+    return pair[0].call_tool(call_context(bindings[1]), name, json.dumps(args or {}))
+
+
+def _texts(result):
+    return [b.value for b in result.content]
+
+
+def test_mcp_types_are_keyword_models_with_model_dump():
+    from mcp.types import CallToolResult, ImageContent, PromptReference, TextContent, ToolAnnotations
+
+    block = TextContent(type="text", text="hi")
+    assert block.model_dump() == {"type": "text", "text": "hi", "annotations": None, "meta": None}
+    assert block.model_dump(exclude_none=True) == {"type": "text", "text": "hi"}
+    result = CallToolResult(content=[block], is_error=True, _meta={"k": 1})
+    assert result.isError is True and result.is_error is True
+    assert result.model_dump(by_alias=True, exclude_none=True) == {
+        "_meta": {"k": 1}, "content": [{"type": "text", "text": "hi"}], "isError": True}
+    assert ToolAnnotations(read_only_hint=True).readOnlyHint is True
+    assert PromptReference(name="p").type == "ref/prompt"
+    with pytest.raises(TypeError, match="ImageContent needs mimeType="):
+        ImageContent(type="image", data="AA==")
+    with pytest.raises(TypeError, match="TextContent has no field 'txt'"):
+        TextContent(type="text", txt="x")
+
+
+RESULTS = '''
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.prompts.base import AssistantMessage, UserMessage
+from mcp.server.session import ServerSession
+from mcp.types import CallToolResult, Completion, EmbeddedResource, PromptReference, TextContent, \\
+    TextResourceContents
+
+mcp = FastMCP("results")
+
+
+@mcp.tool()
+def whole() -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text="partial")], structuredContent={"done": False},
+                          isError=True)
+
+
+@mcp.tool()
+def embedded() -> list:
+    return [EmbeddedResource(type="resource", resource=TextResourceContents(uri="memo://1", text="memo"))]
+
+
+@mcp.tool()
+async def typed_context(ctx: Context[ServerSession, None]) -> str:
+    return f"{type(ctx).__name__}:{ctx.request_id}"
+
+
+@mcp.prompt()
+def dialogue(topic: str) -> list:
+    return [UserMessage(f"About {topic}?"), AssistantMessage("Sure.")]
+
+
+@mcp.completion()
+async def complete(ref, argument, context):
+    if isinstance(ref, PromptReference) and argument.name == "topic":
+        return Completion(values=[v for v in ["tides", "tigers"] if v.startswith(argument.value)], hasMore=False)
+    return None
+'''
+
+
+def test_official_sdk_results_and_prompt_messages(load_project, bindings):
+    _, _, wit_guest = bindings
+    pair = load_project(RESULTS)
+    whole = _call(pair, bindings, "whole")
+    assert whole.is_error and _texts(whole) == ["partial"] and json.loads(whole.structured_json) == {"done": False}
+    (block,) = _call(pair, bindings, "embedded").content
+    assert block.value.uri == "memo://1" and block.value.body.value == "memo"
+    assert _texts(_call(pair, bindings, "typed_context")) == ["Context:req-1"]
+    prompt = pair[0].get_prompt(call_context(bindings[1]), "dialogue", [("topic", "tides")])
+    assert [(m.role, m.content.value) for m in prompt.messages] == [
+        (wit_guest.Role.USER, "About tides?"), (wit_guest.Role.ASSISTANT, "Sure.")]
+    done = pair[0].complete(call_context(bindings[1]), wit_guest.CompletionRef_Prompt("dialogue"), "topic", "ti", [])
+    assert done.values == ["tides", "tigers"] and done.has_more is False
+
+
+ERRORS = '''
+{imports}
+
+mcp = {make}
+
+
+@mcp.tool()
+def refuses() -> str:
+    raise ToolError("not today")
+
+
+@mcp.tool()
+def crashes() -> str:
+    raise ValueError("secret detail")
+
+
+@mcp.resource("data://gone")
+def gone() -> str:
+    raise ResourceError("the store is closed")
+
+
+@mcp.resource("data://broken")
+def broken() -> str:
+    raise KeyError("k")
+'''
+
+
+@pytest.mark.parametrize("imports,make,refuses,crashes,broken", [
+    ("from fastmcp import FastMCP\nfrom fastmcp.exceptions import ResourceError, ToolError", "FastMCP('e')",
+     "not today", "Error calling tool 'crashes': secret detail", "Error reading resource 'data://broken': 'k'"),
+    ("from fastmcp import FastMCP\nfrom fastmcp.exceptions import ResourceError, ToolError",
+     "FastMCP('e', mask_error_details=True)", "not today", "Error calling tool 'crashes'",
+     "Error reading resource 'data://broken'"),
+    ("from mcp.server.fastmcp import FastMCP\nfrom mcp.server.fastmcp.exceptions import ResourceError, ToolError",
+     "FastMCP('e')", "Error executing tool refuses: not today", "Error executing tool crashes: secret detail",
+     "Error reading resource data://broken: 'k'"),
+    ("from mcp.server.mcpserver import MCPServer\nfrom mcp.server.mcpserver.exceptions import ResourceError, ToolError",
+     "MCPServer('e')", "Error executing tool refuses: not today", "Error executing tool crashes",
+     "Error reading resource data://broken"),
+])
+def test_error_texts_follow_each_spelling(load_project, bindings, imports, make, refuses, crashes, broken):
+    import componentize_py_types
+
+    pair = load_project(ERRORS.format(imports=imports, make=make))
+    for name, text in (("refuses", refuses), ("crashes", crashes)):
+        result = _call(pair, bindings, name)
+        assert result.is_error and _texts(result) == [text]
+    for uri, text in (("data://gone", "the store is closed"), ("data://broken", broken)):
+        with pytest.raises(componentize_py_types.Err) as err:
+            pair[0].read_resource(call_context(bindings[1]), uri)
+        assert type(err.value.value).__name__ == "GuestError_Internal" and err.value.value.value == text
+
+
+LIFESPAN = '''
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastmcp import Context, FastMCP
+
+EVENTS = []
+
+
+@asynccontextmanager
+async def lifespan(server):
+    EVENTS.append(f"start {server.name}")
+    queue = asyncio.Queue()  # bound to the loop: later calls must share it
+    await queue.put("first")
+    yield {"db": "connected", "queue": queue}
+    EVENTS.append("stop")
+
+
+mcp = FastMCP("life", lifespan=lifespan)
+
+
+@mcp.tool
+async def use(ctx: Context) -> str:
+    await ctx.lifespan_context["queue"].put("next")
+    item = await ctx.lifespan_context["queue"].get()
+    return f"{ctx.lifespan_context['db']}|{ctx.request_context.lifespan_context['db']}|{item}|{len(EVENTS)}"
+
+
+@mcp.resource("data://events")
+def events() -> list:
+    return EVENTS
+'''
+
+
+def test_lifespan_runs_once_before_the_first_call_not_at_build(load_project, bindings):
+    import sys
+
+    pair = load_project(LIFESPAN)
+    module = sys.modules[[n for n in sys.modules if n.startswith("server_")][-1]]
+    assert module.EVENTS == [], "the lifespan must not run at build time (pre-initialization)"
+    assert _texts(_call(pair, bindings, "use")) == ["connected|connected|first|1"]
+    assert _texts(_call(pair, bindings, "use")) == ["connected|connected|next|1"]
+    assert module.EVENTS == ["start life"]
+
+
+def test_a_failing_lifespan_fails_every_call_with_its_reason(load_project, bindings):
+    import componentize_py_types
+
+    pair = load_project('''
+from contextlib import asynccontextmanager
+from fastmcp import FastMCP
+
+@asynccontextmanager
+async def lifespan(server):
+    raise RuntimeError("no database")
+    yield
+
+mcp = FastMCP("x", lifespan=lifespan)
+
+@mcp.tool
+def t() -> str:
+    return "never"
+''')
+    for _ in range(2):
+        with pytest.raises(componentize_py_types.Err) as err:
+            _call(pair, bindings, "t")
+        assert err.value.value.value == "the server's lifespan failed: RuntimeError: no database"
+
+
+def test_mounted_server_lifespan_starts_with_its_parent(load_project, bindings):
+    pair = load_project('''
+from contextlib import asynccontextmanager
+from fastmcp import Context, FastMCP
+
+@asynccontextmanager
+async def child_life(server):
+    yield {"who": "child"}
+
+child = FastMCP("child", lifespan=child_life)
+
+@child.tool
+async def whoami(ctx: Context) -> str:
+    return ctx.lifespan_context["who"]
+
+mcp = FastMCP("parent")
+mcp.mount(child, prefix="c")
+''')
+    assert _texts(_call(pair, bindings, "c_whoami")) == ["child"]
+
+
+MIDDLEWARE = '''
+import logging
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import Middleware
+from fastmcp.server.middleware.caching import ResponseCachingMiddleware
+from fastmcp.server.middleware.error_handling import ErrorHandlingMiddleware
+from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
+from fastmcp.server.middleware.timing import TimingMiddleware
+
+SEEN = []
+COUNT = {"n": 0}
+
+
+class Audit(Middleware):
+    async def on_message(self, context, call_next):
+        SEEN.append(("message", context.method))
+        return await call_next(context)
+
+    async def on_call_tool(self, context, call_next):
+        if context.message.name == "forbidden":
+            raise ToolError("forbidden by policy")
+        return await call_next(context)
+
+
+mcp = FastMCP("mw", middleware=[Audit(), ErrorHandlingMiddleware(), TimingMiddleware(),
+                                  RateLimitingMiddleware(max_requests_per_second=0.001, burst_capacity=3)])
+mcp.add_middleware(ResponseCachingMiddleware(call_tool_settings={"ttl": 60, "included_tools": ["counted"]}))
+
+
+@mcp.tool
+def counted() -> int:
+    COUNT["n"] += 1
+    return COUNT["n"]
+
+
+@mcp.tool
+def forbidden() -> str:
+    return "never"
+
+
+@mcp.tool
+def bad_value(n: int) -> int:
+    raise ValueError("n must be even")
+'''
+
+
+def test_middleware_built_ins_through_the_export(load_project, bindings, capsys):
+    import componentize_py_types
+    import sys
+
+    pair = load_project(MIDDLEWARE)
+    module = sys.modules[[n for n in sys.modules if n.startswith("server_")][-1]]
+    # List hooks ran at build time, once per listing.
+    assert module.SEEN == [("message", m) for m in ("tools/list", "resources/list", "resources/templates/list",
+                                                     "prompts/list")]
+    assert "RateLimitingMiddleware keeps its state in each instance's memory" in capsys.readouterr().err
+    assert _texts(_call(pair, bindings, "counted")) == ["1"]
+    assert _texts(_call(pair, bindings, "counted")) == ["1"], "the second call is served from the cache"
+    denied = _call(pair, bindings, "forbidden")
+    assert denied.is_error and _texts(denied) == ["forbidden by policy"]
+    with pytest.raises(componentize_py_types.Err) as err:  # ErrorHandlingMiddleware: ValueError -> -32602
+        _call(pair, bindings, "bad_value", {"n": 1})
+    assert type(err.value.value).__name__ == "GuestError_InvalidParams"
+    assert err.value.value.value == "Invalid params: Error calling tool 'bad_value': n must be even"
+    with pytest.raises(componentize_py_types.Err) as err:  # the bucket of 3 is empty now (forbidden never reached it)
+        _call(pair, bindings, "counted")
+    assert err.value.value.value == "Rate limit exceeded for client: global"
+    assert module.SEEN[-1] == ("message", "tools/call")
+
+
+def test_visibility_tags_and_import_server(load_project, bindings):
+    import componentize_py_types
+
+    pair = load_project('''
+import asyncio
+from fastmcp import FastMCP
+
+sub = FastMCP("sub")
+
+@sub.tool
+def helper() -> str:
+    return "helped"
+
+@sub.resource("data://sub/{x}")
+def thing(x: str) -> str:
+    return x
+
+mcp = FastMCP("vis", include_tags={"public"}, exclude_tags={"beta"})
+
+@mcp.tool(tags={"public"})
+def shown() -> str:
+    return "shown"
+
+@mcp.tool(tags={"public", "beta"})
+def beta() -> str:
+    return "beta"
+
+@mcp.tool
+def untagged() -> str:
+    return "untagged"
+
+imported = FastMCP("imported")
+asyncio.run(imported.import_server(sub, prefix="s"))
+mcp.mount(imported)
+mcp.enable(names={"s_helper"})
+''')
+    doc = json.loads(pair[0].describe())
+    assert [t["name"] for t in doc["tools"]] == ["shown", "s_helper"]
+    assert [t["uriTemplate"] for t in doc["resourceTemplates"]] == []
+    assert _texts(_call(pair, bindings, "s_helper")) == ["helped"]
+    with pytest.raises(componentize_py_types.Err) as err:
+        _call(pair, bindings, "beta")
+    assert type(err.value.value).__name__ == "GuestError_NotFound"
+
+
+@pytest.mark.parametrize("source,needles", [
+    ("@mcp.resource('config')\ndef c() -> str:\n    return ''\n",
+     [".py:3", "resource URI 'config' has no scheme", "\"data://config\""]),
+    ("@mcp.tool\ndef t(x: int, ctx) -> str:\n    return ''\n",
+     [".py:3", "tool 't': parameter 'ctx' has no type annotation", "`ctx: Context`"]),
+    ("@mcp.tool(exclude_args=['y'])\ndef t(x: int, y: int) -> str:\n    return ''\n",
+     [".py:3", "excluded argument 'y' needs a default value"]),
+    ("mcp.add_middleware(object)\n", [".py:3", "add_middleware got the class object; pass an instance"]),
+    ("@mcp.custom_route('/health', methods=['GET'])\nasync def h(request):\n    return None\n",
+     [".py:3", "custom_route('/health') is not supported"]),
+])
+def test_common_mistakes_are_definition_errors(load_project, source, needles):
+    from berth_sdk.errors import DefinitionError
+
+    with pytest.raises(DefinitionError) as err:
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('m')\n" + source)
+    for needle in needles:
+        assert needle in str(err.value)
+
+
+def test_tool_result_meta_is_a_notice_not_silently_dropped(load_project, bindings, capsys):
+    pair = load_project('''
+from fastmcp import FastMCP
+from fastmcp.tools import ToolResult
+
+mcp = FastMCP("m")
+
+@mcp.tool
+def with_meta() -> ToolResult:
+    return ToolResult(content="x", structured_content={"a": 1}, meta={"trace": "t1"})
+''')
+    result = _call(pair, bindings, "with_meta")
+    assert _texts(result) == ["x"] and json.loads(result.structured_json) == {"a": 1}
+    assert "tool 'with_meta' returned a result with meta" in capsys.readouterr().err
