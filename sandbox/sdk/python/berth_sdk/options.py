@@ -28,8 +28,16 @@ def caller():
     return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
+# Notices so far, for ``describe`` to hand to the builder: componentize-py does not show what the module
+# prints during pre-initialization when the build succeeds, so the builder logs these instead.
+NOTICES = []
+MAX_NOTICES = 100
+
+
 def notice(message):
-    """One line in the build log (stderr at build time; the project's log at run time)."""
+    """One line in the build log (through ``describe``, and on stderr: the project's log at run time)."""
+    if len(NOTICES) < MAX_NOTICES and message not in NOTICES:
+        NOTICES.append(message)
     print(f"berth: notice: {message}", file=sys.stderr, flush=True)
 
 

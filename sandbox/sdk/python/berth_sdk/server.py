@@ -274,6 +274,8 @@ class FastMCP(Composition):
         doc["resourceTemplates"] = self._list("resources/templates/list", lambda: self._all_resources(True),
                                               lambda r: r.listing())
         doc["prompts"] = self._list("prompts/list", lambda: self._all_prompts(), lambda p: p.listing())
+        if opts.NOTICES:
+            doc["notices"] = list(opts.NOTICES)
         return doc
 
     def _list(self, method, items, listing):

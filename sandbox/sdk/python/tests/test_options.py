@@ -87,6 +87,8 @@ def test_transport_settings_are_one_notice_each(load_project, capsys):
     assert len(lines) == 4
     assert all(".py:2: FastMCP()'s " in line and "is ignored: Berth serves the project" in line for line in lines)
     assert "host='0.0.0.0'" in lines[0] and "port=9000" in lines[1]
+    notices = json.loads(guest.describe())["notices"]  # what the builder logs
+    assert any(n.endswith(lines[0].split(".py:2: ", 1)[1]) for n in notices), notices
 
 
 def test_mcpserver_positional_arguments_follow_its_signature(load_project):
