@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import json
 import re
+import time
 import typing
 
 from berth_sdk.binding import coerce, prepare
@@ -125,10 +126,11 @@ class Tool(Component):
         self.icons = _icons(icons, at)
         self.version = version
         if timeout is not None and not inspect.iscoroutinefunction(inspect.unwrap(fn)):
-            raise DefinitionError(
-                f"{at}: tool '{self.name}': timeout= needs an async tool in Berth (a synchronous function cannot "
-                "be interrupted inside WebAssembly); make it `async def`, or drop timeout= and rely on the "
-                "project's per-call time limit (timeoutMs in the project's settings)")
+            from berth_sdk.options import notice
+
+            notice(f"{at}: tool '{self.name}': timeout={timeout} on a synchronous function is checked when it "
+                   "returns (Berth cannot interrupt it inside WebAssembly; the project's per-call time limit "
+                   "still ends it); make it `async def` to have it cut off on time")
         self.timeout = timeout
 
     def _exclude(self, names, at):
@@ -187,7 +189,10 @@ class Tool(Component):
         return item
 
     async def run(self, kwargs):
+        started = time.monotonic()
         value = self.fn(**kwargs)
+        if self.timeout is not None and not inspect.isawaitable(value) and time.monotonic() - started > self.timeout:
+            raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s")
         if inspect.isawaitable(value):
             if self.timeout is None:
                 return await value
@@ -296,7 +301,42 @@ def template_regex(uri):
     return re.compile("^" + pattern + re.escape(uri[last:]) + "$")
 
 
+class ResourceContent:
+    """fastmcp's ``ResourceContent``: text or bytes (other values as JSON) with a MIME type and meta."""
+
+    def __init__(self, content, mime_type=None, meta=None):
+        if isinstance(content, str):
+            self.content, self.mime_type = content, mime_type or "text/plain"
+        elif isinstance(content, (bytes, bytearray)):
+            self.content, self.mime_type = bytes(content), mime_type or "application/octet-stream"
+        else:
+            self.content = json.dumps(jsonable(content), separators=(",", ":"), ensure_ascii=False)
+            self.mime_type = mime_type or "application/json"
+        self.meta = meta
+
+
+class ResourceResult:
+    """fastmcp's ``ResourceResult``: several contents (or one string, bytes or JSON value) and meta."""
+
+    def __init__(self, contents, meta=None):
+        if isinstance(contents, (str, bytes)):
+            contents = [ResourceContent(contents)]
+        elif isinstance(contents, list):
+            for i, item in enumerate(contents):
+                if not isinstance(item, ResourceContent):
+                    raise TypeError(f"contents[{i}] must be ResourceContent, got {type(item).__name__}. "
+                                    f"Use ResourceContent({item!r}) to wrap the value.")
+        elif contents is None or isinstance(contents, (dict, tuple, int, float, bool)):
+            contents = [ResourceContent(json.dumps(contents), mime_type="application/json")]
+        else:
+            raise TypeError(f"contents must be str, bytes, or list[ResourceContent], got {type(contents).__name__}")
+        self.contents = contents
+        self.meta = meta
+
+
 def resource_items(uri, value, mime_type):
+    if isinstance(value, ResourceResult):
+        value = value.contents
     items = value if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (int, float)) and all(
         hasattr(v, "content") or hasattr(v, "text") or hasattr(v, "blob") or isinstance(v, dict) and ("text" in v or "blob" in v)
         for v in value) else [value]

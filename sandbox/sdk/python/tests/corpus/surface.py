@@ -5,12 +5,14 @@ Imported twice by the tests: once with real fastmcp (in a subprocess) and once w
 """
 
 import asyncio
+import time
 
 from mcp.types import CallToolResult, Icon, TextContent, ToolAnnotations
 
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ResourceError, ToolError
 from fastmcp.prompts import Message, PromptResult
+from fastmcp.resources import ResourceContent, ResourceResult
 from fastmcp.server.middleware import Middleware
 from fastmcp.tools import ToolResult
 
@@ -103,6 +105,17 @@ async def too_slow() -> str:
     return "late"
 
 
+@mcp.tool(timeout=0.05)
+def too_slow_sync() -> str:
+    time.sleep(0.2)
+    return "late"
+
+
+@mcp.tool(timeout=5)
+def quick_sync() -> str:
+    return "in time"
+
+
 @mcp.tool(tags={"internal"})
 def internal() -> str:
     return "hidden from the listing, still callable"
@@ -146,6 +159,12 @@ def iconic() -> str:
 @mcp.resource("data://broken")
 def broken() -> str:
     raise ResourceError("the store is closed")
+
+
+@mcp.resource("data://bundle")
+def bundle() -> ResourceResult:
+    return ResourceResult([ResourceContent({"a": [1, 2]}), ResourceContent("two", mime_type="text/markdown"),
+                           ResourceContent(b"\x00\x01")])
 
 
 @mcp.resource("data://items/{item_id}", tags={"t"})
@@ -200,6 +219,8 @@ CALLS = [
     ("refuses", {}),
     ("crashes", {}),
     ("too_slow", {}),
+    ("too_slow_sync", {}),
+    ("quick_sync", {}),
     ("internal", {}),
     ("shout_hello", {}),
     ("greet", {}),
@@ -208,6 +229,6 @@ CALLS = [
     ("kid_child_tool", {"n": 21}),
 ]
 
-READS = ["data://icons", "data://items/7", "data://kid/child/info", "data://kid/child/abc"]
+READS = ["data://bundle", "data://icons", "data://items/7", "data://kid/child/info", "data://kid/child/abc"]
 
 PROMPTS = [("conversation", {"topic": "tides"}), ("prompt_result", {}), ("kid_child_prompt", {})]
