@@ -24,6 +24,11 @@ _HINTS = {
     "fastmcp.server.transforms": "rename with name= and hide with mcp.disable(names=...)",
     "fastmcp.server.http": "Berth serves HTTP itself; remove the import",
     "fastmcp.apps": "MCP apps are not part of Berth's SDK",
+    "fastmcp.server.dependencies.get_http_headers": "Berth does not pass the client's HTTP headers to the server "
+                                                    "yet; use the project's environment variables for secrets",
+    "fastmcp.server.dependencies.get_http_request": "Berth does not pass the client's HTTP request to the server",
+    "fastmcp.server.dependencies.get_access_token": "Berth authenticates clients itself and does not pass tokens "
+                                                    "to the server",
     "mcp.client": "Berth hosts servers; it has no MCP client for tools to use yet",
     "mcp.server.lowlevel": "write the server with FastMCP (from fastmcp import FastMCP); the low-level API is "
                            "not part of Berth's SDK",

@@ -94,7 +94,9 @@ class FastMCP(Composition):
 
     @property
     def settings(self):
-        return _Settings(self)
+        if "_settings" not in vars(self):
+            self._settings = _Settings(self)
+        return self._settings
 
     # Registration --------------------------------------------------------------------------
 
@@ -200,12 +202,32 @@ class FastMCP(Composition):
     def middleware(self):
         return self._middleware
 
-    def run(self, *_args, **_kwargs):
-        """Does nothing inside Berth: the platform serves the server. Kept so ``mcp.run()`` is harmless."""
-        return None
+    def run(self, *args, **kwargs):
+        """Does nothing inside Berth: the platform serves the server (a notice says so when it is called)."""
+        shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        opts.notice(f"{opts.caller()}: mcp.run({shown}) is ignored: Berth serves the project itself "
+                    "(put it under `if __name__ == \"__main__\":` to keep it for local runs)")
 
-    async def run_async(self, *_args, **_kwargs):
-        return None
+    async def run_async(self, *args, **kwargs):
+        self.run(*args, **kwargs)
+
+    def _asgi(self, method):
+        at = opts.caller()
+        opts.notice(f"{at}: mcp.{method}() gives an app Berth never serves: Berth serves the MCP endpoint itself")
+
+        async def app(scope, receive, send):
+            raise RuntimeError(f"{at}: the app from mcp.{method}() is not served in Berth")
+
+        return app
+
+    def http_app(self, *_args, **_kwargs):
+        return self._asgi("http_app")
+
+    def streamable_http_app(self, *_args, **_kwargs):
+        return self._asgi("streamable_http_app")
+
+    def sse_app(self, *_args, **_kwargs):
+        return self._asgi("sse_app")
 
     def custom_route(self, path, methods=None, **_kwargs):
         raise DefinitionError(f"{opts.caller()}: @mcp.custom_route({path!r}) is not supported: Berth serves only "
@@ -440,12 +462,35 @@ class _ListRequest:
 
 
 class _Settings:
-    """``mcp.settings``: the values user code reads back (name, instructions, ...)."""
+    """``mcp.settings``: what user code reads back; transport settings it assigns are notices."""
 
     def __init__(self, server):
-        self.name = server.name
-        self.instructions = server.instructions
-        self.mask_error_details = bool(server._mask_errors)
+        object.__setattr__(self, "_server", server)
+
+    @property
+    def name(self):
+        return self._server.name
+
+    @property
+    def instructions(self):
+        return self._server.instructions
+
+    @property
+    def mask_error_details(self):
+        return bool(self._server._mask_errors)
+
+    def __getattr__(self, name):
+        if name in opts.SERVER_NOTICES:
+            return None
+        raise AttributeError(f"mcp.settings.{name} is not available in Berth")
+
+    def __setattr__(self, name, value):
+        at = opts.caller()
+        if name in opts.SERVER_NOTICES:
+            opts.notice(f"{at}: mcp.settings.{name} = {value!r} is ignored: {opts.SERVER_NOTICES[name]}")
+            return
+        raise DefinitionError(f"{at}: mcp.settings.{name} cannot be set in Berth; pass it to FastMCP(...) if it "
+                              "is one of its arguments")
 
 
 class _Match:

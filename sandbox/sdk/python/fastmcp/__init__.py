@@ -13,4 +13,6 @@ __all__ = ["Audio", "Context", "FastMCP", "File", "Image"]
 
 
 def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
     raise ImportError(_imports.message(f"fastmcp.{name}"), name=f"fastmcp.{name}")

@@ -147,3 +147,21 @@ def test_duplicate_names_follow_on_duplicate(load_project):
               "@mcp.tool\ndef a() -> str:\n    return ''\n@mcp.tool(name='a')\ndef b() -> str:\n    return ''\n")
     with pytest.raises(DefinitionError, match=r"\.py:6: a tool named 'a' is already registered"):
         load_project(source)
+
+
+def test_run_http_apps_and_settings_are_notices(load_project, capsys):
+    guest, _ = load_project(f"{HEADER}mcp = FastMCP('x')\nmcp.settings.port = 9000\napp = mcp.http_app()\n"
+                            "mcp.run(transport='sse')\n")
+    err = capsys.readouterr().err
+    assert "server_0.py:3: mcp.settings.port = 9000 is ignored" in err
+    assert "server_0.py:4: mcp.http_app() gives an app Berth never serves" in err
+    assert "server_0.py:5: mcp.run(transport='sse') is ignored" in err
+    with pytest.raises(DefinitionError, match=r"\.py:3: mcp.settings.colour cannot be set"):
+        load_project(f"{HEADER}mcp = FastMCP('x')\nmcp.settings.colour = 'red'\n")
+
+
+def test_missing_names_in_provided_modules_say_so(load_project):
+    with pytest.raises(DefinitionError) as err:
+        load_project("from fastmcp.server.dependencies import get_context, get_http_headers\n")
+    assert "Berth does not provide `fastmcp.server.dependencies.get_http_headers`" in str(err.value)
+    assert "does not pass the client's HTTP headers" in str(err.value)
