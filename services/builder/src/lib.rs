@@ -137,6 +137,9 @@ impl Builder {
         let description = self.describe(&artifact, log).inspect_err(|_| {
             let _ = self.artifacts.remove(&artifact);
         })?;
+        for notice in description.notices.iter().take(MAX_NOTICES) {
+            log(&format!("notice: {notice}"));
+        }
         log(&format!(
             "server `{}` offers {} tools, {} resources, {} resource templates, {} prompts",
             description.name,
@@ -181,6 +184,9 @@ impl Builder {
         ServerDescription::from_guest_json(&json).map_err(BuildError::Project)
     }
 }
+
+/// Notices from the guest's self-description shown in the build log, at most.
+const MAX_NOTICES: usize = 100;
 
 fn read_component(path: &Path) -> Result<Vec<u8>, BuildError> {
     let meta = std::fs::symlink_metadata(path)

@@ -289,10 +289,10 @@ fn build_failures_name_the_file_and_line() {
             "missing-object",
             &[(
                 "server.py",
-                "from fastmcp import FastMCP\napp = FastMCP('x')\n",
+                "from fastmcp import FastMCP\ndef make():\n    return FastMCP('x')\n",
             )],
             None,
-            &["mcp"],
+            &["looked for mcp, server, app"],
         ),
         (
             "template",
@@ -324,6 +324,31 @@ fn build_failures_name_the_file_and_line() {
             );
         }
     }
+}
+
+#[test]
+fn sdk_notices_reach_the_build_log() {
+    let env = env();
+    let dir = env.project(
+        "notices",
+        &[(
+            "server.py",
+            "from fastmcp import FastMCP\nmcp = FastMCP('x', host='0.0.0.0', port=9000)\n",
+        )],
+    );
+    let (result, log) = env.build(&dir, None);
+    let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
+    assert!(
+        log.contains(
+            "notice: server.py:2: FastMCP()'s host='0.0.0.0' is ignored: Berth serves the project"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("notice: server.py:2: FastMCP()'s port=9000 is ignored"),
+        "{log}"
+    );
+    assert_eq!(out.description.notices.len(), 2, "{:?}", out.description);
 }
 
 /// A key file outside the project, standing in for Berth's secret key: random bytes nobody may print.

@@ -17,6 +17,15 @@ pub struct ServerDescription {
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
+    /// The server's display name, description, website and icons (MCP `serverInfo`), when it set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icons: Option<Vec<Value>>,
     #[serde(default)]
     pub tools: Vec<Map<String, Value>>,
     #[serde(default)]
@@ -25,6 +34,9 @@ pub struct ServerDescription {
     pub resource_templates: Vec<Map<String, Value>>,
     #[serde(default)]
     pub prompts: Vec<Map<String, Value>>,
+    /// Lines for the build log: what the SDK accepted but ignores (a transport setting, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 impl ServerDescription {

@@ -41,7 +41,16 @@ fn implementation(desc: &ServerDescription) -> Implementation {
     } else {
         desc.version.as_str()
     };
-    Implementation::new(desc.name.clone(), version)
+    let mut info = Implementation::new(desc.name.clone(), version);
+    info.title = desc.title.clone();
+    info.description = desc.description.clone();
+    info.website_url = desc.website_url.clone();
+    // Icons the guest described but MCP's shape rejects are left out rather than failing every initialize.
+    info.icons = desc
+        .icons
+        .as_ref()
+        .and_then(|icons| serde_json::from_value(Value::Array(icons.clone())).ok());
+    info
 }
 
 /// The `initialize` result, answering with the client's version when we speak it.
@@ -269,6 +278,29 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 mod tests {
     use super::*;
     use berth_core::Media;
+
+    #[test]
+    fn server_info_carries_title_website_and_icons() {
+        let desc: ServerDescription = serde_json::from_value(json!({
+            "name": "s", "version": "2", "title": "S", "description": "Does s",
+            "websiteUrl": "https://s.example",
+            "icons": [{"src": "https://s.example/i.png", "mimeType": "image/png", "sizes": ["48x48"]}]
+        }))
+        .unwrap();
+        let info = initialize_result(&desc, None)["serverInfo"].clone();
+        assert_eq!(
+            info,
+            json!({"name": "s", "title": "S", "version": "2", "description": "Does s",
+                   "icons": [{"src": "https://s.example/i.png", "mimeType": "image/png", "sizes": ["48x48"]}],
+                   "websiteUrl": "https://s.example"})
+        );
+        assert_eq!(
+            discover_result(&desc)["_meta"]["io.modelcontextprotocol/serverInfo"],
+            info
+        );
+        let plain = initialize_result(&ServerDescription::default(), None)["serverInfo"].clone();
+        assert_eq!(plain, json!({"name": "", "version": "0.0.0"}));
+    }
 
     #[test]
     fn tool_results_translate() {
