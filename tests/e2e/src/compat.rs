@@ -383,17 +383,19 @@ pub fn shorten(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// The first line of a failed deploy's log that says what went wrong.
+/// What a failed deploy's log says went wrong: its last `build failed: ...` line, else its last line.
 pub fn build_error_line(log: &str) -> String {
     let lines: Vec<&str> = log
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    lines
+    let failed = lines
         .iter()
-        .find(|l| l.contains("Error") || l.contains("error"))
-        .or(lines.last())
+        .rev()
+        .find_map(|l| l.split_once("build failed:").map(|(_, why)| why.trim()));
+    failed
+        .or(lines.last().copied())
         .map(|l| shorten(l, 200))
         .unwrap_or_else(|| "the deploy failed and printed nothing".to_owned())
 }

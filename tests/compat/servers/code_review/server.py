@@ -2,7 +2,7 @@
 
 from fastmcp import FastMCP
 from fastmcp.prompts import Message, PromptResult
-from mcp.types import PromptReference, ResourceTemplateReference
+from mcp.types import PromptMessage, PromptReference, ResourceTemplateReference, TextContent
 
 mcp = FastMCP("Code Review")
 
@@ -38,6 +38,15 @@ def compare(options: list[str], criteria: dict[str, int]) -> str:
     """Compare options against weighted criteria."""
     ranked = ", ".join(f"{name} (weight {weight})" for name, weight in sorted(criteria.items()))
     return f"Compare {' vs '.join(options)} on {ranked}."
+
+
+@mcp.prompt
+def pair_programming(task: str) -> list[PromptMessage]:
+    """Messages built from mcp.types classes."""
+    return [
+        PromptMessage(role="user", content=TextContent(type="text", text=f"Let's pair on: {task}")),
+        PromptMessage(role="assistant", content=TextContent(type="text", text="Sure. Where do we start?")),
+    ]
 
 
 @mcp.resource("snippets://{language}/{name}")
