@@ -33,6 +33,7 @@ class MCPServer(FastMCP):
     """``from mcp.server.mcpserver import MCPServer`` (the official SDK 2.x)."""
 
     _api = "MCPServer()"
+    _middleware_base_only = True
     _positional = ("name", "title", "description", "instructions", "website_url", "icons", "version",
                    "auth_server_provider", "token_verifier")
 

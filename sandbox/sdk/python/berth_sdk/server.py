@@ -34,6 +34,7 @@ class FastMCP(Composition):
 
     _api = "FastMCP()"
     _positional = ("name", "instructions")
+    _middleware_base_only = False
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -196,6 +197,15 @@ class FastMCP(Composition):
         if not callable(middleware):
             raise DefinitionError(f"{opts.caller()}: middleware must be a Middleware instance, got "
                                   f"{type(middleware).__name__}")
+        if self._middleware_base_only and not isinstance(middleware, Middleware):
+            raise DefinitionError(
+                f"{opts.caller()}: {type(middleware).__name__} is not a fastmcp Middleware; Berth runs middleware "
+                "written against fastmcp.server.middleware.Middleware (on_call_tool, on_read_resource, ...), not "
+                "the official SDK's server middleware")
+        for hook, why in (("on_initialize", "Berth answers initialize itself"),
+                          ("on_notification", "notifications stay in Berth's edge")):
+            if isinstance(middleware, Middleware) and getattr(type(middleware), hook) is not getattr(Middleware, hook):
+                opts.notice(f"{opts.caller()}: {type(middleware).__name__}.{hook} never runs: {why}")
         self._middleware.append(middleware)
 
     @property

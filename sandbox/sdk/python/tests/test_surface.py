@@ -382,3 +382,26 @@ def with_meta() -> ToolResult:
     result = _call(pair, bindings, "with_meta")
     assert _texts(result) == ["x"] and json.loads(result.structured_json) == {"a": 1}
     assert "tool 'with_meta' returned a result with meta" in capsys.readouterr().err
+
+
+def test_middleware_hooks_that_never_run_are_notices_and_foreign_middleware_an_error(load_project, capsys):
+    from berth_sdk.errors import DefinitionError
+
+    load_project('''
+from fastmcp import FastMCP
+from fastmcp.server.middleware import Middleware
+
+class Greeter(Middleware):
+    async def on_initialize(self, context, call_next):
+        return await call_next(context)
+
+mcp = FastMCP("m", middleware=[Greeter()])
+''')
+    assert ".py:9: Greeter.on_initialize never runs: Berth answers initialize itself" in capsys.readouterr().err
+    with pytest.raises(DefinitionError, match=r"\.py:5: Stamp is not a fastmcp Middleware"):
+        load_project('''from mcp.server.mcpserver import MCPServer
+class Stamp:
+    async def __call__(self, ctx, call_next):
+        return await call_next(ctx)
+mcp = MCPServer("m", middleware=[Stamp()])
+''')
