@@ -280,14 +280,14 @@ class Resource(Component):
         item["_meta"] = _meta(self.meta, self.tags, self.version)
         return item
 
-    async def read(self, uri, args, context):
+    async def read(self, uri, args, context, json_indent=None):
         kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
         for name in self.context_params:
             kwargs[name] = context
         value = self.fn(**kwargs)
         if inspect.isawaitable(value):
             value = await value
-        return resource_items(uri, value, self.mime_type)
+        return resource_items(uri, value, self.mime_type, json_indent)
 
 
 def template_regex(uri):
@@ -334,7 +334,7 @@ class ResourceResult:
         self.meta = meta
 
 
-def resource_items(uri, value, mime_type):
+def resource_items(uri, value, mime_type, json_indent=None):
     if isinstance(value, ResourceResult):
         value = value.contents
     items = value if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (int, float)) and all(
@@ -347,14 +347,15 @@ def resource_items(uri, value, mime_type):
         elif isinstance(item, str):
             out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": item})
         elif hasattr(item, "content") and hasattr(item, "mime_type"):
-            inner = resource_items(uri, item.content, item.mime_type or mime_type)
+            inner = resource_items(uri, item.content, item.mime_type or mime_type, json_indent)
             out.extend(inner)
         elif hasattr(item, "uri") and (hasattr(item, "text") or hasattr(item, "blob")) or isinstance(item, dict) and ("text" in item or "blob" in item):
             contents = resource_contents(item)
             contents["uri"] = contents["uri"] or uri
             out.append(contents)
         else:
-            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": json.dumps(jsonable(item), ensure_ascii=False)})
+            text = json.dumps(jsonable(item), ensure_ascii=False, indent=json_indent)
+            out.append({"uri": uri, "mimeType": mime_type or "text/plain", "text": text})
     return out
 
 

@@ -3,11 +3,58 @@
 error texts clients see from them (SDK 2.x hides the text of unexpected exceptions).
 """
 
+import json
+
+from berth_sdk.content import CONTENT_TYPES, ToolResult, _Media, as_block, jsonable, tool_result
 from berth_sdk.errors import PromptError, ResourceError, ToolError
+from berth_sdk.mcp_types import CallToolResult
 from berth_sdk.server import FastMCP
 
 
-class OfficialFastMCP(FastMCP):
+def official_blocks(value):
+    """The official SDK's ``_convert_to_content``: lists flatten item by item, other values are JSON text
+    indented by 2 (as ``pydantic_core.to_json(indent=2)`` writes it)."""
+    if value is None:
+        return []
+    if isinstance(value, CONTENT_TYPES + (_Media,)) or (isinstance(value, dict) and value.get("type") in
+                                                          ("text", "image", "audio", "resource", "resource_link")):
+        return [as_block(value)]
+    if isinstance(value, (list, tuple)):
+        return [block for item in value for block in official_blocks(item)]
+    if not isinstance(value, str):
+        value = json.dumps(jsonable(value), indent=2, ensure_ascii=False)
+    return [{"type": "text", "text": value}]
+
+
+class _Official(FastMCP):
+    """What both official SDK spellings share: result conversion and JSON text."""
+
+    _json_indent = 2
+
+    def describe(self):
+        """Listed as the official SDK lists: no fastmcp tags in ``_meta``, an empty description when none."""
+        doc = super().describe()
+        for kind in ("tools", "resources", "resourceTemplates", "prompts"):
+            for item in doc[kind]:
+                meta = item.pop("_meta", {})
+                meta.pop("fastmcp", None)
+                item.setdefault("description", "")
+                if meta:
+                    item["_meta"] = meta
+        return doc
+
+    def get_prompt(self, name, arguments):
+        description, messages = super().get_prompt(name, arguments)
+        return description if description is not None else "", messages
+
+    def _tool_result(self, value, tool):
+        if isinstance(value, (ToolResult, CallToolResult)):
+            return tool_result(value, tool.output_schema, tool.name)
+        _, structured, _ = tool_result(value, tool.output_schema, tool.name)
+        return official_blocks(value), structured, False
+
+
+class OfficialFastMCP(_Official):
     """``from mcp.server.fastmcp import FastMCP`` (the official SDK before 2.0)."""
 
     _positional = ("name", "instructions", "website_url", "icons", "auth_server_provider", "token_verifier",
@@ -29,7 +76,7 @@ class OfficialFastMCP(FastMCP):
         return f"Error rendering prompt {name}: {exc}"
 
 
-class MCPServer(FastMCP):
+class MCPServer(_Official):
     """``from mcp.server.mcpserver import MCPServer`` (the official SDK 2.x)."""
 
     _api = "MCPServer()"

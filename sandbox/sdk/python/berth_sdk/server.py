@@ -35,6 +35,7 @@ class FastMCP(Composition):
     _api = "FastMCP()"
     _positional = ("name", "instructions")
     _middleware_base_only = False
+    _json_indent = None  # how a resource's non-text value is written as JSON text
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -347,10 +348,13 @@ class FastMCP(Composition):
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
             value = await tool.run(kwargs)
-            blocks, structured, is_error = tool_result(value, tool.output_schema, tool.name)
+            blocks, structured, is_error = self._tool_result(value, tool)
         except Exception as exc:
             raise ToolError(self._tool_error_text(name, exc)) from exc
         return ToolResult._of(blocks, structured, is_error)
+
+    def _tool_result(self, value, tool):
+        return tool_result(value, tool.output_schema, tool.name)
 
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):
@@ -388,7 +392,7 @@ class FastMCP(Composition):
             items = await owner._read_resource(original)
             return [{**i, "uri": uri} if i.get("uri") == original else i for i in items]
         try:
-            return await resource.read(uri, args, context.fastmcp_context or self._context())
+            return await resource.read(uri, args, context.fastmcp_context or self._context(), self._json_indent)
         except (ArgumentError, ResourceError):
             raise
         except Exception as exc:

@@ -1,0 +1,34 @@
+"""Prints the official MCP SDK 2.x's call results, reads and renders for a corpus module, as JSON.
+
+Run with the real ``mcp`` importable and Berth's SDK *not* on sys.path:
+``python reference_mcpserver.py <corpus dir> <module>``. Listings are not compared: their JSON Schemas
+keep pydantic's titles, which Berth's schemas (shaped as fastmcp's) prune.
+"""
+
+import asyncio
+import importlib
+import json
+import sys
+
+
+async def main(module_name):
+    from mcp import Client
+
+    corpus = importlib.import_module(module_name)
+    dump = lambda value: value.model_dump(mode="json", by_alias=True, exclude_none=True)  # noqa: E731
+    out = {"calls": [], "reads": [], "renders": []}
+    async with Client(corpus.mcp) as client:
+        for name, args in corpus.CALLS:
+            result = dump(await client.call_tool(name, args))
+            out["calls"].append({k: result.get(k) for k in ("content", "structuredContent", "isError")})
+        for uri in corpus.READS:
+            out["reads"].append(dump(await client.read_resource(uri))["contents"])
+        for name, args in corpus.PROMPTS:
+            rendered = dump(await client.get_prompt(name, args))
+            out["renders"].append({"description": rendered.get("description"), "messages": rendered["messages"]})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])
+    asyncio.run(main(sys.argv[2]))
