@@ -244,6 +244,15 @@ class Resource(Component):
             self._check_template()
             self.regex = template_regex(uri)
 
+    @classmethod
+    def from_function(cls, fn, uri, name=None, title=None, description=None, mime_type=None, tags=None,
+                      annotations=None, meta=None, icons=None, version=None, **options):
+        """fastmcp's ``Resource.from_function``: a resource to add with ``mcp.add_resource(resource)``."""
+        from berth_sdk import options as opts
+
+        opts.check("Resource.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
+        return cls(fn, uri, name, title, description, mime_type, tags, annotations, meta, icons, version)
+
     @property
     def kind(self):
         return "template" if self.is_template else "resource"
@@ -384,6 +393,15 @@ class Prompt(Component):
             self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
         except TypeError as exc:
             raise DefinitionError(f"{where(fn)}: prompt '{self.name}': {exc}") from exc
+
+    @classmethod
+    def from_function(cls, fn, name=None, title=None, description=None, tags=None, meta=None, icons=None,
+                      version=None, **options):
+        """fastmcp's ``Prompt.from_function``: a prompt to add with ``mcp.add_prompt(prompt)``."""
+        from berth_sdk import options as opts
+
+        opts.check("Prompt.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
+        return cls(fn, name, title, description, tags, meta, icons, version)
 
     @staticmethod
     def _argument(param, schema):

@@ -181,6 +181,39 @@ class FastMCP(Composition):
             return decorator(name_or_fn)
         return decorator
 
+    def add_prompt(self, prompt, **options):
+        """Adds a ``Prompt`` (``Prompt.from_function(fn, ...)``) or a function."""
+        at = opts.caller()
+        prompt = prompt if isinstance(prompt, Prompt) else Prompt.from_function(prompt, **options)
+        self._register(self._prompts, prompt.name, prompt, "prompt", at)
+        return prompt
+
+    def add_resource(self, resource, **options):
+        """Adds a ``Resource`` (``Resource.from_function(fn, uri, ...)``); a function needs ``uri=``."""
+        at = opts.caller()
+        if not isinstance(resource, Resource):
+            if "uri" not in options:
+                raise DefinitionError(f"{at}: add_resource(fn) needs uri=; or build it with "
+                                      "Resource.from_function(fn, uri=...)")
+            resource = Resource.from_function(resource, **options)
+        table = self._templates if resource.is_template else self._resources
+        self._register(table, resource.uri, resource, "resource", at)
+        return resource
+
+    add_template = add_resource
+
+    def remove_prompt(self, name):
+        self._prompts.pop(name, None)
+
+    def remove_resource(self, uri):
+        self._resources.pop(uri, None) or self._templates.pop(uri, None)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(f"{type(self).__name__}.{name} is not part of Berth's SDK; see the SDK README for what "
+                             "it provides (tools, resources, prompts, middleware, mount, lifespan, ...)")
+
     def completion(self, handler=None):
         """Registers ``fn(ref, argument, context)`` to suggest argument values (as the MCP SDK does)."""
 

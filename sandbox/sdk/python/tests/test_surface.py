@@ -405,3 +405,34 @@ class Stamp:
         return await call_next(ctx)
 mcp = MCPServer("m", middleware=[Stamp()])
 ''')
+
+
+def test_components_built_in_code(load_project, bindings):
+    pair = load_project('''
+from fastmcp import FastMCP
+from fastmcp.prompts import Prompt
+from fastmcp.resources import Resource
+
+def hello(name: str) -> str:
+    return f"Hello {name}"
+
+def motd() -> str:
+    return "be kind"
+
+mcp = FastMCP("code")
+mcp.add_prompt(Prompt.from_function(hello, name="greeting", description="Greets."))
+mcp.add_resource(Resource.from_function(motd, uri="data://motd", mime_type="text/markdown"))
+mcp.add_resource(lambda key: key.upper(), uri="data://upper/{key}", name="upper")
+''')
+    doc = json.loads(pair[0].describe())
+    assert [p["name"] for p in doc["prompts"]] == ["greeting"]
+    assert doc["resources"][0]["mimeType"] == "text/markdown"
+    (item,) = pair[0].read_resource(call_context(bindings[1]), "data://upper/abc")
+    assert item.body.value == "ABC"
+    rendered = pair[0].get_prompt(call_context(bindings[1]), "greeting", [("name", "Ann")])
+    assert rendered.description == "Greets." and rendered.messages[0].content.value == "Hello Ann"
+
+
+def test_unknown_server_attributes_say_they_are_not_part_of_the_sdk(load_project):
+    with pytest.raises(AttributeError, match=r"FastMCP.add_provider is not part of Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_provider(None)\n")

@@ -1,5 +1,7 @@
-"""``fastmcp.prompts``: prompt messages and results."""
+"""``fastmcp.prompts``: prompts built in code, prompt messages and results."""
 
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult
 
-__all__ = ["Message", "Prompt", "PromptMessage", "PromptResult"]
+FunctionPrompt = Prompt
+
+__all__ = ["FunctionPrompt", "Message", "Prompt", "PromptMessage", "PromptResult"]

@@ -1,5 +1,8 @@
-"""``fastmcp.resources``: what a resource function may return to control its contents."""
+"""``fastmcp.resources``: resources built in code, and what a resource function may return."""
 
-from berth_sdk.components import ResourceContent, ResourceResult
+from berth_sdk.components import Resource, ResourceContent, ResourceResult
 
-__all__ = ["ResourceContent", "ResourceResult"]
+FunctionResource = Resource
+ResourceTemplate = Resource
+
+__all__ = ["FunctionResource", "Resource", "ResourceContent", "ResourceResult", "ResourceTemplate"]
