@@ -10,6 +10,7 @@ import json
 import re
 import time
 import typing
+import urllib.parse
 
 from berth_sdk.binding import coerce, prepare
 from berth_sdk.content import as_block, jsonable, resource_contents
@@ -211,6 +212,7 @@ def _return_hint(fn):
 
 
 _TEMPLATE_PARAM = re.compile(r"{(\*?)(\w+)(\*?)}")
+_QUERY_PARAMS = re.compile(r"{\?([\w,]+)}")  # RFC 6570 form-style query: {?q,limit}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -239,7 +241,8 @@ class Resource(Component):
         _check_context_annotations(fn, "resource", self.name)
         self.params, self.context_params = prepare(fn, kind="resource")
         self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
-        self.is_template = bool(self.uri_params) or bool(self.params)
+        self.query_params = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
+        self.is_template = bool(self.uri_params) or bool(self.query_params) or bool(self.params)
         if self.is_template:
             self._check_template()
             self.regex = template_regex(uri)
@@ -261,10 +264,14 @@ class Resource(Component):
         fn_params = {p.name for p in self.params}
         required = {p.name for p in self.params if p.required}
         uri_params = set(self.uri_params)
-        missing = uri_params - fn_params
+        missing = (uri_params | set(self.query_params)) - fn_params
         unfilled = required - uri_params
         if missing or unfilled:
             problems = []
+            if required & set(self.query_params):
+                problems.append(f"query parameters {sorted(required & set(self.query_params))} need default "
+                                "values (clients may leave them out)")
+                unfilled -= set(self.query_params)
             if missing:
                 problems.append(f"URI parameters {sorted(missing)} are not parameters of the function")
             if unfilled:
@@ -299,7 +306,22 @@ class Resource(Component):
         return resource_items(uri, value, self.mime_type, json_indent)
 
 
+    def match(self, uri):
+        """The template's arguments in ``uri`` (path parameters, then known query parameters), or None."""
+        found = self.regex.match(uri)
+        if found is None:
+            return None
+        args = {k: v for k, v in found.groupdict().items() if k != "_query"}
+        if self.query_params and found.group("_query"):
+            for key, value in urllib.parse.parse_qsl(found.group("_query")):
+                if key in self.query_params and key not in args:
+                    args[key] = value
+        return args
+
+
 def template_regex(uri):
+    has_query = bool(_QUERY_PARAMS.search(uri))
+    uri = _QUERY_PARAMS.sub("", uri)
     pattern = ""
     last = 0
     for m in _TEMPLATE_PARAM.finditer(uri):
@@ -307,7 +329,8 @@ def template_regex(uri):
         wildcard = m.group(1) or m.group(3)
         pattern += f"(?P<{m.group(2)}>{'.+' if wildcard else '[^/]+'})"
         last = m.end()
-    return re.compile("^" + pattern + re.escape(uri[last:]) + "$")
+    query = r"(?:\?(?P<_query>.*))?" if has_query else ""
+    return re.compile("^" + pattern + re.escape(uri[last:]) + query + "$")
 
 
 class ResourceContent:

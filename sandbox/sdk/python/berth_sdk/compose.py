@@ -156,9 +156,9 @@ class Composition:
         if res is not None and self._visible(res):
             return res, self, uri, {}
         for template in self._templates.values():
-            match = template.regex.match(uri)
-            if match and self._visible(template):
-                return template, self, uri, match.groupdict()
+            args = template.match(uri)
+            if args is not None and self._visible(template):
+                return template, self, uri, args
         for child, namespace, _names in self._mounts:
             original = _strip_namespace(uri, namespace)
             found = original is not None and child._find_resource(original)

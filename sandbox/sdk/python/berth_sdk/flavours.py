@@ -65,9 +65,11 @@ class OfficialFastMCP(_Official):
             return str(exc)
         return f"Error executing tool {name}: {exc}"
 
-    def _resource_error_text(self, uri, exc):
+    def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
+        if template:
+            return f"Error creating resource from template: {exc}"
         return f"Error reading resource {uri}: {exc}"
 
     def _prompt_error_text(self, name, exc):
@@ -91,9 +93,11 @@ class MCPServer(_Official):
             return f"Error executing tool {name}: {exc}"
         return f"Error executing tool {name}"
 
-    def _resource_error_text(self, uri, exc):
+    def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
+        if template:
+            return f"Error creating resource from template {uri}"
         return f"Error reading resource {uri}"
 
     def _prompt_error_text(self, name, exc):

@@ -429,9 +429,9 @@ class FastMCP(Composition):
         except (ArgumentError, ResourceError):
             raise
         except Exception as exc:
-            raise ResourceError(self._resource_error_text(uri, exc)) from exc
+            raise ResourceError(self._resource_error_text(uri, exc, resource.is_template)) from exc
 
-    def _resource_error_text(self, uri, exc):
+    def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
         return f"Error reading resource {uri!r}" if self._mask_errors else f"Error reading resource {uri!r}: {exc}"

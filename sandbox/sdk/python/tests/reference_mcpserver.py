@@ -22,7 +22,10 @@ async def main(module_name):
             result = dump(await client.call_tool(name, args))
             out["calls"].append({k: result.get(k) for k in ("content", "structuredContent", "isError")})
         for uri in corpus.READS:
-            out["reads"].append(dump(await client.read_resource(uri))["contents"])
+            try:
+                out["reads"].append(dump(await client.read_resource(uri))["contents"])
+            except Exception as exc:  # an error answer: the client raises with its message
+                out["reads"].append({"error": str(exc)})
         for name, args in corpus.PROMPTS:
             rendered = dump(await client.get_prompt(name, args))
             out["renders"].append({"description": rendered.get("description"), "messages": rendered["messages"]})

@@ -74,6 +74,16 @@ def doc(key: str) -> dict:
     return {"key": key, "tags": ["a", "b"]}
 
 
+@mcp.resource("data://strict/{n}")
+def strict(n: str) -> str:
+    raise ValueError("secret detail")
+
+
+@mcp.resource("data://fails")
+def fails() -> str:
+    raise ValueError("secret detail")
+
+
 @mcp.resource("data://plain")
 def plain() -> str:
     return "plain text"
@@ -86,5 +96,5 @@ def dialogue(topic: str) -> list:
 
 CALLS = [("add", {"a": 1}), ("numbers", {}), ("point", {}), ("mapping", {}), ("text", {}), ("blocks", {}),
          ("whole", {}), ("refuses", {}), ("crashes", {}), ("context_type", {})]
-READS = ["data://doc/x", "data://plain"]
+READS = ["data://doc/x", "data://plain", "data://strict/1", "data://fails"]
 PROMPTS = [("dialogue", {"topic": "tides"})]

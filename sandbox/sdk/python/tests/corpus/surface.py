@@ -167,6 +167,11 @@ def bundle() -> ResourceResult:
                            ResourceContent(b"\x00\x01")])
 
 
+@mcp.resource("data://search{?q,limit}")
+def search(q: str = "", limit: int = 2) -> list:
+    return [w for w in ["apple", "apricot", "banana", "cherry"] if q in w][:limit]
+
+
 @mcp.resource("data://items/{item_id}", tags={"t"})
 def item(item_id: str) -> dict:
     return {"id": item_id}
@@ -229,6 +234,6 @@ CALLS = [
     ("kid_child_tool", {"n": 21}),
 ]
 
-READS = ["data://bundle", "data://icons", "data://items/7", "data://kid/child/info", "data://kid/child/abc"]
+READS = ["data://search?q=ap&limit=5", "data://search", "data://search?q=an", "data://bundle", "data://icons", "data://items/7", "data://kid/child/info", "data://kid/child/abc"]
 
 PROMPTS = [("conversation", {"topic": "tides"}), ("prompt_result", {}), ("kid_child_prompt", {})]
