@@ -366,6 +366,25 @@ class ResourceResult:
         self.meta = meta
 
 
+def read_result(items):
+    """What ``on_read_resource`` middleware sees: a ``ResourceResult`` of ``ResourceContent`` (with ``.uri``)."""
+    contents = []
+    for item in items:
+        content = ResourceContent.__new__(ResourceContent)  # as read: no default MIME type added
+        content.content = item["blob"] if "blob" in item else item.get("text", "")
+        content.mime_type, content.uri, content.meta = item.get("mimeType"), item.get("uri"), None
+        contents.append(content)
+    return ResourceResult(contents)
+
+
+def read_items(result, uri):
+    """The contents dicts of whatever the middleware chain returned for a read of ``uri``."""
+    if isinstance(result, ResourceResult):
+        return [{"uri": getattr(c, "uri", None) or uri, "mimeType": c.mime_type,
+                 "blob" if isinstance(c.content, bytes) else "text": c.content} for c in result.contents]
+    return resource_items(uri, result, None)
+
+
 def resource_items(uri, value, mime_type, json_indent=None):
     if isinstance(value, ResourceResult):
         value = value.contents

@@ -14,7 +14,8 @@ import typing
 from berth_sdk import options as opts
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError, coerce
-from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages
+from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
+    read_items, read_result
 from berth_sdk.compose import Composition
 from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
@@ -413,7 +414,7 @@ class FastMCP(Composition):
             raise
         except Exception as exc:
             raise ReportedError(self._resource_error_text(uri, exc)) from exc
-        return list(getattr(result, "contents", result))
+        return read_items(result, uri)
 
     async def _read_terminal(self, context):
         uri = context.message.uri
@@ -423,9 +424,10 @@ class FastMCP(Composition):
         resource, owner, original, args = found
         if owner is not self:
             items = await owner._read_resource(original)
-            return [{**i, "uri": uri} if i.get("uri") == original else i for i in items]
+            return read_result([{**i, "uri": uri} if i.get("uri") == original else i for i in items])
         try:
-            return await resource.read(uri, args, context.fastmcp_context or self._context(), self._json_indent)
+            return read_result(
+                await resource.read(uri, args, context.fastmcp_context or self._context(), self._json_indent))
         except (ArgumentError, ResourceError):
             raise
         except Exception as exc:

@@ -35,6 +35,17 @@ class Shout(Middleware):
         return result
 
 
+class Footer(Middleware):
+    """Appends a line to the text of every resource read (natively: a ResourceResult of ResourceContent)."""
+
+    async def on_read_resource(self, context, call_next):
+        result = await call_next(context)
+        for item in result.contents:
+            if isinstance(item.content, str):
+                item.content += "\n-- read through middleware"
+        return result
+
+
 class Defaults(Middleware):
     """Fills in an argument the client left out, before the tool sees it."""
 
@@ -49,6 +60,7 @@ mcp = FastMCP("surface", instructions="The surface corpus.", website_url="https:
               middleware=[HideInternal()])
 mcp.add_middleware(Shout())
 mcp.add_middleware(Defaults())
+mcp.add_middleware(Footer())
 
 
 @mcp.tool(title="Decorated", icons=[Icon(src="https://surface.example/t.png")], meta={"owner": "me"},
