@@ -25,6 +25,16 @@ def _default_title(name):
     return name.replace("_", " ").replace("-", " ").title()
 
 
+class Hints(dict):
+    """Annotations as listed (a dict), also read as attributes the way the model's are (``.readOnlyHint``,
+    ``.read_only_hint``), as list middleware may read them."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.get(re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name))
+
+
 def _annotations(value, model):
     """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras."""
     if value is None:
@@ -33,7 +43,7 @@ def _annotations(value, model):
     camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
     ordered = {k: camel[k] for k in model._fields if k in camel}
     ordered.update({k: v for k, v in camel.items() if k not in ordered})
-    return {k: v for k, v in jsonable(ordered).items() if v is not None}
+    return Hints((k, v) for k, v in jsonable(ordered).items() if v is not None)
 
 
 def _icons(icons, at):

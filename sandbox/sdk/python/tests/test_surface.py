@@ -436,3 +436,29 @@ mcp.add_resource(lambda key: key.upper(), uri="data://upper/{key}", name="upper"
 def test_unknown_server_attributes_say_they_are_not_part_of_the_sdk(load_project):
     with pytest.raises(AttributeError, match=r"FastMCP.add_provider is not part of Berth's SDK"):
         load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_provider(None)\n")
+
+
+def test_list_middleware_reads_components_as_natively_and_get_context_works(load_project, bindings):
+    pair = load_project('''
+from fastmcp import FastMCP
+from fastmcp.server.dependencies import get_context
+from fastmcp.server.middleware import Middleware
+from mcp.types import ToolAnnotations
+
+class ReadOnlyOnly(Middleware):
+    async def on_list_tools(self, context, call_next):
+        return [t for t in await call_next(context) if t.annotations and t.annotations.read_only_hint]
+
+mcp = FastMCP("ro", middleware=[ReadOnlyOnly()])
+
+@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))
+def look() -> str:
+    return type(get_context()).__name__ + ":" + get_context().fastmcp.name
+
+@mcp.tool
+def write() -> str:
+    return "written"
+''')
+    assert [t["name"] for t in json.loads(pair[0].describe())["tools"]] == ["look"]
+    assert _texts(_call(pair, bindings, "look")) == ["Context:ro"]
+    assert _texts(_call(pair, bindings, "write")) == ["written"], "hidden by a list hook, still callable"
