@@ -7,7 +7,8 @@ client (`legacy`: the 2025 initialize handshake; `auto`: the `server/discover` p
 the server speaks it) it opens one session per side and runs, in order, on both: the server's
 identity (`server-info`: name, title, version, website URL, icons, description, instructions), its
 `capabilities`, `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`, then every
-call of CALLS_JSON. A call is `{"method": ..., ...}` with an optional unique `"id"`:
+call of CALLS_JSON. A call is `{"method": ..., ...}` with an optional unique `"id"` (else it is named by
+its method and target, e.g. `tools/call add`, with ` (2)` for a repeat):
 
   {"method": "tools/call", "name": "add", "arguments": {"a": 1}}
   {"method": "resources/read", "uri": "notes://1"}
@@ -48,14 +49,16 @@ def dump(model):
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def call_id(call, index):
-    if "id" in call:
-        return call["id"]
-    method = call["method"]
-    target = call.get("name") or call.get("uri") or (call.get("ref") or {}).get("name") or (
-        call.get("ref") or {}
-    ).get("uri")
-    return f"{method} {target}#{index}" if target else f"{method}#{index}"
+def call_ids(calls):
+    """Each call's id: its "id", else its method and target; a repeated id gets " (2)", " (3)", ..."""
+    ids, seen = [], {}
+    for call in calls:
+        ref = call.get("ref") or {}
+        target = call.get("name") or call.get("uri") or ref.get("name") or ref.get("uri")
+        base = call.get("id") or (f"{call['method']} {target}" if target else call["method"])
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    return ids
 
 
 async def run_call(client, call, notes):
@@ -176,7 +179,7 @@ def diff(native, berth, path="", out=None):
 async def compare(native_url, berth_url, spec, modes, name):
     calls = [{"method": "server-info"}, {"method": "capabilities"}] + [{"method": m} for m in LISTS]
     calls += spec.get("calls", [])
-    ids = [call_id(call, i) for i, call in enumerate(calls)]
+    ids = call_ids(calls)
     if len(set(ids)) != len(ids):
         raise SystemExit(f"{name}: call ids repeat: {sorted(i for i in ids if ids.count(i) > 1)}")
     version = spec.get("version")
