@@ -199,19 +199,27 @@ class Tool(Component):
         item["_meta"] = _meta(self.meta, self.tags, self.version)
         return item
 
-    async def run(self, kwargs):
+    def call(self, kwargs):
+        """Calls the function: its value, or an awaitable of it (with the timeout applied) for async ones."""
+        if self.timeout is None:
+            return self.fn(**kwargs)
         started = time.monotonic()
         value = self.fn(**kwargs)
-        if self.timeout is not None and not inspect.isawaitable(value) and time.monotonic() - started > self.timeout:
-            raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s")
         if inspect.isawaitable(value):
-            if self.timeout is None:
-                return await value
-            try:
-                return await asyncio.wait_for(value, self.timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s") from None
+            return self._bounded(value)
+        if time.monotonic() - started > self.timeout:
+            raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s")
         return value
+
+    async def _bounded(self, value):
+        try:
+            return await asyncio.wait_for(value, self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"Tool '{self.name}' execution timed out after {self.timeout}s") from None
+
+    async def run(self, kwargs):
+        value = self.call(kwargs)
+        return await value if inspect.isawaitable(value) else value
 
 
 def _return_hint(fn):

@@ -135,7 +135,7 @@ class Composition:
 
     def _find_named(self, table, name, finder):
         own = table.get(name)
-        if own is not None and self._visible(own):
+        if own is not None and (not self._visibility or self._visible(own)):
             return own, self, name
         for child, namespace, names in self._mounts:
             original = self._original_name(name, namespace, names)

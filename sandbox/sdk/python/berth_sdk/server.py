@@ -355,7 +355,26 @@ class FastMCP(Composition):
     def call_tool(self, name, arguments):
         """Runs a tool: returns ``(blocks, structured, is_error)``; raises NotFound or ArgumentError."""
         self._start()
+        if not self._middleware:
+            found = self._find_tool(name)
+            if found is not None and found[1] is self:
+                return self._call_direct(found[0], name, arguments)
         return runtime.run_sync(self._call_tool(name, arguments))
+
+    def _call_direct(self, tool, name, arguments):
+        """A tool of this server without middleware: no chain, and no event loop for a synchronous one."""
+        kwargs = _bind(tool.params, arguments if arguments is not None else {})
+        kwargs.update(tool.hidden)
+        activate(self)
+        for ctx_name in tool.context_params:
+            kwargs[ctx_name] = Context(self)
+        try:
+            value = tool.call(kwargs)
+            if inspect.isawaitable(value):
+                value = runtime.run_sync(value)
+            return self._tool_result(value, tool)
+        except Exception as exc:  # a failing tool is a result the client sees, never a crash
+            return [{"type": "text", "text": self._tool_error_text(name, exc)}], None, True
 
     async def _call_tool(self, name, arguments):
         context = MiddlewareContext(message=CallToolRequestParams(name=name, arguments=arguments),
