@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import enum
 import json
+import sys
 import typing
 
 from berth_sdk import runtime
@@ -15,6 +16,7 @@ from berth_sdk.content import as_block, dumps
 from berth_sdk.schema import _Generator, finish, strip_annotated, to_jsonable
 
 _STATE_PREFIX = "state:"
+_noted = set()
 
 
 class ResourceContent:
@@ -133,6 +135,16 @@ class Context:
     def mcp(self):
         return self.fastmcp
 
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name == "session":
+            return self.request_context.session  # raises, saying why
+        raise AttributeError(
+            f"ctx.{name} is not available in Berth's SDK; the Context offers log/debug/info/warning/error, "
+            "report_progress, get_state/set_state/delete_state, read_resource, elicit, sample, list_roots and "
+            "lifespan_context")
+
     @property
     def request_id(self):
         return runtime.current.request_id
@@ -211,8 +223,13 @@ class Context:
         return AcceptedElicitation(build(content) if build else None)
 
     async def sample(self, messages, system_prompt=None, include_context=None, temperature=None,
-                     max_tokens=None, model_preferences=None, stop_sequences=None, **_ignored):
+                     max_tokens=None, model_preferences=None, stop_sequences=None, **unsupported):
         """Asks the client's model for a reply (MCP ``sampling/createMessage``)."""
+        for key in unsupported:  # sent nowhere: said once in the project's log
+            if key not in _noted:
+                _noted.add(key)
+                print(f"berth: notice: ctx.sample({key}=...) is not supported by Berth's SDK and was not sent",
+                      file=sys.stderr)
         params = {"messages": _sampling_messages(messages), "maxTokens": max_tokens or 512}
         if system_prompt is not None:
             params["systemPrompt"] = system_prompt

@@ -462,3 +462,31 @@ def write() -> str:
     assert [t["name"] for t in json.loads(pair[0].describe())["tools"]] == ["look"]
     assert _texts(_call(pair, bindings, "look")) == ["Context:ro"]
     assert _texts(_call(pair, bindings, "write")) == ["written"], "hidden by a list hook, still callable"
+
+
+def test_context_names_what_it_lacks(load_project, bindings, capsys):
+    pair = load_project('''
+from fastmcp import Context, FastMCP
+
+mcp = FastMCP("c")
+
+@mcp.tool
+async def lists_changed(ctx: Context) -> str:
+    await ctx.send_tool_list_changed()
+    return "never"
+
+@mcp.tool
+async def session(ctx: Context) -> str:
+    return str(ctx.session)
+
+@mcp.tool
+async def sample_tools(ctx: Context) -> str:
+    reply = await ctx.sample("hi", tools=[])
+    return reply.text
+''')
+    failed = _call(pair, bindings, "lists_changed")
+    assert failed.is_error and "ctx.send_tool_list_changed is not available in Berth's SDK" in _texts(failed)[0]
+    failed = _call(pair, bindings, "session")
+    assert failed.is_error and "the platform holds the MCP session" in _texts(failed)[0]
+    assert _texts(_call(pair, bindings, "sample_tools")) == ["model says hi"]
+    assert "ctx.sample(tools=...) is not supported by Berth's SDK and was not sent" in capsys.readouterr().err
