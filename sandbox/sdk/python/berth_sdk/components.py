@@ -78,6 +78,47 @@ def _check_context_annotations(fn, kind, name):
                 "the request context")
 
 
+TASK_SUPPORT = "dev.berth/taskSupport"  # the listing _meta key Berth's edge reads
+
+
+class TaskConfig:
+    """fastmcp's ``TaskConfig``: whether a tool runs as a background task (``optional``, ``required``,
+    ``forbidden``). Berth's edge runs the tasks (tasks extension); it polls every half second."""
+
+    def __init__(self, mode="optional", poll_interval=None):
+        if mode not in ("optional", "required", "forbidden"):
+            raise ValueError(f"TaskConfig mode must be optional, required or forbidden, not {mode!r}")
+        self.mode = mode
+        self.poll_interval = poll_interval
+
+    @classmethod
+    def from_bool(cls, value):
+        return cls("optional" if value else "forbidden")
+
+    def supports_tasks(self):
+        return self.mode != "forbidden"
+
+
+def task_mode(task, fn, name, at):
+    """``"optional"``/``"required"`` for a tool that runs as a task, else None."""
+    if task is None or task is False:
+        return None
+    config = TaskConfig.from_bool(True) if task is True else task
+    if not isinstance(config, TaskConfig):
+        raise DefinitionError(f"{at}: tool '{name}': task= takes True, False or TaskConfig(mode=...)")
+    if not config.supports_tasks():
+        return None
+    if not inspect.iscoroutinefunction(inspect.unwrap(fn)):
+        raise DefinitionError(f"{at}: tool '{name}' uses a sync function but has task execution enabled; "
+                              "background tasks require async functions: make it `async def`")
+    if config.poll_interval is not None:
+        from berth_sdk.options import notice
+
+        notice(f"{at}: tool '{name}': TaskConfig(poll_interval=...) is ignored: Berth's edge tells clients to "
+               "poll every 0.5 s")
+    return config.mode
+
+
 class Component:
     """What tools, resources and prompts share: tags, version, visibility keys."""
 
@@ -102,10 +143,11 @@ class Tool(Component):
 
     def __init__(self, fn, name=None, title=None, description=None, tags=None, annotations=None,
                  meta=None, output_schema_override=..., icons=None, version=None, timeout=None,
-                 exclude_args=None, structured_output=None, at=None):
+                 exclude_args=None, structured_output=None, at=None, task=None):
         self.fn = fn
         self.name = name or fn.__name__
         at = at or where(fn)
+        self.task_mode = task_mode(task, fn, self.name, at)
         _check_context_annotations(fn, "tool", self.name)
         self.params, self.context_params = prepare(fn, kind="tool")
         self.hidden = self._exclude(exclude_args or (), at)
@@ -160,13 +202,13 @@ class Tool(Component):
     @classmethod
     def from_function(cls, fn, name=None, title=None, description=None, tags=None, annotations=None,
                       meta=None, output_schema=..., icons=None, version=None, timeout=None, exclude_args=None,
-                      **options):
+                      task=None, **options):
         """fastmcp's ``Tool.from_function``: a tool to adjust, then ``mcp.add_tool(tool)``."""
         from berth_sdk import options as opts
 
         opts.check("Tool.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
         return cls(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
-                   timeout, exclude_args)
+                   timeout, exclude_args, task=task)
 
     @property
     def title(self):
@@ -196,7 +238,9 @@ class Tool(Component):
             item["icons"] = self.icons
         if self.annotations:
             item["annotations"] = self.annotations
-        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        meta = {**self.meta, TASK_SUPPORT: self.task_mode} if self.task_mode and self.meta else \
+            ({TASK_SUPPORT: self.task_mode} if self.task_mode else self.meta)
+        item["_meta"] = _meta(meta, self.tags, self.version)
         return item
 
     def call(self, kwargs):

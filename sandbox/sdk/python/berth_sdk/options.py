@@ -50,10 +50,10 @@ _DEPS = "Berth installs what requirements.txt or pyproject.toml lists"
 SERVER_SUPPORTED = (
     "name", "instructions", "version", "title", "description", "website_url", "icons", "lifespan",
     "mask_error_details", "on_duplicate", "on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts",
-    "middleware", "include_tags", "exclude_tags", "tools",
+    "middleware", "include_tags", "exclude_tags", "tools", "tasks",
 )
 TOOL_SUPPORTED = ("name_or_fn", "name", "title", "description", "tags", "annotations", "output_schema", "meta",
-                  "icons", "version", "timeout", "enabled", "exclude_args", "structured_output", "app")
+                  "icons", "version", "timeout", "enabled", "exclude_args", "structured_output", "app", "task")
 RESOURCE_SUPPORTED = ("uri", "name", "title", "description", "mime_type", "tags", "annotations", "meta", "icons",
                       "version", "enabled", "app")
 PROMPT_SUPPORTED = ("name_or_fn", "name", "title", "description", "tags", "meta", "icons", "version", "enabled")
@@ -86,7 +86,6 @@ SERVER_ERRORS = {
     "sampling_handler": "call a model's API from the tool instead (outbound HTTP is not available in Berth yet)",
     "sampling_handler_behavior": "call a model's API from the tool instead",
     "tool_serializer": "return a ToolResult (fastmcp.tools.ToolResult) from the tool to control its content",
-    "tasks": "background tasks are not supported by Berth's SDK yet; remove tasks=",
     "experimental_capabilities": "Berth advertises the capabilities it serves; remove it",
     "extensions": "protocol extensions are not supported by Berth's SDK; remove extensions=",
     "subscriptions": "Berth handles resource subscriptions itself; remove subscriptions=",
@@ -104,7 +103,6 @@ COMPONENT_NOTICES = {
 COMPONENT_ERRORS = {
     "auth": "per-component authorization is not supported by Berth's SDK; check the caller inside the function "
             "or remove auth=",
-    "task": "background tasks are not supported by Berth's SDK yet; remove task=",
     "serializer": "return a ToolResult (fastmcp.tools.ToolResult) from the tool to control its content",
 }
 

@@ -61,6 +61,7 @@ class FastMCP(Composition):
             raise DefinitionError(f"{at}: lifespan= must be a function taking the server and returning an async "
                                   "context manager (decorate an async generator with @asynccontextmanager)")
         self._mask_errors = kwargs.pop("mask_error_details", None)
+        self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):
             on_duplicate = kwargs.pop(legacy, None) or on_duplicate
@@ -116,7 +117,7 @@ class FastMCP(Composition):
 
     def tool(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None, annotations=None,
              output_schema=..., meta=None, icons=None, version=None, timeout=None, enabled=True,
-             exclude_args=None, structured_output=None, app=None, **options):
+             exclude_args=None, structured_output=None, app=None, task=None, **options):
         """Registers a function as a tool: ``@mcp.tool``, ``@mcp.tool()`` or ``@mcp.tool(name=...)``."""
         at = opts.caller()
         opts.check("@mcp.tool", options, at, opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
@@ -128,7 +129,8 @@ class FastMCP(Composition):
 
         def decorator(fn):
             tool = Tool(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
-                        timeout, exclude_args, structured_output, at=at)
+                        timeout, exclude_args, structured_output, at=at,
+                        task=self._tasks_default if task is None else task)
             if enabled is not False:
                 self._register(self._tools, tool.name, tool, "tool", at)
             return fn

@@ -69,7 +69,7 @@ def test_unknown_constructor_argument_is_an_error(load_project, spelling):
 
 @pytest.mark.parametrize("argument,needle", [
     ("auth=object()", "'auth' is not supported in Berth: Berth authenticates clients itself"),
-    ("tasks=True", "'tasks' is not supported"),
+    ("providers=[]", "'providers' is not supported in Berth: add tools, resources and prompts with the decorators"),
     ("tool_serializer=str", "return a ToolResult"),
     ("session_state_store={}", "ctx.set_state/get_state use the project's key-value state"),
 ])
@@ -99,7 +99,8 @@ def test_mcpserver_positional_arguments_follow_its_signature(load_project):
 
 
 @pytest.mark.parametrize("decorator,needle", [
-    ("@mcp.tool(task=True)", "@mcp.tool's argument 'task' is not supported in Berth: background tasks"),
+    ("@mcp.tool(serializer=str)", "@mcp.tool's argument 'serializer' is not supported in Berth: return a ToolResult"),
+    ("@mcp.tool(task=True)", "tool 'f' uses a sync function but has task execution enabled"),
     ("@mcp.tool(auth=None)", "per-component authorization"),
     ("@mcp.tool(nmae='t')", "@mcp.tool has no argument 'nmae'"),
     ("@mcp.prompt(argumnets=[])", "@mcp.prompt has no argument 'argumnets'"),
@@ -165,3 +166,16 @@ def test_missing_names_in_provided_modules_say_so(load_project):
         load_project("from fastmcp.server.dependencies import get_context, get_http_headers\n")
     assert "Berth does not provide `fastmcp.server.dependencies.get_http_headers`" in str(err.value)
     assert "does not pass the client's HTTP headers" in str(err.value)
+
+
+def test_tasks_map_to_the_edge_task_support(load_project):
+    guest, _ = load_project(
+        "from fastmcp import FastMCP\nfrom fastmcp.utilities.tasks import TaskConfig\n"
+        "mcp = FastMCP('t', tasks=True)\n"
+        "@mcp.tool\nasync def by_default() -> str:\n    return ''\n"
+        "@mcp.tool(task=TaskConfig(mode='required'), meta={'k': 1})\nasync def required() -> str:\n    return ''\n"
+        "@mcp.tool(task=False)\nasync def plain() -> str:\n    return ''\n")
+    metas = {t["name"]: t["_meta"] for t in json.loads(guest.describe())["tools"]}
+    assert metas["by_default"] == {"dev.berth/taskSupport": "optional", "fastmcp": {"tags": []}}
+    assert metas["required"] == {"k": 1, "dev.berth/taskSupport": "required", "fastmcp": {"tags": []}}
+    assert metas["plain"] == {"fastmcp": {"tags": []}}
