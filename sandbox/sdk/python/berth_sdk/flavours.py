@@ -32,8 +32,13 @@ class _Official(FastMCP):
     _json_indent = 2
 
     def describe(self):
-        """Listed as the official SDK lists: no fastmcp tags in ``_meta``, an empty description when none."""
+        """Listed as the official SDK lists: no title derived from the name, no fastmcp tags in ``_meta``, an
+        empty description when none (JSON Schemas stay as fastmcp shapes them)."""
         doc = super().describe()
+        for item in doc["tools"]:
+            found = self._find_tool(item["name"])
+            if found is not None and getattr(found[0], "_title", None) is None:
+                item.pop("title", None)  # the official SDK derives no title from the name
         for kind in ("tools", "resources", "resourceTemplates", "prompts"):
             for item in doc[kind]:
                 meta = item.pop("_meta", {})

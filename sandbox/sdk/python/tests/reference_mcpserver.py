@@ -1,8 +1,8 @@
 """Prints the official MCP SDK 2.x's call results, reads and renders for a corpus module, as JSON.
 
 Run with the real ``mcp`` importable and Berth's SDK *not* on sys.path:
-``python reference_mcpserver.py <corpus dir> <module>``. Listings are not compared: their JSON Schemas
-keep pydantic's titles, which Berth's schemas (shaped as fastmcp's) prune.
+``python reference_mcpserver.py <corpus dir> <module>``. Listings are compared without their JSON Schemas,
+which keep pydantic's titles here and are shaped as fastmcp's in Berth.
 """
 
 import asyncio
@@ -18,6 +18,10 @@ async def main(module_name):
     dump = lambda value: value.model_dump(mode="json", by_alias=True, exclude_none=True)  # noqa: E731
     out = {"calls": [], "reads": [], "renders": []}
     async with Client(corpus.mcp) as client:
+        out["tools"] = [dump(t) for t in (await client.list_tools()).tools]
+        out["resources"] = [dump(r) for r in (await client.list_resources()).resources]
+        out["resourceTemplates"] = [dump(r) for r in (await client.list_resource_templates()).resource_templates]
+        out["prompts"] = [dump(p) for p in (await client.list_prompts()).prompts]
         for name, args in corpus.CALLS:
             result = dump(await client.call_tool(name, args))
             out["calls"].append({k: result.get(k) for k in ("content", "structuredContent", "isError")})
