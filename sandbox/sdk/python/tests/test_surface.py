@@ -490,3 +490,36 @@ async def sample_tools(ctx: Context) -> str:
     assert failed.is_error and "the platform holds the MCP session" in _texts(failed)[0]
     assert _texts(_call(pair, bindings, "sample_tools")) == ["model says hi"]
     assert "ctx.sample(tools=...) is not supported by Berth's SDK and was not sent" in capsys.readouterr().err
+
+
+def test_mount_spellings_and_namespaced_resources(load_project, bindings):
+    pair = load_project('''
+from fastmcp import FastMCP
+
+weather = FastMCP("weather")
+
+@weather.tool
+def forecast(city: str) -> str:
+    return f"sun in {city}"
+
+@weather.resource("weather://{city}/now")
+def now(city: str) -> str:
+    return f"now in {city}"
+
+news = FastMCP("news")
+
+@news.tool
+def headline() -> str:
+    return "all quiet"
+
+mcp = FastMCP("hub")
+mcp.mount(weather, prefix="w")
+mcp.mount("n", news)  # fastmcp 2.0's mount(prefix, server)
+mcp.mount(FastMCP("empty"))
+''')
+    doc = json.loads(pair[0].describe())
+    assert [t["name"] for t in doc["tools"]] == ["w_forecast", "n_headline"]
+    assert [t["uriTemplate"] for t in doc["resourceTemplates"]] == ["weather://w/{city}/now"]
+    assert _texts(_call(pair, bindings, "w_forecast", {"city": "Oslo"})) == ["sun in Oslo"]
+    (item,) = pair[0].read_resource(call_context(bindings[1]), "weather://w/Lima/now")
+    assert item.uri == "weather://w/Lima/now" and item.body.value == "now in Lima"
