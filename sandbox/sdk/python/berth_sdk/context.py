@@ -52,6 +52,9 @@ class AcceptedElicitation:
     data: typing.Any
     action: str = "accept"
 
+    def __class_getitem__(cls, item):  # AcceptedElicitation[Info] in annotations
+        return cls
+
 
 @dataclasses.dataclass
 class DeclinedElicitation:
@@ -61,6 +64,9 @@ class DeclinedElicitation:
 @dataclasses.dataclass
 class CancelledElicitation:
     action: str = "cancel"
+
+
+ElicitationResult = typing.Union[AcceptedElicitation, DeclinedElicitation, CancelledElicitation]
 
 
 @dataclasses.dataclass

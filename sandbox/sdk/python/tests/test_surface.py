@@ -523,3 +523,35 @@ mcp.mount(FastMCP("empty"))
     assert _texts(_call(pair, bindings, "w_forecast", {"city": "Oslo"})) == ["sun in Oslo"]
     (item,) = pair[0].read_resource(call_context(bindings[1]), "weather://w/Lima/now")
     assert item.uri == "weather://w/Lima/now" and item.body.value == "now in Lima"
+
+
+def test_elicitation_results_and_loggers_import_as_in_the_guides(load_project, bindings):
+    pair = load_project('''
+from dataclasses import dataclass
+from fastmcp import Context, FastMCP
+from fastmcp.server.elicitation import AcceptedElicitation, DeclinedElicitation
+from fastmcp.utilities.logging import get_logger
+from mcp.server.fastmcp.utilities.logging import get_logger as sdk_logger
+
+logger = get_logger(__name__)
+assert logger.name.startswith("fastmcp.") and sdk_logger("x").name == "x"
+mcp = FastMCP("e")
+
+@dataclass
+class Info:
+    name: str
+
+@mcp.tool
+async def ask(ctx: Context) -> str:
+    result: AcceptedElicitation[Info] = await ctx.elicit("Who?", Info)
+    match result:
+        case AcceptedElicitation(data=Info(name=name)):
+            return f"hello {name}"
+        case DeclinedElicitation():
+            return "declined"
+    return "other"
+''')
+    pair[1].elicit_response = ("accept", {"name": "Ann"})
+    assert _texts(_call(pair, bindings, "ask")) == ["hello Ann"]
+    pair[1].elicit_response = ("decline", None)
+    assert _texts(_call(pair, bindings, "ask")) == ["declined"]
