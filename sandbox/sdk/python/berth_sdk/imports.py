@@ -57,12 +57,20 @@ def message(fullname):
             f"and mcp cannot run inside WebAssembly), and this module is not part of it; {hint}")
 
 
+def _importing():
+    """True inside an import statement; False for ``importlib.util.find_spec`` (a probe expects None)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name == "_find_spec":
+        frame = frame.f_back
+    return frame is None or frame.f_code.co_name != "find_spec"
+
+
 class MissingModuleFinder:
     """Last on ``sys.meta_path``: a ``fastmcp.*``/``mcp.*`` name nothing else found is an error naming it."""
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):
-        if fullname.split(".")[0] in PREFIXES and "." in fullname:
+        if fullname.split(".")[0] in PREFIXES and "." in fullname and _importing():
             raise ModuleNotFoundError(message(fullname), name=fullname)
         return None
 

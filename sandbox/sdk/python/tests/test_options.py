@@ -179,3 +179,10 @@ def test_tasks_map_to_the_edge_task_support(load_project):
     assert metas["by_default"] == {"dev.berth/taskSupport": "optional", "fastmcp": {"tags": []}}
     assert metas["required"] == {"k": 1, "dev.berth/taskSupport": "required", "fastmcp": {"tags": []}}
     assert metas["plain"] == {"fastmcp": {"tags": []}}
+
+
+def test_probing_for_a_missing_module_finds_none(load_project):
+    guest, _ = load_project("import importlib.util\nfrom fastmcp import FastMCP\n"
+                            "HAS_CLIENT = importlib.util.find_spec('fastmcp.client') is not None\n"
+                            "mcp = FastMCP('probe', instructions=str(HAS_CLIENT))\n")
+    assert json.loads(guest.describe())["instructions"] == "False"
