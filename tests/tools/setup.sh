@@ -12,7 +12,12 @@ if [ ! -x "$TOOLS/venv/bin/componentize-py" ] || ! "$TOOLS/venv/bin/python" -c '
   say "creating Python venv in $TOOLS/venv (componentize-py, fastmcp 4.1.2, mcp 2.x)"
   python3 -m venv "$TOOLS/venv"
   "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check \
-    "componentize-py==0.25.1" "fastmcp<4.1.6" "uvicorn" "httpx" "pytest"
+    "componentize-py==0.25.1" "fastmcp<4.1.6" "pydantic==2.14.4" "uvicorn" "httpx" "pytest"
+fi
+# The SDK tests run on this venv's pydantic: it must be the version bundled into the guests (below).
+if ! "$TOOLS/venv/bin/python" -c 'import pydantic, sys; sys.exit(pydantic.VERSION != "2.14.4")' 2>/dev/null; then
+  say "installing pydantic 2.14.4 (the guests' version) into $TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "pydantic==2.14.4"
 fi
 
 # The compatibility corpus (tests/compat) serves each server natively next to Berth: the newest fastmcp 4.x
@@ -69,4 +74,7 @@ if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null 
   say "adding the wasm32-wasip2 Rust target"
   rustup target add wasm32-wasip2 >&2
 fi
+# Real pydantic for the Python guests: pydantic-core compiled for wasm32-wasip2 (a few minutes the first
+# time; a no-op once its stamp matches).
+BERTH_TOOLS=$TOOLS bash "$(dirname "$0")/../../sandbox/python-runtime/build.sh"
 say "tools ready in $TOOLS"
