@@ -36,7 +36,8 @@ pub fn tools_dir(tools: &ToolArgs) -> PathBuf {
     })
 }
 
-/// The builder's configuration, installing componentize-py into the tools folder if it is missing.
+/// The builder's configuration, installing componentize-py and the guest site (pydantic for
+/// WebAssembly) into the tools folder if they are missing.
 pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<BuilderConfig> {
     let home = berth_home(tools)?;
     let dir = tools_dir(tools);
@@ -45,6 +46,7 @@ pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<Bui
     if !componentize.is_file() {
         install(&venv)?;
     }
+    let guest_site = build_guest_site(&home, &dir)?;
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("cannot create {}", work_dir.display()))?;
     let confinement = match Confinement::bubblewrap(&work_dir) {
@@ -76,10 +78,30 @@ pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<Bui
             ..BuildLimits::default()
         },
         sdk_dir: home.join("sandbox/sdk/python"),
+        guest_site,
         wit_dir: home.join("sandbox/wit"),
         work_dir,
         step_timeout: berth_builder::DEFAULT_STEP_TIMEOUT,
     })
+}
+
+/// Runs `sandbox/python-runtime/build.sh`, which returns at once when the guest site of the pinned
+/// versions is already there; the first time it compiles pydantic-core for WebAssembly (a few minutes).
+fn build_guest_site(home: &Path, tools_dir: &Path) -> anyhow::Result<PathBuf> {
+    let site = tools_dir.join("guest-site");
+    let script = home.join("sandbox/python-runtime/build.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .env("BERTH_TOOLS", tools_dir)
+        .status()
+        .with_context(|| format!("cannot run {}", script.display()))?;
+    if !status.success() {
+        bail!(
+            "building pydantic for the Python guests failed (see the output of {} above); it needs rustup (https://rustup.rs) and network access to the package index and crates.io",
+            script.display()
+        );
+    }
+    Ok(site)
 }
 
 fn install(venv: &Path) -> anyhow::Result<()> {

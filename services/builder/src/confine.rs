@@ -6,7 +6,8 @@
 //! wall-clock limit. With bubblewrap it also runs in fresh user, mount, pid, ipc, uts and cgroup
 //! namespaces as an unprivileged user: it sees only the system's read-only `/usr` (and the few `/etc`
 //! files name resolution and TLS need), its own tools read-only, the project's source read-only at
-//! `/src`, Berth's SDK and guest contract read-only under `/berth`, and its build folder at `/build`.
+//! `/src`, Berth's SDK, guest site (pydantic for WebAssembly) and guest contract read-only under `/berth`,
+//! and its build folder at `/build`.
 //! Berth's data directory, keys, database and environment are not in its world. Only pip gets the
 //! network; componentize-py does not.
 

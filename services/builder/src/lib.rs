@@ -50,6 +50,9 @@ pub struct BuilderConfig {
     pub limits: BuildLimits,
     /// Berth's Python SDK (`sandbox/sdk/python`).
     pub sdk_dir: PathBuf,
+    /// The guest site: real pydantic with a pydantic-core built for WebAssembly and their pure-Python
+    /// dependencies (`sandbox/python-runtime/build.sh` makes it), bundled into every Python build.
+    pub guest_site: PathBuf,
     /// The guest contract (`sandbox/wit`).
     pub wit_dir: PathBuf,
     /// Scratch space for builds.

@@ -46,14 +46,22 @@ fn build_in(
     log: LogFn<'_>,
 ) -> Result<Vec<u8>, BuildError> {
     let platform = |e: std::io::Error| BuildError::Platform(e.to_string());
-    // Without namespaces the SDK cannot be mounted read-only: each build gets a fresh copy instead, so
-    // code that runs at build time cannot change what another tenant's build bundles.
-    let sdk = if config.confinement.is_confined() {
-        config.sdk_dir.clone()
+    if !config.guest_site.join("pydantic_core").is_dir() {
+        return Err(BuildError::Platform(format!(
+            "the guest site (pydantic for WebAssembly) is missing from {}; run sandbox/python-runtime/build.sh",
+            config.guest_site.display()
+        )));
+    }
+    // Without namespaces the SDK and the guest site cannot be mounted read-only: each build gets a fresh
+    // copy instead, so code that runs at build time cannot change what another tenant's build bundles.
+    let (sdk, guest_site) = if config.confinement.is_confined() {
+        (config.sdk_dir.clone(), config.guest_site.clone())
     } else {
-        let copy = work.join("berth-sdk");
-        copy_tree(&config.sdk_dir, &copy).map_err(platform)?;
-        copy
+        let sdk = work.join("berth-sdk");
+        copy_tree(&config.sdk_dir, &sdk).map_err(platform)?;
+        let site = work.join("berth-site");
+        copy_tree(&config.guest_site, &site).map_err(platform)?;
+        (sdk, site)
     };
     let tool_roots = confine::tool_roots(
         &[&config.python, &config.componentize_py],
@@ -67,6 +75,7 @@ fn build_in(
             Mount::rw(work, "/build"),
             Mount::ro(source, "/src"),
             Mount::ro(&sdk, "/berth/sdk"),
+            Mount::ro(&guest_site, "/berth/site"),
             Mount::ro(&config.wit_dir, "/berth/wit"),
         ],
         tool_roots,
@@ -87,11 +96,13 @@ fn build_in(
         ),
     )
     .map_err(platform)?;
-    // The order of the search path: the generated entry, the SDK, the entry's folder and the project root
+    // The order of the search path: the generated entry, the SDK, the guest site (the platform's pydantic
+    // and typing-extensions win over copies a project vendors), the entry's folder and the project root
     // (so the user's modules import each other as they do locally), then vendored packages.
     let mut paths: Vec<(PathBuf, String)> = vec![
         (stage, "<berth>/".into()),
         (sdk.clone(), "<berth-sdk>/".into()),
+        (guest_site.clone(), "<berth-site>/".into()),
     ];
     if !entry.folder.as_os_str().is_empty() {
         paths.push((
@@ -151,7 +162,8 @@ fn build_in(
     std::fs::read(&out).map_err(platform)
 }
 
-/// Copies a folder of regular files (symlinks and special files are skipped; Berth's SDK has none).
+/// Copies a folder of regular files (symlinks and special files are skipped; Berth's SDK and the guest
+/// site have none).
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {

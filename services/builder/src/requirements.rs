@@ -6,20 +6,59 @@ use crate::confine::Jail;
 use crate::{BuildError, BuilderConfig, LogFn, process};
 use std::path::{Path, PathBuf};
 
-/// Packages the platform provides itself (Berth's SDK implements their API in pure Python), or that only
-/// serve a native server process. Listing them in requirements is normal and harmless: they are skipped.
+/// Packages the platform provides itself (Berth's SDK implements their API in pure Python, or the guest
+/// site bundles them), or that only serve a native server process. Listing them in requirements is normal
+/// and harmless: they are skipped.
 pub const PROVIDED: &[&str] = &[
     "fastmcp",
     "mcp",
     "pydantic",
     "pydantic-core",
     "pydantic-settings",
+    "annotated-types",
+    "typing-extensions",
+    "typing-inspection",
     "uvicorn",
     "starlette",
     "sse-starlette",
     "anyio",
-    "typing-extensions",
 ];
+
+/// The packages of the guest site (`sandbox/python-runtime/build.sh`), bundled into every Python build
+/// ahead of the project's own packages, and their versions. A requirement on one of them is skipped; one
+/// that excludes the bundled version fails the build, since the project would run against another.
+pub const PLATFORM_PACKAGES: &[(&str, &str)] = &[
+    ("pydantic", "2.14.4"),
+    ("pydantic-core", "2.50.5"),
+    ("annotated-types", "0.8.0"),
+    ("typing-extensions", "4.16.0"),
+    ("typing-inspection", "0.4.5"),
+];
+
+/// An error when `req` names a package of the guest site with a version range that excludes the bundled
+/// one (markers are not evaluated: a requirement with a marker is taken as harmless).
+fn check_platform_version(req: &Requirement, from: &str) -> Result<(), BuildError> {
+    let name = req.name();
+    let Some((_, bundled)) = PLATFORM_PACKAGES.iter().find(|(n, _)| *n == name) else {
+        return Ok(());
+    };
+    let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specs)) = &req.spec.version_or_url else {
+        return Ok(());
+    };
+    if !req.spec.marker.is_true() {
+        return Ok(());
+    }
+    let version: pep508_rs::pep440_rs::Version = bundled
+        .parse()
+        .map_err(|e| BuildError::Platform(format!("bad bundled version {bundled}: {e}")))?;
+    if specs.contains(&version) {
+        return Ok(());
+    }
+    Err(BuildError::Project(format!(
+        "{from} asks for `{}`, but Berth bundles {name} {bundled} into every Python server and cannot install another; allow {name} {bundled} (for pydantic, code written for pydantic 2) and deploy again",
+        req.spec
+    )))
+}
 
 /// Where systems keep their CA bundle (Debian/Ubuntu, then Fedora/RHEL); the jail shows `/etc/ssl` and
 /// `/etc/pki` read-only.
@@ -380,10 +419,35 @@ pub fn vendor(
     let (provided, wanted): (Vec<_>, Vec<_>) = reqs
         .into_iter()
         .partition(|r| PROVIDED.contains(&r.name().as_str()));
-    if !provided.is_empty() {
-        let names: Vec<_> = provided.iter().map(Requirement::name).collect();
+    for r in &provided {
+        check_platform_version(r, &from)?;
+    }
+    let (bundled, sdk): (Vec<_>, Vec<_>) = provided.iter().partition(|r| {
+        PLATFORM_PACKAGES
+            .iter()
+            .any(|(n, _)| *n == r.name().as_str())
+    });
+    if !sdk.is_empty() {
+        let names: Vec<_> = sdk.iter().map(|r| r.name()).collect();
         log(&format!(
             "provided by Berth's SDK, not installed: {}",
+            names.join(", ")
+        ));
+    }
+    if !bundled.is_empty() {
+        let names: Vec<_> = bundled
+            .iter()
+            .map(|r| {
+                let name = r.name();
+                let version = PLATFORM_PACKAGES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, v)| v);
+                format!("{name} {version}")
+            })
+            .collect();
+        log(&format!(
+            "provided by the platform, not installed: {}",
             names.join(", ")
         ));
     }
@@ -514,6 +578,41 @@ mod tests {
             .iter()
             .map(Requirement::to_pip_line)
             .collect()
+    }
+
+    #[test]
+    fn a_pin_excluding_the_bundled_pydantic_is_an_error() {
+        let check = |line: &str| {
+            let spec = parse_spec(line).unwrap();
+            check_platform_version(
+                &Requirement {
+                    spec,
+                    hashes: vec![],
+                },
+                "requirements.txt",
+            )
+        };
+        for ok in [
+            "pydantic",
+            "pydantic>=2",
+            "pydantic==2.14.4",
+            "pydantic<2; python_version < '3'",
+            "typing-extensions>=4.6",
+            "httpx<0.1",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "pydantic<2",
+            "pydantic==2.9.2",
+            "pydantic-core>=3",
+            "typing_extensions<4",
+        ] {
+            let Err(BuildError::Project(message)) = check(bad) else {
+                panic!("{bad} was accepted");
+            };
+            assert!(message.contains("Berth bundles"), "{message}");
+        }
     }
 
     #[test]

@@ -40,6 +40,11 @@ fn env_with(step_timeout: std::time::Duration) -> Env {
         "componentize-py is missing from {}: run tests/tools/setup.sh",
         venv.display()
     );
+    assert!(
+        tools.join("guest-site/pydantic_core").is_dir(),
+        "the guest site (pydantic for WebAssembly) is missing from {}: run tests/tools/setup.sh",
+        tools.display()
+    );
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let config = BuilderConfig {
@@ -51,6 +56,7 @@ fn env_with(step_timeout: std::time::Duration) -> Env {
         ),
         limits: BuildLimits::default(),
         sdk_dir: repo().join("sandbox/sdk/python"),
+        guest_site: tools.join("guest-site"),
         wit_dir: repo().join("sandbox/wit"),
         work_dir: root.join("work"),
         step_timeout,
