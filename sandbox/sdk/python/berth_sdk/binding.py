@@ -1,21 +1,38 @@
-"""Reading a function's parameters, and coercing JSON arguments to them as pydantic's lax mode does."""
+"""Reading a function's parameters, and validating JSON arguments against them with pydantic.
 
-import dataclasses
-import enum
+Arguments are validated as fastmcp validates them: by a pydantic TypeAdapter over the function's
+signature (lax mode: "7" for an int, ISO strings for dates, nested models, Field constraints, validators).
+A tool whose arguments fail gets pydantic's message as its error result.
+"""
+
 import inspect
 import json
-import types
 import typing
 
-from pydantic import MISSING, BaseModel, FieldInfo
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from berth_sdk.context import Context
 from berth_sdk.errors import DefinitionError, where
-from berth_sdk.schema import NoneType, Param, _is_typeddict, field_from_metadata, strip_annotated
+from berth_sdk.schema import (
+    MISSING,
+    NoneType,
+    Param,
+    SchemaError,
+    adapter,
+    arguments_adapter,
+    for_pydantic,
+    strip_annotated,
+)
 
 
 class ArgumentError(ValueError):
     """Arguments that do not fit the parameters; the message names the argument and the fix."""
+
+
+class ArgumentValidationError(ArgumentError):
+    """Arguments pydantic refused; the message is pydantic's (``1 validation error for call[f] ...``)."""
 
 
 def _is_context(tp):
@@ -25,6 +42,14 @@ def _is_context(tp):
     if isinstance(tp, type) and issubclass(tp, Context):
         return True
     return any(_is_context(a) for a in typing.get_args(tp) if a is not NoneType)
+
+
+def _field_default(info):
+    if info.default is not PydanticUndefined:
+        return info.default
+    if info.default_factory is not None:
+        return info.default_factory()
+    return MISSING
 
 
 def prepare(fn, kind):
@@ -57,164 +82,70 @@ def prepare(fn, kind):
             raise DefinitionError(
                 f"{where(fn)}: {kind} '{fn.__name__}': cannot resolve the type {annotation!r} of "
                 f"parameter '{p.name}'; import it at module top level")
-        info = field_from_metadata(strip_annotated(annotation)[1])
-        default = p.default if p.default is not p.empty else MISSING
-        if isinstance(default, FieldInfo):
-            info = info.merge(default)
-            default = default.default_value()
-        elif info.default is not MISSING or info.default_factory is not None:
-            default = info.default_value()
-        params.append(Param(p.name, annotation, default, info, None))
+        field = p.default if isinstance(p.default, FieldInfo) else None
+        if field is not None:
+            default = _field_default(field)
+        elif p.default is not p.empty:
+            default = p.default
+        else:
+            default = MISSING
+            for meta in strip_annotated(annotation)[1]:
+                if isinstance(meta, FieldInfo) and _field_default(meta) is not MISSING:
+                    default = _field_default(meta)
+        params.append(Param(p.name, annotation, default, field, None, p.default, p.kind))
     return params, contexts
 
 
-Param.required = property(lambda self: self.default is MISSING)
+_ADAPTERS = {}
+
+
+def _arguments_adapter(name, params):
+    """The TypeAdapter over ``params`` (built once per parameter list; the list is kept alive with it)."""
+    key = (name, tuple(id(p) for p in params))
+    found = _ADAPTERS.get(key)
+    if found is None:
+        try:
+            found = (tuple(params), arguments_adapter(name, params))
+        except SchemaError as exc:
+            raise ArgumentError(f"cannot validate the arguments of '{name}': {exc}") from None
+        _ADAPTERS[key] = found
+    return found[1]
+
+
+def bind(name, params, arguments, from_strings=False):
+    """The keyword arguments for a function ``name`` with ``params``, validated by pydantic.
+
+    Missing optional arguments get their defaults (``default_factory`` is called). With ``from_strings``
+    (prompt arguments, which MCP sends as strings) a string for a non-``str`` parameter is read as JSON
+    first, as fastmcp does. Raises ArgumentValidationError with pydantic's message.
+    """
+    if not isinstance(arguments, dict):
+        raise ArgumentError("arguments must be a JSON object")
+    if from_strings:
+        arguments = {k: _from_string(next((p for p in params if p.name == k), None), v)
+                     for k, v in arguments.items()}
+    try:
+        return _arguments_adapter(name, params).validate_python(arguments)
+    except ValidationError as exc:
+        raise ArgumentValidationError(str(exc)) from None
+
+
+def _from_string(param, value):
+    if param is None or not isinstance(value, str) or strip_annotated(param.annotation)[0] is str:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def coerce(param, value, from_string=False):
-    """The argument converted to the parameter's type; ArgumentError says what was expected."""
-    if from_string and isinstance(value, str) and strip_annotated(param.annotation)[0] is not str:
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
+    """One argument validated against its parameter's type; ArgumentError says what was expected."""
+    if from_string:
+        value = _from_string(param, value)
     try:
-        return _coerce(param.annotation, value)
-    except _Mismatch as exc:
-        raise ArgumentError(f"argument '{param.name}'{exc.path}: {exc}") from None
-
-
-class _Mismatch(ValueError):
-    def __init__(self, message, path=""):
-        super().__init__(message)
-        self.path = path
-
-
-def _kind(value):
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", NoneType: "null"}.get(
-        type(value), f"a {type(value).__name__}")
-
-
-def _coerce(tp, value, path=""):
-    tp = strip_annotated(tp)[0]
-    if tp in (inspect.Parameter.empty, typing.Any, object) or isinstance(tp, (typing.TypeVar, str)):
-        return value
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is None or tp is NoneType:
-        if value is None:
-            return None
-        raise _Mismatch(f"expected null, got {_kind(value)}", path)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if value in (0, 1) and not isinstance(value, float) or isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "0", "1"):
-            return str(value).lower() in ("1", "true", "yes")
-        raise _Mismatch(f"expected a boolean, got {_kind(value)}", path)
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise _Mismatch(f"expected an integer, got {json.dumps(value) if _jsonish(value) else _kind(value)}", path)
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
-        raise _Mismatch(f"expected a number, got {json.dumps(value) if _jsonish(value) else _kind(value)}", path)
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise _Mismatch(f"expected a string, got {_kind(value)}", path)
-    if tp in (bytes, bytearray):
-        if isinstance(value, str):
-            return value.encode()
-        raise _Mismatch(f"expected a string, got {_kind(value)}", path)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:  # exact type first, then lax, as pydantic's smart mode
-            if _exact(arg, value):
-                return _coerce(arg, value, path)
-        errors = []
-        for arg in args:
-            try:
-                return _coerce(arg, value, path)
-            except _Mismatch as exc:
-                errors.append(str(exc))
-        raise _Mismatch(" or ".join(dict.fromkeys(errors)), path)
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise _Mismatch(f"expected one of {list(args)}, got {json.dumps(value) if _jsonish(value) else _kind(value)}", path)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(value)
-        except ValueError:
-            raise _Mismatch(f"expected one of {[m.value for m in tp]}, got {value!r}", path) from None
-    if tp in (list, tuple, set, frozenset) or origin in (list, tuple, set, frozenset, typing.Sequence) or tp is typing.Sequence:
-        if not isinstance(value, list):
-            raise _Mismatch(f"expected an array, got {_kind(value)}", path)
-        container = origin or tp
-        if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(value) != len(args):
-                raise _Mismatch(f"expected {len(args)} items, got {len(value)}", path)
-            return tuple(_coerce(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-        item = args[0] if args else typing.Any
-        items = [_coerce(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return items if container in (list, typing.Sequence) else container(items)
-    if tp in (dict, typing.Dict) or origin in (dict, typing.Mapping):
-        if not isinstance(value, dict):
-            raise _Mismatch(f"expected an object, got {_kind(value)}", path)
-        vt = args[1] if len(args) == 2 else typing.Any
-        return {k: _coerce(vt, v, f"{path}.{k}") for k, v in value.items()}
-    if _is_typeddict(tp) or (isinstance(tp, type) and (dataclasses.is_dataclass(tp) or issubclass(tp, BaseModel))):
-        return _coerce_record(tp, value, path)
-    return value
-
-
-def _jsonish(value):
-    return isinstance(value, (str, int, float, bool)) or value is None
-
-
-def _exact(tp, value):
-    tp = strip_annotated(tp)[0]
-    if tp is NoneType or tp is None:
-        return value is None
-    if tp in (int, float, str, bool):
-        return type(value) is tp
-    return False
-
-
-def _coerce_record(tp, value, path):
-    if isinstance(value, tp) if isinstance(tp, type) and not _is_typeddict(tp) else False:
-        return value
-    if not isinstance(value, dict):
-        raise _Mismatch(f"expected an object, got {_kind(value)}", path)
-    hints = typing.get_type_hints(tp, include_extras=True)
-    out = {}
-    if _is_typeddict(tp):
-        required = tp.__required_keys__
-    elif dataclasses.is_dataclass(tp):
-        required = {f.name for f in dataclasses.fields(tp)
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    else:
-        required = {n for n, (_, info) in tp.model_fields_info().items() if info.default_value() is MISSING}
-    for key in required:
-        if key not in value:
-            raise _Mismatch(f"missing required field '{key}'", path)
-    for key, v in value.items():
-        if key in hints:
-            out[key] = _coerce(hints[key], v, f"{path}.{key}")
-    if _is_typeddict(tp):
-        return out
-    if dataclasses.is_dataclass(tp):
-        return tp(**out)
-    return tp.model_validate(out)
+        return adapter(for_pydantic(param.annotation)).validate_python(value)
+    except ValidationError as exc:
+        raise ArgumentValidationError(f"argument '{param.name}': {exc}") from None
+    except SchemaError as exc:
+        raise ArgumentError(f"argument '{param.name}': {exc}") from None

@@ -13,7 +13,7 @@ import typing
 
 from berth_sdk import options as opts
 from berth_sdk import runtime
-from berth_sdk.binding import ArgumentError, coerce
+from berth_sdk.binding import ArgumentError, ArgumentValidationError, bind
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
 from berth_sdk.compose import Composition
@@ -365,16 +365,17 @@ class FastMCP(Composition):
 
     def _call_direct(self, tool, name, arguments):
         """A tool of this server without middleware: no chain, and no event loop for a synchronous one."""
-        kwargs = _bind(tool.params, arguments if arguments is not None else {})
-        kwargs.update(tool.hidden)
         activate(self)
-        for ctx_name in tool.context_params:
-            kwargs[ctx_name] = Context(self)
         try:
+            kwargs = _bind_tool(tool, arguments)
+            for ctx_name in tool.context_params:
+                kwargs[ctx_name] = Context(self)
             value = tool.call(kwargs)
             if inspect.isawaitable(value):
                 value = runtime.run_sync(value)
             return self._tool_result(value, tool)
+        except ArgumentError:  # arguments that are not an object: a protocol error, as through middleware
+            raise
         except Exception as exc:  # a failing tool is a result the client sees, never a crash
             return [{"type": "text", "text": self._tool_error_text(name, exc)}], None, True
 
@@ -397,8 +398,7 @@ class FastMCP(Composition):
         tool, owner, original = found
         if owner is not self:
             return _as_tool_result(await owner._call_tool(original, arguments))
-        kwargs = _bind(tool.params, arguments if arguments is not None else {})
-        kwargs.update(tool.hidden)
+        kwargs = _bind_tool(tool, arguments)
         for ctx_name in tool.context_params:
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
@@ -482,7 +482,7 @@ class FastMCP(Composition):
         prompt, owner, original = found
         if owner is not self:
             return await owner._get_prompt(original, arguments)
-        kwargs = _bind(prompt.params, arguments, from_strings=True)
+        kwargs = bind(_function_name(prompt), prompt.params, arguments, from_strings=True)
         for ctx_name in prompt.context_params:
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
@@ -616,21 +616,18 @@ def _choices(annotation):
     return []
 
 
-def _bind(params, arguments, from_strings=False):
-    if not isinstance(arguments, dict):
-        raise ArgumentError("arguments must be a JSON object")
-    known = {p.name for p in params}
-    unexpected = sorted(set(arguments) - known)
-    if unexpected:
-        raise ArgumentError(f"unexpected argument(s) {unexpected}; expected {sorted(known) or 'none'}")
-    kwargs = {}
-    for p in params:
-        if p.name in arguments:
-            kwargs[p.name] = coerce(p, arguments[p.name], from_string=from_strings)
-        elif p.required:
-            raise ArgumentError(f"missing required argument '{p.name}'")
-        else:
-            kwargs[p.name] = p.default
+def _function_name(component):
+    return getattr(component.fn, "__name__", None) or component.name
+
+
+def _bind_tool(tool, arguments):
+    """A tool's keyword arguments; arguments pydantic refuses are the tool's error result (a ToolError
+    with pydantic's message, as fastmcp answers), not a protocol error."""
+    try:
+        kwargs = bind(_function_name(tool), tool.params, arguments if arguments is not None else {})
+    except ArgumentValidationError as exc:
+        raise ToolError(str(exc)) from None
+    kwargs.update(tool.hidden)
     return kwargs
 
 

@@ -20,6 +20,16 @@ WIT_DIR = REPO / "sandbox" / "wit"
 sys.path.insert(0, str(SDK_DIR))
 
 
+def guest_site():
+    """The guest site (real pydantic built for WebAssembly) from sandbox/python-runtime/build.sh."""
+    tools = pathlib.Path(os.environ.get("BERTH_TOOLS") or pathlib.Path.home() / ".cache" / "berth-tools")
+    site = tools / "guest-site"
+    if not (site / "pydantic_core").is_dir():
+        pytest.fail(f"the guest site is missing from {site}: run tests/tools/setup.sh "
+                    "(or sandbox/python-runtime/build.sh)")
+    return site
+
+
 def componentize_py():
     """The componentize-py executable: $COMPONENTIZE_PY, next to this Python, or on PATH."""
     candidates = [os.environ.get("COMPONENTIZE_PY"), str(pathlib.Path(sys.executable).with_name("componentize-py")),

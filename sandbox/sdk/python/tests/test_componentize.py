@@ -1,4 +1,5 @@
-"""componentize-py builds a component from each project with this SDK (pre-initialization included).
+"""componentize-py builds a component from each project with this SDK and the guest site (real pydantic
+with pydantic-core built for WebAssembly), pre-initialization included.
 
 Building runs the module's top level inside CPython-on-WASI, so this proves the SDK imports there and
 that ``load_entry`` accepts the project. A smoke step also runs an async tool at build time, which
@@ -9,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, SDK_DIR, WIT_DIR, componentize_py
+from conftest import REPO, SDK_DIR, WIT_DIR, componentize_py, guest_site
 
 PROJECTS = {
     "conformance": REPO / "tests" / "fixtures" / "conformance",
@@ -36,7 +37,7 @@ def _build(tmp_path, project, app_source):
     out = tmp_path / "out.wasm"
     proc = subprocess.run(
         [componentize_py(), "-d", str(WIT_DIR), "-w", "server", "componentize", "berth_app",
-         "-p", str(staging), "-p", str(SDK_DIR), "-p", str(project), "-o", str(out)],
+         "-p", str(staging), "-p", str(SDK_DIR), "-p", str(guest_site()), "-p", str(project), "-o", str(out)],
         capture_output=True, text=True)
     return proc, out
 
@@ -139,3 +140,57 @@ def test_a_module_berth_does_not_provide_fails_the_build_saying_so(tmp_path):
     assert proc.returncode != 0
     assert "server.py:2: Berth does not provide `fastmcp.client`" in proc.stderr
     assert "requirements.txt" not in proc.stderr
+
+
+# A server with pydantic models as parameters and results. The smoke part runs at build time inside
+# WASI, so real pydantic-core (the WebAssembly build) validates, coerces and refuses there.
+MODELS_PROJECT = """from datetime import date
+from typing import Optional
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastmcp import FastMCP
+
+mcp = FastMCP("models")
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    qty: int = Field(default=1, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def strip(cls, v):
+        return v.strip()
+
+
+class Order(BaseModel):
+    items: list[Item]
+    due: Optional[date] = None
+    notes: dict[str, Item] = Field(default_factory=dict)
+
+
+@mcp.tool
+def total(order: Order) -> Order:
+    return order
+"""
+
+MODELS_SMOKE = """import json
+import server
+blocks, structured, is_error = server.mcp.call_tool(
+    "total", {"order": {"items": [{"name": " a ", "qty": "2"}], "due": "2026-12-01"}})
+assert not is_error and structured == {"items": [{"name": "a", "qty": 2}], "due": "2026-12-01", "notes": {}}, blocks
+blocks, structured, is_error = server.mcp.call_tool("total", {"order": {"items": [{"name": "", "qty": -1, "x": 1}]}})
+text = blocks[0]["text"]
+assert is_error and text.startswith("3 validation errors for call[total]"), text
+for kind in ("string_too_short", "greater_than_equal", "extra_forbidden"):
+    assert kind in text, text
+import pydantic_core
+assert pydantic_core.__file__.endswith("__init__.py") and pydantic_core._pydantic_core.__file__.endswith(
+    ".cpython-314-wasm32-wasi.so"), pydantic_core._pydantic_core.__file__
+"""
+
+
+def test_pydantic_models_validate_inside_the_component(tmp_path):
+    proc, out = _build(tmp_path, _project(tmp_path, MODELS_PROJECT), MODELS_SMOKE + APP)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert out.read_bytes()[:4] == b"\0asm"

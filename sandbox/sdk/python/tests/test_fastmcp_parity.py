@@ -18,7 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 
 
-MODULES = ("signatures", "surface")
+MODULES = ("signatures", "surface", "models")
 
 
 def _reference(module):

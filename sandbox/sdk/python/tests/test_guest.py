@@ -294,11 +294,20 @@ def test_image_result(guest, bindings):
     assert block.value.data == b"PNG" and block.value.mime_type == "image/png"
 
 
+@pytest.mark.parametrize("args,needles", [
+    ({}, ["1 validation error for call[add]\na\n", "Missing required argument [type=missing_argument"]),
+    ({"a": "x"}, ["a\n  Input should be a valid integer, unable to parse string as an integer [type=int_parsing"]),
+    ({"a": 1, "c": 2}, ["c\n  Unexpected keyword argument [type=unexpected_keyword_argument"]),
+])
+def test_invalid_arguments_are_a_tool_error_result(guest, bindings, args, needles):
+    result = call(guest, bindings, "add", args)  # the 2025-11-25 spec: a result with isError, not an error
+    assert result.is_error
+    for needle in needles:
+        assert needle in text_of(result)[0]
+
+
 @pytest.mark.parametrize("name,args,kind,needle", [
     ("nope", {}, "GuestError_NotFound", "unknown tool 'nope'"),
-    ("add", {}, "GuestError_InvalidParams", "missing required argument 'a'"),
-    ("add", {"a": "x"}, "GuestError_InvalidParams", "argument 'a': expected an integer"),
-    ("add", {"a": 1, "c": 2}, "GuestError_InvalidParams", "unexpected argument(s) ['c']"),
 ])
 def test_guest_errors(guest, bindings, name, args, kind, needle):
     import componentize_py_types
