@@ -108,6 +108,30 @@ impl Env {
         )
     }
 
+    /// Calls a tool with `args` on a fresh pool of the artifact, with default limits.
+    fn call_with(&self, artifact: &str, tool: &str, args: serde_json::Value) -> (String, bool) {
+        let cwasm = self.artifacts.compiled(&self.runtime, artifact).unwrap();
+        let pool = DeploymentPool::from_artifact(
+            &self.runtime,
+            &cwasm,
+            Limits::default(),
+            Arc::new(Vec::new()),
+        )
+        .unwrap();
+        let call = GuestCall::Tool {
+            name: tool.into(),
+            arguments: args.as_object().cloned().unwrap(),
+        };
+        let ctx = CallContext {
+            request_id: "t".into(),
+            session_id: None,
+        };
+        text(
+            pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
+                .unwrap(),
+        )
+    }
+
     /// Builds; returns the result and the build log.
     fn build(
         &self,
@@ -259,8 +283,11 @@ fn python_server_builds_and_abuse_stays_in_its_call() {
         msg.contains("denied") || msg.ends_with("[]"),
         "no file system is visible: {msg}"
     );
+    // A missing argument is the tool's error result (pydantic's message), as the 2025-11-25 spec asks.
+    let (msg, is_error) = text(call("echo", serde_json::json!({})).unwrap());
     assert!(
-        matches!(call("echo", serde_json::json!({})), Err(InvokeError::InvalidParams(m)) if m.contains("text"))
+        is_error && msg.contains("text\n  Missing required argument"),
+        "{msg}"
     );
 }
 
@@ -569,6 +596,94 @@ fn confined_pip_vendors_pure_python_wheels_only() {
     let err = result.unwrap_err().to_string();
     assert!(
         err.contains("`numpy` has no pure-Python wheel"),
+        "{err}\n{log}"
+    );
+}
+
+const MODELS: &str = r#"
+from datetime import date
+from typing import Optional
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastmcp import FastMCP
+
+mcp = FastMCP("models")
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    qty: int = Field(default=1, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def strip(cls, v):
+        return v.strip()
+
+class Order(BaseModel):
+    items: list[Item]
+    due: Optional[date] = None
+
+@mcp.tool
+def order(order: Order) -> Order:
+    """Echoes a validated order."""
+    return order
+"#;
+
+#[test]
+fn pydantic_models_validate_in_the_sandbox() {
+    let env = env();
+    let dir = env.project(
+        "models",
+        &[
+            ("server.py", MODELS),
+            ("requirements.txt", "pydantic>=2\ntyping-extensions\n"),
+        ],
+    );
+    let (result, log) = env.build(&dir, None);
+    let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
+    assert!(
+        log.contains(
+            "provided by the platform, not installed: pydantic 2.14.4, typing-extensions 4.16.0"
+        ),
+        "{log}"
+    );
+    let schema = &out.description.tools[0]["inputSchema"]["properties"]["order"];
+    assert_eq!(
+        schema["properties"]["items"]["items"]["properties"]["qty"],
+        serde_json::json!({"default": 1, "minimum": 0, "type": "integer"}),
+        "{schema}"
+    );
+    let (text, is_error) = env.call_with(
+        &out.artifact,
+        "order",
+        serde_json::json!({"order": {"items": [{"name": " a ", "qty": "2"}], "due": "2026-12-01"}}),
+    );
+    assert!(!is_error, "{text}");
+    assert_eq!(
+        text,
+        r#"{"items":[{"name":"a","qty":2}],"due":"2026-12-01"}"#
+    );
+    let (text, is_error) = env.call_with(
+        &out.artifact,
+        "order",
+        serde_json::json!({"order": {"items": [{"name": "", "qty": -1, "x": 1}]}}),
+    );
+    assert!(is_error, "{text}");
+    assert!(
+        text.starts_with("3 validation errors for call[order]"),
+        "{text}"
+    );
+    for kind in ["string_too_short", "greater_than_equal", "extra_forbidden"] {
+        assert!(text.contains(kind), "{text}");
+    }
+
+    let dir = env.project(
+        "old-pydantic",
+        &[("server.py", MODELS), ("requirements.txt", "pydantic<2\n")],
+    );
+    let (result, log) = env.build(&dir, None);
+    let err = result.unwrap_err().to_string();
+    assert!(
+        err.contains("asks for `pydantic<2`") && err.contains("bundles pydantic 2.14.4"),
         "{err}\n{log}"
     );
 }
