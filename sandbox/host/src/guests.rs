@@ -1,10 +1,15 @@
 //! Where guest compute runs. A call starts on the task that made it, so a call that ends within its
 //! first epoch slices (nearly every warm call) costs no hand-off. A guest still computing at its
 //! [`TICKS_BEFORE_MOVING`]th epoch tick has computed through at least one whole slice; it is moved to
-//! the guest threads: a runtime of its own, at a lower scheduling priority, on which running
-//! guests take turns one slice each (round robin). The threads that serve requests (the edge's async
-//! workers) are then never held by guest compute for more than two slices (10 ms) per call, whatever
-//! the guests do, and a loop that runs to its deadline competes only with other guests for the CPU.
+//! the guest threads: a runtime of its own, under the lowest scheduling priority (`SCHED_IDLE`), on
+//! which running guests take turns one slice each (round robin). The threads that serve requests (the
+//! edge's async workers) are then never held by guest compute for more than two slices (4 ms) per
+//! call, whatever the guests do, and a loop that runs to its deadline competes only with other guests
+//! for the CPU.
+//!
+//! A deployment one of whose calls moved is "computing" for [`COMPUTING_FOR`]: its new calls start on
+//! the guest threads, and so do its new instances (one whose calls keep throwing instances away must
+//! not take the CPU from other tenants' requests by making new ones).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,8 +20,8 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 /// Epoch ticks a call sees on its caller's thread before it moves. The first tick comes at any moment
-/// of a slice (a 50 us call meets one about once in a hundred calls, and should not pay a hand-off for
-/// it); still computing at the second means at least one whole slice (5 ms) of compute.
+/// of a slice (a 50 us call meets one about once in forty calls, and should not pay a hand-off for
+/// it); still computing at the second means at least one whole slice (2 ms) of compute.
 pub const TICKS_BEFORE_MOVING: u32 = 2;
 
 /// How long a deployment stays "computing" after one of its calls moved to the guest threads: its new
@@ -61,24 +66,58 @@ impl Heat {
 /// How the guest threads are set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuestThreadOptions {
-    /// Threads that run guests past their first slice. `None`: one per core.
+    /// Threads that run guests past their first millisecond. `None`: one per core.
     pub threads: Option<usize>,
-    /// Their nice value (0 to 19; higher yields the CPU more readily).
-    pub nice: i32,
+    /// How they are scheduled against the threads that serve requests.
+    pub priority: GuestPriority,
 }
 
-/// Nice value of the guest threads. Requests (parsing, routing, sessions, quick calls) run at the
-/// default priority 0; a guest that computes past its first slices runs at 19, the lowest, so the kernel
-/// hands a waking request thread the CPU at once (at 10, four spinning guests still added 2 ms to the
-/// p99 of another project's calls on 2 cores; at 19 under 0.4 ms, see the neighbour benchmark), and
-/// guests still have every core to themselves when nothing else runs.
-pub const DEFAULT_GUEST_NICE: i32 = 19;
+/// How the kernel schedules the guest threads. Requests (parsing, routing, sessions, quick calls) run at
+/// the default priority; a guest that computes past its first millisecond runs on the guest threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestPriority {
+    /// Linux's `SCHED_IDLE`: a request thread that wakes takes the CPU from a computing guest at once,
+    /// and guests still have every core to themselves when nothing else runs. At nice 19 (the lowest
+    /// ordinary priority) the kernel lets a running guest finish its time slice first (with EEVDF, up to
+    /// a few ms), which put four spinning guests' neighbours' p99 at 6x their p99 alone on 2 cores.
+    Idle,
+    /// An ordinary nice value, 0 to 19 (0: guests compete with requests as equals).
+    Nice(i32),
+}
+
+/// The default: guests compute only on CPU that requests leave idle.
+pub const DEFAULT_GUEST_PRIORITY: GuestPriority = GuestPriority::Idle;
+
+impl std::str::FromStr for GuestPriority {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "idle" {
+            return Ok(Self::Idle);
+        }
+        match s.parse::<i32>() {
+            Ok(n) if (0..=19).contains(&n) => Ok(Self::Nice(n)),
+            _ => Err(format!(
+                "`{s}` is not a guest priority: give `idle` or a nice value from 0 to 19"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for GuestPriority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Idle => f.write_str("idle"),
+            Self::Nice(n) => write!(f, "{n}"),
+        }
+    }
+}
 
 impl Default for GuestThreadOptions {
     fn default() -> Self {
         Self {
             threads: None,
-            nice: DEFAULT_GUEST_NICE,
+            priority: DEFAULT_GUEST_PRIORITY,
         }
     }
 }
@@ -91,10 +130,11 @@ pub(crate) struct GuestThreads {
 
 impl GuestThreads {
     pub(crate) fn start(options: &GuestThreadOptions) -> std::io::Result<Self> {
-        if !(0..=19).contains(&options.nice) {
+        if let GuestPriority::Nice(n) = options.priority
+            && !(0..=19).contains(&n)
+        {
             return Err(std::io::Error::other(format!(
-                "the guest threads' nice value must be between 0 and 19, not {}",
-                options.nice
+                "the guest threads' nice value must be between 0 and 19, not {n}"
             )));
         }
         let threads = match options.threads {
@@ -106,11 +146,11 @@ impl GuestThreads {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let nice = options.nice;
+        let priority = options.priority;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("berth-guest")
-            .on_thread_start(move || lower_priority(nice))
+            .on_thread_start(move || lower_priority(priority))
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();
@@ -122,6 +162,17 @@ impl GuestThreads {
 }
 
 impl GuestThreads {
+    /// Runs `f` on a blocking thread of the guest threads' runtime: at their lower priority.
+    pub(crate) async fn offload<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        self.handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| format!("host work failed: {e}"))
+    }
+
     /// Drops `value` on a guest thread (dropped right here if they are shutting down).
     pub(crate) fn release<T: Send + 'static>(&self, value: T) {
         self.handle.spawn(async move { drop(value) });
@@ -138,13 +189,31 @@ impl Drop for GuestThreads {
 }
 
 /// Lowers the calling thread's priority; a failure (a sandbox that forbids it) only costs fairness.
-fn lower_priority(nice: i32) {
-    if nice == 0 {
-        return;
+fn lower_priority(priority: GuestPriority) {
+    let result = match priority {
+        GuestPriority::Nice(0) => return,
+        GuestPriority::Nice(nice) => {
+            let me = rustix::thread::gettid();
+            rustix::process::setpriority_process(Some(me), nice).map_err(std::io::Error::from)
+        }
+        GuestPriority::Idle => idle_policy(),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, %priority, "cannot lower the priority of a guest thread; guests that compute compete with requests for the CPU");
     }
-    let me = rustix::thread::gettid();
-    if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
-        tracing::warn!(error = %e, nice, "cannot lower the priority of a guest thread; guests that compute compete with requests for the CPU");
+}
+
+/// Puts the calling thread under `SCHED_IDLE` (allowed to any thread: it only lowers its priority).
+fn idle_policy() -> std::io::Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `sched_setscheduler` reads `param` (a valid, initialised struct) and changes only the
+    // scheduling of the calling thread (pid 0); it touches no memory of ours.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -237,5 +306,49 @@ impl<T> Drop for Drive<T> {
         if let State::There(task) = &self.state {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The calling thread's scheduling policy (field 41 of `/proc/thread-self/stat`; 5 is SCHED_IDLE).
+    fn policy() -> u32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split_whitespace().nth(38).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn computing_guests_run_under_sched_idle_by_default() {
+        let guests = GuestThreads::start(&GuestThreadOptions::default()).unwrap();
+        let here = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let on_guest = here.block_on(guests.handle.spawn(async { policy() }));
+        assert_eq!(on_guest.unwrap(), libc::SCHED_IDLE as u32);
+        let blocking = here.block_on(guests.offload(policy));
+        assert_eq!(
+            blocking.unwrap(),
+            libc::SCHED_IDLE as u32,
+            "instances made for a computing deployment too"
+        );
+        assert_eq!(
+            policy(),
+            libc::SCHED_OTHER as u32,
+            "the caller's thread keeps its policy"
+        );
+    }
+
+    #[test]
+    fn guest_priority_is_idle_or_a_nice_value() {
+        assert_eq!("idle".parse(), Ok(GuestPriority::Idle));
+        assert_eq!("19".parse(), Ok(GuestPriority::Nice(19)));
+        for bad in ["20", "-1", "low", ""] {
+            let err = bad.parse::<GuestPriority>().unwrap_err();
+            assert!(err.contains("idle") && err.contains("0 to 19"), "{err}");
+        }
+        assert_eq!(GuestPriority::Idle.to_string(), "idle");
     }
 }

@@ -19,5 +19,5 @@ mod state;
 pub use artifacts::ArtifactDir;
 pub use blocking::block_on;
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
-pub use guests::{DEFAULT_GUEST_NICE, GuestThreadOptions};
+pub use guests::{DEFAULT_GUEST_PRIORITY, GuestPriority, GuestThreadOptions};
 pub use pool::{DeploymentPool, PoolStats};

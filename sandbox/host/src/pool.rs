@@ -208,12 +208,23 @@ impl DeploymentPool {
         })
     }
 
-    /// A new instance made on a blocking thread, so the caller's async worker keeps serving.
+    /// A new instance made on a blocking thread, so the caller's async worker keeps serving. A
+    /// deployment that is computing makes its instances at the guest threads' lower priority: one whose
+    /// calls keep throwing instances away (each grown to the memory limit) must not take the CPU from
+    /// other tenants' requests by starting new ones.
     async fn instantiate_off_thread(&self) -> Result<Warm, InvokeError> {
         let pool = self
             .me
             .upgrade()
             .ok_or_else(|| InvokeError::Unavailable("the deployment is shutting down".into()))?;
+        if self.heat.computing() {
+            return self
+                .runtime
+                .guests
+                .offload(move || pool.instantiate())
+                .await
+                .map_err(InvokeError::Unavailable)?;
+        }
         offload(move || pool.instantiate())
             .await
             .map_err(|e| InvokeError::Unavailable(e.to_string()))?

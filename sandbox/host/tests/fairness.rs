@@ -60,7 +60,7 @@ fn a_computing_guest_leaves_the_callers_thread_after_one_slice() {
         matches!(outcome, Err(InvokeError::Timeout(1_000))),
         "{outcome:?}"
     );
-    // The guest spun for a second; the caller's thread ran it for two 5 ms slices at most (clock ticks
+    // The guest spun for a second; the caller's thread ran it for two 2 ms slices at most (clock ticks
     // are usually 10 ms). Before, it ran the whole second here.
     assert!(
         used < 25,

@@ -5,7 +5,7 @@ use berth_core::{
     CallContext, CallHooks, ElicitAction, ElicitResponse, GuestCall, GuestOutput, HookError,
     InvokeError, Limits, LogLevel,
 };
-use berth_sandbox_host::{DeploymentPool, GuestThreadOptions, Runtime};
+use berth_sandbox_host::{DeploymentPool, GuestPriority, GuestThreadOptions, Runtime};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -65,7 +65,7 @@ impl Fixture {
         // Guest threads at the default priority: these tests check what abuse costs, under deadlines
         // of a few hundred ms, while other tests compete for the CPU (tests/fairness.rs runs the default).
         let runtime = Runtime::with_options(&GuestThreadOptions {
-            nice: 0,
+            priority: GuestPriority::Nice(0),
             ..GuestThreadOptions::default()
         })
         .unwrap();

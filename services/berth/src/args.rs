@@ -66,13 +66,14 @@ pub struct UpArgs {
     /// decrypt (rotation). Default: <data-dir>/secret.key, generated on first start.
     #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
-    /// Threads that run guests once they compute past their first epoch slice (5 ms), so that
+    /// Threads that run guests once they compute past their first epoch slice (2 ms), so that
     /// requests never wait behind guest compute (default: one per core).
     #[arg(long, env = "BERTH_GUEST_THREADS")]
     pub guest_threads: Option<usize>,
-    /// Nice value (0 to 19) of those threads: above 0, requests get the CPU ahead of computing guests.
-    #[arg(long, env = "BERTH_GUEST_NICE", default_value_t = berth_sandbox_host::DEFAULT_GUEST_NICE)]
-    pub guest_nice: i32,
+    /// How those threads are scheduled: `idle` (Linux SCHED_IDLE: computing guests get only the CPU
+    /// that requests leave) or a nice value from 0 to 19 (0: guests compete with requests as equals).
+    #[arg(long, alias = "guest-nice", env = "BERTH_GUEST_PRIORITY", default_value_t = berth_sandbox_host::DEFAULT_GUEST_PRIORITY)]
+    pub guest_priority: berth_sandbox_host::GuestPriority,
     #[command(flatten)]
     pub tools: ToolArgs,
     #[command(flatten)]

@@ -47,7 +47,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let home = toolchain::berth_home(&args.tools)?;
     let runtime = Runtime::with_options(&GuestThreadOptions {
         threads: args.guest_threads,
-        nice: args.guest_nice,
+        priority: args.guest_priority,
     })?;
     let artifacts = ArtifactDir::new(data.join("artifacts"))?;
     let builder = Arc::new(Builder::new(
