@@ -8,6 +8,7 @@ mod cli_args;
 mod client;
 mod deploy;
 mod glue;
+mod http_trace;
 mod keys;
 mod limit_args;
 mod memory_args;

@@ -137,7 +137,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .merge(api)
         .merge(edge)
         .merge(dashboard)
-        .layer(tower_http::trace::TraceLayer::new_for_http());
+        .layer(crate::http_trace::layer());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
