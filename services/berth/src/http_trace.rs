@@ -16,10 +16,15 @@ pub fn request_span(req: &Request<Body>) -> tracing::Span {
     )
 }
 
+/// How a request's span is made.
+type MakeSpan = fn(&Request<Body>) -> tracing::Span;
+
+/// The trace layer of every listener.
+pub type HttpTrace = TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan>;
+
 /// `TraceLayer::new_for_http()` with [`request_span`] (its default span logs the whole URI).
-pub fn layer()
--> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, fn(&Request<Body>) -> tracing::Span> {
-    TraceLayer::new_for_http().make_span_with(request_span as fn(&Request<Body>) -> tracing::Span)
+pub fn layer() -> HttpTrace {
+    TraceLayer::new_for_http().make_span_with(request_span as MakeSpan)
 }
 
 #[cfg(test)]
