@@ -1,8 +1,8 @@
 """Imports of ``fastmcp.*`` and ``mcp.*`` modules Berth does not provide fail saying so, and what to use.
 
 Without this, ``import fastmcp.client`` would fail with "No module named" and the build would advise
-adding fastmcp to requirements.txt, which cannot work (real fastmcp needs pydantic-core, which has no
-WebAssembly build). The finder sits last on ``sys.meta_path``: the SDK's own modules are found first,
+adding fastmcp to requirements.txt, which cannot work (Berth provides the fastmcp and mcp packages
+itself; a vendored copy would be shadowed by the SDK). The finder sits last on ``sys.meta_path``: the SDK's own modules are found first,
 and only a name under those prefixes that nothing else found reaches it.
 """
 

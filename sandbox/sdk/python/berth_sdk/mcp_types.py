@@ -2,7 +2,7 @@
 
 Each class is built with keyword arguments (MCP's camelCase names, or their snake_case spellings),
 checks its required fields, fills defaults, and offers ``model_dump``/``model_dump_json``/``model_copy``.
-They carry no validation beyond that: real pydantic cannot run inside WebAssembly.
+They carry no validation beyond that: they are light records, not pydantic models.
 """
 
 import json
