@@ -281,7 +281,7 @@ pub async fn drive(
     };
     let _ = tx.send(reply(
         &env.id,
-        result.map(|v| wire::finish(env.era, prep.method, v)),
+        result.map(|v| wire::finish(env.era, prep.method, v, Some(&route.description))),
     ));
 }
 

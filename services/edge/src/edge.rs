@@ -357,7 +357,8 @@ async fn modern(
                             tasks::call_tool(shared, route.clone(), prep, support, &meta, &params)
                                 .await
                                 .map_err(|e| (id.clone(), e))?;
-                        let body = result(&id, wire::finish(Era::Modern, &method, value));
+                        let body =
+                            result(&id, wire::finish(Era::Modern, &method, value, Some(desc)));
                         return Ok(json_response(StatusCode::OK, &body, None));
                     }
                     (Some(tasks::Support::Required), false) => {
@@ -393,7 +394,7 @@ async fn modern(
     };
     Ok(json_response(
         StatusCode::OK,
-        &result(&id, wire::finish(Era::Modern, &method, value)),
+        &result(&id, wire::finish(Era::Modern, &method, value, Some(desc))),
         None,
     ))
 }
@@ -502,7 +503,7 @@ async fn legacy(
     };
     Ok(json_response(
         StatusCode::OK,
-        &result(&id, wire::finish(Era::Legacy, &method, value)),
+        &result(&id, wire::finish(Era::Legacy, &method, value, None)),
         None,
     ))
 }

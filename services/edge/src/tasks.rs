@@ -228,6 +228,7 @@ fn settle(outcome: Result<GuestOutput, InvokeError>, asked: Asked, tool: &str) -
             Era::Modern,
             "tools/call",
             wire::tool_result(&r),
+            None,
         )),
         Ok(_) => error(
             ErrorCode::INTERNAL_ERROR,

@@ -213,12 +213,32 @@ pub fn completion_result(c: &Completion) -> Value {
     to_value(&CompleteResult::new(info))
 }
 
-/// Stamps the era's result fields: 2026-07-28 results carry `resultType`, and cacheable ones `ttlMs` and
-/// `cacheScope`; 2025-era results carry neither.
-pub fn finish(era: Era, method: &str, mut result: Value) -> Value {
+/// The reserved result `_meta` key that names the server (2026-07-28: servers SHOULD stamp every result).
+pub const SERVER_INFO_META: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Stamps the era's result fields: 2026-07-28 results carry `resultType`, cacheable ones `ttlMs` and
+/// `cacheScope`, and a response's result (`server`: whose) names its server under [`SERVER_INFO_META`]
+/// unless the result's own `_meta` already does; 2025-era results carry none of these. A result inside
+/// another (a task's) passes no `server`.
+pub fn finish(
+    era: Era,
+    method: &str,
+    mut result: Value,
+    server: Option<&ServerDescription>,
+) -> Value {
     let Some(obj) = result.as_object_mut() else {
         return result;
     };
+    if era == Era::Modern
+        && let Some(desc) = server
+    {
+        let meta = obj.entry("_meta").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut()
+            && meta.get(SERVER_INFO_META).is_none_or(Value::is_null)
+        {
+            meta.insert(SERVER_INFO_META.into(), to_value(&implementation(desc)));
+        }
+    }
     match era {
         Era::Legacy => {
             obj.remove("resultType");
@@ -303,6 +323,30 @@ mod tests {
     }
 
     #[test]
+    fn modern_results_name_their_server() {
+        let desc = ServerDescription {
+            name: "s".into(),
+            version: "2".into(),
+            ..ServerDescription::default()
+        };
+        let stamped = finish(Era::Modern, "tools/list", json!({"tools": []}), Some(&desc));
+        assert_eq!(
+            stamped["_meta"][SERVER_INFO_META],
+            json!({"name": "s", "version": "2"})
+        );
+        // A result's own `_meta` is kept, and so is a server name it already carries.
+        let own = json!({"_meta": {"k": 1, SERVER_INFO_META: {"name": "mine", "version": "1"}}});
+        let kept = finish(Era::Modern, "tools/call", own, Some(&desc));
+        assert_eq!(kept["_meta"]["k"], 1);
+        assert_eq!(kept["_meta"][SERVER_INFO_META]["name"], "mine");
+        // Neither 2025-era results nor results inside a task's are stamped.
+        let legacy = finish(Era::Legacy, "tools/list", json!({"tools": []}), Some(&desc));
+        assert!(legacy.get("_meta").is_none());
+        let nested = finish(Era::Modern, "tools/call", json!({"content": []}), None);
+        assert!(nested.get("_meta").is_none());
+    }
+
+    #[test]
     fn tool_results_translate() {
         let r = ToolResult {
             content: vec![
@@ -320,7 +364,7 @@ mod tests {
             structured: Some(json!({"a": 1})),
             is_error: false,
         };
-        let v = finish(Era::Legacy, "tools/call", tool_result(&r));
+        let v = finish(Era::Legacy, "tools/call", tool_result(&r), None);
         assert_eq!(
             v,
             json!({
@@ -333,7 +377,7 @@ mod tests {
                 "isError": false
             })
         );
-        let v = finish(Era::Modern, "tools/call", tool_result(&r));
+        let v = finish(Era::Modern, "tools/call", tool_result(&r), None);
         assert_eq!(v["resultType"], "complete");
         assert!(v.get("ttlMs").is_none());
     }
@@ -359,7 +403,7 @@ mod tests {
             list_page(&d, "tools/list", Some("x"), 2).unwrap_err().code,
             -32602
         );
-        let v = finish(Era::Modern, "tools/list", p3);
+        let v = finish(Era::Modern, "tools/list", p3, None);
         assert_eq!(
             (v["ttlMs"].clone(), v["cacheScope"].clone()),
             (json!(0), json!("private"))

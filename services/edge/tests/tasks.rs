@@ -250,7 +250,11 @@ async fn tasks_run_in_the_background_and_are_steered() {
         caps(true),
     )
     .await;
-    assert_eq!(ack["result"], json!({"resultType": "complete"}));
+    // An empty acknowledgement, with the server named in its `_meta` as every 2026-era result is.
+    let mut ack = ack["result"].clone();
+    assert!(ack["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+    ack.as_object_mut().unwrap().remove("_meta");
+    assert_eq!(ack, json!({"resultType": "complete"}));
     let still = call(&edge, "tasks/get", json!({"taskId": id}), caps(true)).await;
     let pending: Vec<_> = still["result"]["inputRequests"]
         .as_object()
@@ -280,7 +284,11 @@ async fn tasks_run_in_the_background_and_are_steered() {
     let id = created["result"]["taskId"].as_str().unwrap().to_string();
     for _ in 0..2 {
         let ack = call(&edge, "tasks/cancel", json!({"taskId": id}), caps(true)).await;
-        assert_eq!(ack["result"], json!({"resultType": "complete"}));
+        // An empty acknowledgement, with the server named in its `_meta` as every 2026-era result is.
+    let mut ack = ack["result"].clone();
+    assert!(ack["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+    ack.as_object_mut().unwrap().remove("_meta");
+    assert_eq!(ack, json!({"resultType": "complete"}));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got = call(&edge, "tasks/get", json!({"taskId": id}), caps(true)).await;
