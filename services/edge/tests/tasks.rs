@@ -285,10 +285,10 @@ async fn tasks_run_in_the_background_and_are_steered() {
     for _ in 0..2 {
         let ack = call(&edge, "tasks/cancel", json!({"taskId": id}), caps(true)).await;
         // An empty acknowledgement, with the server named in its `_meta` as every 2026-era result is.
-    let mut ack = ack["result"].clone();
-    assert!(ack["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
-    ack.as_object_mut().unwrap().remove("_meta");
-    assert_eq!(ack, json!({"resultType": "complete"}));
+        let mut ack = ack["result"].clone();
+        assert!(ack["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+        ack.as_object_mut().unwrap().remove("_meta");
+        assert_eq!(ack, json!({"resultType": "complete"}));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got = call(&edge, "tasks/get", json!({"taskId": id}), caps(true)).await;
