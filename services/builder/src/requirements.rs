@@ -14,7 +14,6 @@ pub const PROVIDED: &[&str] = &[
     "mcp",
     "pydantic",
     "pydantic-core",
-    "pydantic-settings",
     "annotated-types",
     "typing-extensions",
     "typing-inspection",
@@ -23,6 +22,26 @@ pub const PROVIDED: &[&str] = &[
     "sse-starlette",
     "anyio",
 ];
+
+/// Packages Berth cannot install yet, with what to do instead. pip cannot vendor a package that depends
+/// on pydantic: it would resolve pydantic-core, which has no pure-Python wheel (the guest site's is built
+/// for WebAssembly), so such a requirement fails by name rather than deep inside pip.
+pub const UNAVAILABLE: &[(&str, &str)] = &[(
+    "pydantic-settings",
+    "read settings from `os.environ` (set them with `berth env set`), or validate them with a pydantic `BaseModel`",
+)];
+
+/// An error naming the first requirement Berth cannot install, and what to do instead.
+fn check_available(reqs: &[Requirement], from: &str) -> Result<(), BuildError> {
+    for r in reqs {
+        if let Some((name, instead)) = UNAVAILABLE.iter().find(|(n, _)| *n == r.name()) {
+            return Err(BuildError::Project(format!(
+                "{from} asks for {name}, which Berth cannot install yet (it depends on pydantic, and only the platform's own pydantic can run in a server); remove it and {instead}"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The packages of the guest site (`sandbox/python-runtime/build.sh`), bundled into every Python build
 /// ahead of the project's own packages, and their versions. A requirement on one of them is skipped; one
@@ -416,6 +435,7 @@ pub fn vendor(
     for n in notices {
         log(&n);
     }
+    check_available(&reqs, &from)?;
     let (provided, wanted): (Vec<_>, Vec<_>) = reqs
         .into_iter()
         .partition(|r| PROVIDED.contains(&r.name().as_str()));
@@ -750,5 +770,20 @@ mod tests {
     fn explains_native_only_packages() {
         let msg = explain_pip_failure(&["ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)".into()]);
         assert!(msg.starts_with("`numpy` has no pure-Python wheel"), "{msg}");
+    }
+
+    #[test]
+    fn a_package_berth_cannot_install_fails_by_name_with_what_to_do() {
+        let reqs = parse_requirements_txt("httpx\npydantic-settings>=2\n").unwrap();
+        let err = check_available(&reqs, "requirements.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("requirements.txt asks for pydantic-settings"),
+            "{err}"
+        );
+        assert!(err.contains("os.environ"), "{err}");
+        let fine = parse_requirements_txt("httpx\npydantic\n").unwrap();
+        assert!(check_available(&fine, "requirements.txt").is_ok());
     }
 }
