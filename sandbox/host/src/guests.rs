@@ -73,13 +73,14 @@ pub struct GuestThreadOptions {
 }
 
 /// How the kernel schedules the guest threads. Requests (parsing, routing, sessions, quick calls) run at
-/// the default priority; a guest that computes past its first millisecond runs on the guest threads.
+/// the default priority; a guest that computes past its first slices runs on the guest threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuestPriority {
     /// Linux's `SCHED_IDLE`: a request thread that wakes takes the CPU from a computing guest at once,
     /// and guests still have every core to themselves when nothing else runs. At nice 19 (the lowest
-    /// ordinary priority) the kernel lets a running guest finish its time slice first (with EEVDF, up to
-    /// a few ms), which put four spinning guests' neighbours' p99 at 6x their p99 alone on 2 cores.
+    /// ordinary priority) the kernel may let a running guest finish its time slice first (with EEVDF, up
+    /// to a few ms): in the neighbour benchmark on 2 cores, four spinning guests put another project's
+    /// p99 at 10x its p99 alone at nice 19, and at 7x under `SCHED_IDLE`.
     Idle,
     /// An ordinary nice value, 0 to 19 (0: guests compete with requests as equals).
     Nice(i32),
