@@ -25,8 +25,8 @@ use tokio::task::JoinHandle;
 pub const TICKS_BEFORE_MOVING: u32 = 2;
 
 /// How long a deployment stays "computing" after one of its calls moved to the guest threads: its new
-/// calls start there, so a tenant whose calls keep computing gets no more time on request threads, and
-/// one that computed once is back on the fast path a second later.
+/// calls start there, so a tenant whose calls keep computing gets no more time on request threads. The
+/// first of those calls that ends within its first slice brings the deployment back to the fast path.
 pub const COMPUTING_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A deployment's record of calls that moved to the guest threads.
@@ -54,6 +54,13 @@ impl Heat {
         self.moved.fetch_add(1, Ordering::Relaxed);
         let now = self.born.elapsed().as_nanos().max(1) as u64;
         self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// A call that started on the guest threads ended without computing through a slice: the
+    /// deployment is not computing (one slow call must not send a quick tenant's calls behind others'
+    /// computing guests for a whole [`COMPUTING_FOR`]).
+    fn cool(&self) {
+        self.last.store(0, Ordering::Relaxed);
     }
 
     /// Whether a call moved within [`COMPUTING_FOR`].
@@ -285,6 +292,9 @@ impl<T: Send + 'static> Future for Drive<T> {
                         Poll::Pending => Poll::Pending,
                         Poll::Ready(Ok(out)) => {
                             this.state = State::Gone;
+                            if this.ticks.load(Ordering::Relaxed) == 0 {
+                                this.heat.cool();
+                            }
                             Poll::Ready(Some(out))
                         }
                         Poll::Ready(Err(e)) => {
@@ -351,5 +361,39 @@ mod tests {
             assert!(err.contains("idle") && err.contains("0 to 19"), "{err}");
         }
         assert_eq!(GuestPriority::Idle.to_string(), "idle");
+    }
+
+    #[test]
+    fn a_quick_call_on_the_guest_threads_brings_its_deployment_back() {
+        let guests = Arc::new(
+            GuestThreads::start(&GuestThreadOptions {
+                threads: Some(1),
+                priority: GuestPriority::Nice(0),
+            })
+            .unwrap(),
+        );
+        let heat = Arc::new(Heat::new());
+        heat.record();
+        assert!(heat.computing());
+        let here = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let me = std::thread::current().id();
+        let ticks = Arc::new(AtomicU32::new(0));
+        let job = || -> Pin<Box<dyn Future<Output = std::thread::ThreadId> + Send>> {
+            Box::pin(async { std::thread::current().id() })
+        };
+        // Computing: the call starts on the guest threads; it ends without a tick, so the next one
+        // starts on the caller's thread again.
+        let first = here.block_on(Drive::new(
+            job(),
+            ticks.clone(),
+            guests.clone(),
+            heat.clone(),
+        ));
+        assert_ne!(first, Some(me));
+        assert!(!heat.computing());
+        let second = here.block_on(Drive::new(job(), ticks, guests, heat.clone()));
+        assert_eq!(second, Some(me));
     }
 }
