@@ -12,12 +12,20 @@ pub(crate) async fn offload<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> wasmtime::Result<T> {
     match Handle::try_current() {
-        Ok(handle) => handle
-            .spawn_blocking(f)
-            .await
-            .map_err(|e| wasmtime::format_err!("host work failed: {e}")),
+        Ok(handle) => offload_to(&handle, f).await,
         Err(_) => Ok(f()),
     }
+}
+
+/// Runs `f` on a blocking thread of `handle`'s runtime (a panic in `f` becomes an error).
+pub(crate) async fn offload_to<T: Send + 'static>(
+    handle: &Handle,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> wasmtime::Result<T> {
+    handle
+        .spawn_blocking(f)
+        .await
+        .map_err(|e| wasmtime::format_err!("host work failed: {e}"))
 }
 
 /// Drives a future to completion on a thread that may block: on the current runtime's handle (from a

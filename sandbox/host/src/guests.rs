@@ -174,11 +174,8 @@ impl GuestThreads {
     pub(crate) async fn offload<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
-        self.handle
-            .spawn_blocking(f)
-            .await
-            .map_err(|e| format!("host work failed: {e}"))
+    ) -> wasmtime::Result<T> {
+        crate::blocking::offload_to(&self.handle, f).await
     }
 
     /// Drops `value` on a guest thread (dropped right here if they are shutting down).

@@ -217,17 +217,15 @@ impl DeploymentPool {
             .me
             .upgrade()
             .ok_or_else(|| InvokeError::Unavailable("the deployment is shutting down".into()))?;
-        if self.heat.computing() {
-            return self
-                .runtime
+        let made = if self.heat.computing() {
+            self.runtime
                 .guests
                 .offload(move || pool.instantiate())
                 .await
-                .map_err(InvokeError::Unavailable)?;
-        }
-        offload(move || pool.instantiate())
-            .await
-            .map_err(|e| InvokeError::Unavailable(e.to_string()))?
+        } else {
+            offload(move || pool.instantiate()).await
+        };
+        made.map_err(|e| InvokeError::Unavailable(e.to_string()))?
     }
 
     /// Creates instances until `n` are warm, so the first calls do not pay for instantiation.

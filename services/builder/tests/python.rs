@@ -86,26 +86,7 @@ impl Env {
 
     /// Calls a tool without arguments on a fresh pool of the artifact, with default limits.
     fn call_once(&self, artifact: &str, tool: &str) -> (String, bool) {
-        let cwasm = self.artifacts.compiled(&self.runtime, artifact).unwrap();
-        let pool = DeploymentPool::from_artifact(
-            &self.runtime,
-            &cwasm,
-            Limits::default(),
-            Arc::new(Vec::new()),
-        )
-        .unwrap();
-        let call = GuestCall::Tool {
-            name: tool.into(),
-            arguments: Default::default(),
-        };
-        let ctx = CallContext {
-            request_id: "t".into(),
-            session_id: None,
-        };
-        text(
-            pool.call(&call, &ctx, Arc::new(NoHooks { env: Vec::new() }))
-                .unwrap(),
-        )
+        self.call_with(artifact, tool, serde_json::json!({}))
     }
 
     /// Calls a tool with `args` on a fresh pool of the artifact, with default limits.
