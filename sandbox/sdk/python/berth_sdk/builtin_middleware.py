@@ -23,6 +23,18 @@ def _per_instance(name):
            "has one such state per instance, not one for the whole project")
 
 
+
+async def _timed(logger, level, context, call_next, operation):
+    """Runs the rest of the chain and logs how long `operation` took, or how long it ran before failing."""
+    start = time.perf_counter()
+    try:
+        result = await call_next(context)
+    except Exception as exc:
+        logger.log(level, f"{operation} failed after {(time.perf_counter() - start) * 1000:.2f}ms: {exc}")
+        raise
+    logger.log(level, f"{operation} completed in {(time.perf_counter() - start) * 1000:.2f}ms")
+    return result
+
 class TimingMiddleware(Middleware):
     """Logs how long each request took."""
 
@@ -31,15 +43,7 @@ class TimingMiddleware(Middleware):
         self.log_level = log_level
 
     async def on_request(self, context, call_next):
-        method = context.method or "unknown"
-        start = time.perf_counter()
-        try:
-            result = await call_next(context)
-        except Exception as exc:
-            self.logger.log(self.log_level, f"Request {method} failed after {(time.perf_counter() - start) * 1000:.2f}ms: {exc}")
-            raise
-        self.logger.log(self.log_level, f"Request {method} completed in {(time.perf_counter() - start) * 1000:.2f}ms")
-        return result
+        return await _timed(self.logger, self.log_level, context, call_next, f"Request {context.method or 'unknown'}")
 
 
 class DetailedTimingMiddleware(Middleware):
@@ -49,24 +53,14 @@ class DetailedTimingMiddleware(Middleware):
         self.logger = logger or logging.getLogger("fastmcp.timing.detailed")
         self.log_level = log_level
 
-    async def _timed(self, context, call_next, operation):
-        start = time.perf_counter()
-        try:
-            result = await call_next(context)
-        except Exception as exc:
-            self.logger.log(self.log_level, f"{operation} failed after {(time.perf_counter() - start) * 1000:.2f}ms: {exc}")
-            raise
-        self.logger.log(self.log_level, f"{operation} completed in {(time.perf_counter() - start) * 1000:.2f}ms")
-        return result
-
     async def on_call_tool(self, context, call_next):
-        return await self._timed(context, call_next, f"Tool '{context.message.name}'")
+        return await _timed(self.logger, self.log_level, context, call_next, f"Tool '{context.message.name}'")
 
     async def on_read_resource(self, context, call_next):
-        return await self._timed(context, call_next, f"Resource '{context.message.uri}'")
+        return await _timed(self.logger, self.log_level, context, call_next, f"Resource '{context.message.uri}'")
 
     async def on_get_prompt(self, context, call_next):
-        return await self._timed(context, call_next, f"Prompt '{context.message.name}'")
+        return await _timed(self.logger, self.log_level, context, call_next, f"Prompt '{context.message.name}'")
 
 
 def _payload(context):
