@@ -42,6 +42,16 @@ pub const CEILING_CONCURRENT_CALLS: u64 = 64;
 /// longer queue only delays the answer to retry later.
 pub const CEILING_QUEUED_CALLS: u64 = 1024;
 
+/// Most outbound requests per call by default: a call that needs more is crawling, not wrapping an API.
+pub const CEILING_EGRESS_REQUESTS_PER_CALL: u64 = 10_000;
+/// Most response bytes per call by default: the guest holds what it reads in its memory (4 GiB at most).
+pub const CEILING_EGRESS_BYTES_IN_PER_CALL: u64 = 1024 * 1024 * 1024;
+/// Most request bytes per call by default.
+pub const CEILING_EGRESS_BYTES_OUT_PER_CALL: u64 = 256 * 1024 * 1024;
+/// Shortest time limit of an outbound request: a TLS handshake across a continent takes a few hundred
+/// milliseconds.
+pub const MIN_EGRESS_TIMEOUT_MS: u64 = 100;
+
 /// One numeric limit a project sets: its name in the API (`limits.<name>`), what it is, and its floor.
 #[derive(Clone, Copy, Debug)]
 pub struct LimitField {
@@ -134,6 +144,38 @@ pub static LIMIT_FIELDS: &[LimitField] = &[
         get: |l| l.max_queued_calls as u64,
         set: |l, v| l.max_queued_calls = usize_of(v),
     },
+    LimitField {
+        name: "egressRequestsPerCall",
+        what: "outbound HTTP requests per call",
+        unit: "requests",
+        min: 0,
+        get: |l| l.egress_requests_per_call,
+        set: |l, v| l.egress_requests_per_call = v,
+    },
+    LimitField {
+        name: "egressBytesInPerCall",
+        what: "outbound response bytes per call",
+        unit: "bytes",
+        min: 0,
+        get: |l| l.egress_bytes_in_per_call,
+        set: |l, v| l.egress_bytes_in_per_call = v,
+    },
+    LimitField {
+        name: "egressBytesOutPerCall",
+        what: "outbound request bytes per call",
+        unit: "bytes",
+        min: 0,
+        get: |l| l.egress_bytes_out_per_call,
+        set: |l, v| l.egress_bytes_out_per_call = v,
+    },
+    LimitField {
+        name: "egressTimeoutMs",
+        what: "time limit per outbound request",
+        unit: "ms",
+        min: MIN_EGRESS_TIMEOUT_MS,
+        get: |l| l.egress_timeout_ms,
+        set: |l, v| l.egress_timeout_ms = v,
+    },
 ];
 
 /// What projects may ask for on this Berth: the limits new projects start with, and the most each
@@ -158,6 +200,10 @@ impl Default for LimitPolicy {
                 fresh_instance_per_call: false,
                 max_concurrent_calls: usize_of(CEILING_CONCURRENT_CALLS),
                 max_queued_calls: usize_of(CEILING_QUEUED_CALLS),
+                egress_requests_per_call: CEILING_EGRESS_REQUESTS_PER_CALL,
+                egress_bytes_in_per_call: CEILING_EGRESS_BYTES_IN_PER_CALL,
+                egress_bytes_out_per_call: CEILING_EGRESS_BYTES_OUT_PER_CALL,
+                egress_timeout_ms: CEILING_TIMEOUT_MS,
             },
         }
     }
@@ -246,7 +292,7 @@ mod tests {
         );
         assert_eq!(policy.check(policy.defaults()), Ok(()));
         assert_eq!(policy.check(policy.ceilings()), Ok(()));
-        assert_eq!(LIMIT_FIELDS.len(), 7);
+        assert_eq!(LIMIT_FIELDS.len(), 11);
     }
 
     /// A limit added to [`Limits`] without bounds here would let a tenant set it to anything.

@@ -37,13 +37,19 @@ pub struct ServerDescription {
     /// Lines for the build log: what the SDK accepted but ignores (a transport setting, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// The hosts the deployment may reach over HTTP, as its repository's `berth.toml` (`[network]
+    /// allow`) declared them. Filled by the builder, never by the guest: [`Self::from_guest_json`]
+    /// drops whatever a guest puts here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_allow: Vec<String>,
 }
 
 impl ServerDescription {
     /// Parses and checks a guest's `describe` output: every item has its key field, and names are unique.
     pub fn from_guest_json(json: &str) -> Result<Self, String> {
-        let d: ServerDescription = serde_json::from_str(json)
+        let mut d: ServerDescription = serde_json::from_str(json)
             .map_err(|e| format!("the server's self-description is not valid: {e}"))?;
+        d.network_allow.clear();
         check_unique(&d.tools, "name", "tool")?;
         check_unique(&d.resources, "uri", "resource")?;
         check_unique(&d.resource_templates, "uriTemplate", "resource template")?;
@@ -325,6 +331,9 @@ pub trait CallHooks: Send + Sync {
     }
     /// What the guest printed to stdout or stderr during the call.
     fn output(&self, _text: &str) {}
+    /// One outbound HTTP request of the call, once it is over (answered, refused or failed): for
+    /// metrics and the runtime log. Called on whatever task carried the request: it must return at once.
+    fn egress(&self, _event: &crate::EgressEvent) {}
 }
 
 /// Hooks that answer nothing: for build-time self-description and benchmarks.

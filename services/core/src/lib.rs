@@ -6,6 +6,7 @@
 //! the edge translates these types to MCP's wire format, the sandbox host to and from WIT.
 
 pub mod ceilings;
+pub mod egress;
 pub mod guest;
 pub mod ids;
 pub mod limits;
@@ -13,6 +14,7 @@ pub mod redact;
 pub mod util;
 
 pub use ceilings::{LIMIT_FIELDS, LimitField, LimitPolicy};
+pub use egress::{AllowList, EgressEvent, EgressOutcome, HostPattern};
 pub use guest::*;
 pub use ids::{DeploymentId, ProjectSlug, SlugError};
 pub use limits::Limits;

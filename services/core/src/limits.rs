@@ -33,6 +33,23 @@ pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 8;
 /// behind calls that may each run to their deadline.
 pub const DEFAULT_MAX_QUEUED_CALLS: usize = 32;
 
+/// Outbound HTTP requests one call may make. A tool that wraps an API makes a few (or pages through a
+/// few dozen); past this, a loop is hammering someone else's server on a tenant's behalf.
+pub const DEFAULT_EGRESS_REQUESTS_PER_CALL: u64 = 50;
+
+/// Response body bytes one call may read from outbound requests. Four times the response cap: room to
+/// fetch, filter and page, while a call that streams a huge download is stopped.
+pub const DEFAULT_EGRESS_BYTES_IN_PER_CALL: u64 = 16 * 1024 * 1024;
+
+/// Request body bytes one call may send. API calls send JSON documents; uploads of more are rare and
+/// cost the operator's bandwidth.
+pub const DEFAULT_EGRESS_BYTES_OUT_PER_CALL: u64 = 4 * 1024 * 1024;
+
+/// Time one outbound request may take, from connecting to the last byte of its response (and never
+/// past the call's own deadline). A third of the call's default time limit: a stalled API fails the
+/// request while the tool still has time to report it.
+pub const DEFAULT_EGRESS_TIMEOUT_MS: u64 = 10_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Limits {
@@ -49,6 +66,14 @@ pub struct Limits {
     /// Calls waiting for one of those to end; past it, calls are refused with
     /// [`InvokeError::Busy`](crate::InvokeError::Busy).
     pub max_queued_calls: usize,
+    /// Outbound HTTP requests per call (0: none).
+    pub egress_requests_per_call: u64,
+    /// Response body bytes per call, over all its outbound requests.
+    pub egress_bytes_in_per_call: u64,
+    /// Request body bytes per call, over all its outbound requests.
+    pub egress_bytes_out_per_call: u64,
+    /// Time limit of one outbound request; a request also ends at the call's deadline.
+    pub egress_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -62,6 +87,10 @@ impl Default for Limits {
             fresh_instance_per_call: false,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             max_queued_calls: DEFAULT_MAX_QUEUED_CALLS,
+            egress_requests_per_call: DEFAULT_EGRESS_REQUESTS_PER_CALL,
+            egress_bytes_in_per_call: DEFAULT_EGRESS_BYTES_IN_PER_CALL,
+            egress_bytes_out_per_call: DEFAULT_EGRESS_BYTES_OUT_PER_CALL,
+            egress_timeout_ms: DEFAULT_EGRESS_TIMEOUT_MS,
         }
     }
 }
