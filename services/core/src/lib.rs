@@ -11,6 +11,7 @@ pub mod guest;
 pub mod ids;
 pub mod limits;
 pub mod redact;
+pub mod runlog;
 pub mod util;
 
 pub use ceilings::{LIMIT_FIELDS, LimitField, LimitPolicy};

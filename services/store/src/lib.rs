@@ -13,6 +13,7 @@ mod github;
 mod model;
 mod projects;
 mod rows;
+mod runtime_events;
 mod sign_outs;
 mod users;
 

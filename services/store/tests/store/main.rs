@@ -50,6 +50,9 @@ on_both_backends!(
     sign_outs_survive_reopening,
     no_project_takes_a_preview_url,
     no_preview_takes_a_project_url,
+    runtime_events_round_trip_with_filters,
+    runtime_events_survive_reopening_and_are_pruned,
+    runtime_events_go_with_their_project,
 );
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 mod accounts;
 mod deploys;
 mod faults;
+mod runtime_logs;
 
 pub use accounts::*;
 pub use deploys::*;
 pub use faults::*;
+pub use runtime_logs::*;
 
 use berth_core::{Limits, ProjectSlug};
 use berth_store::{
