@@ -1,5 +1,6 @@
 // Berth dashboard: small enhancements over server-rendered pages. Every page works without this file
-// except the live build log.
+// except the live build log and the Logs page's live tail (without it, that page shows the log as of
+// its loading).
 "use strict";
 
 function copyText(text, button) {
@@ -100,4 +101,47 @@ if (log) {
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED && note) note.textContent = "The log stream ended; reload to see the rest.";
   };
+}
+
+// The Logs page tails the runtime log from the API (server-sent events `log`, one per event, and
+// `lagged` when this reader fell behind). New rows go at the bottom; the table keeps 1000.
+const runtimeLog = document.querySelector("#runtime-log[data-stream]");
+if (runtimeLog) {
+  const status = document.getElementById("log-status");
+  const empty = document.getElementById("log-empty");
+  const scroller = runtimeLog.closest(".log-scroll");
+  const source = new EventSource(runtimeLog.dataset.stream, { withCredentials: true });
+  const cell = (row, text, cls) => {
+    const td = row.insertCell();
+    if (cls) td.className = cls;
+    td.textContent = text;
+    return td;
+  };
+  source.onopen = () => { if (status) status.textContent = "live"; };
+  source.addEventListener("log", (e) => {
+    let ev;
+    try { ev = JSON.parse(e.data); } catch (err) { return; }
+    const atEnd = !scroller || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
+    const row = runtimeLog.insertRow();
+    row.className = "kind-" + ev.kind + (ev.isError ? " is-error" : "");
+    row.dataset.seq = ev.seq;
+    cell(row, new Date(ev.time).toISOString().replace("T", " ").slice(0, 23), "time");
+    const level = document.createElement("span");
+    level.className = "level level-" + ev.level;
+    level.textContent = ev.level;
+    row.insertCell().append(level);
+    const code = document.createElement("code");
+    code.textContent = ev.tool || "";
+    row.insertCell().append(code);
+    cell(row, ev.text, "text");
+    while (runtimeLog.rows.length > 1000) runtimeLog.deleteRow(0);
+    if (empty) empty.hidden = true;
+    if (scroller && atEnd) scroller.scrollTop = scroller.scrollHeight;
+  });
+  source.addEventListener("lagged", (e) => {
+    let n = "some";
+    try { n = JSON.parse(e.data).missed; } catch (err) { n = "some"; }
+    if (status) status.textContent = `live (${n} events skipped: too many at once)`;
+  });
+  source.onerror = () => { if (status) status.textContent = "reconnecting…"; };
 }

@@ -82,6 +82,8 @@ pub struct UpArgs {
     pub limits: crate::limit_args::LimitArgs,
     #[command(flatten)]
     pub memory: crate::memory_args::MemoryArgs,
+    #[command(flatten)]
+    pub runtime_log: crate::runtime_logs::RuntimeLogArgs,
 }
 
 /// GitHub (sign-in, repository projects, push-to-deploy, pull-request previews) and local git.

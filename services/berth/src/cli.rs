@@ -92,8 +92,12 @@ pub async fn projects(remote: Remote) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `berth logs <project|deployment>`: the build log of a deployment, or of a project's newest one.
+/// `berth logs <project|deployment>`: the build log of a deployment, or of a project's newest one
+/// (`--runtime`: the project's runtime log, see `cli_runtime_logs.rs`).
 pub async fn logs(args: LogsArgs) -> anyhow::Result<()> {
+    if args.runtime {
+        return crate::cli_runtime_logs::run(args).await;
+    }
     let client = Client::from_remote(&args.remote)?;
     let id = if args.target.starts_with("d-") {
         args.target.clone()

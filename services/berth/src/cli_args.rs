@@ -30,9 +30,28 @@ pub struct LoginArgs {
 pub struct LogsArgs {
     /// A project (its newest deployment) or a deployment id (`d-...`).
     pub target: String,
-    /// Keep printing lines until the build ends.
+    /// Keep printing lines until the build ends (with --runtime: new events until interrupted).
     #[arg(long, short)]
     pub follow: bool,
+    /// The project's runtime log (requests, what its server logged and printed, egress) instead of a
+    /// build log.
+    #[arg(long, short)]
+    pub runtime: bool,
+    /// With --runtime: only events at this level or above (debug, info, notice, warning, error, ...).
+    #[arg(long, requires = "runtime")]
+    pub level: Option<String>,
+    /// With --runtime: only this tool's (prompt's, resource's) events.
+    #[arg(long, requires = "runtime")]
+    pub tool: Option<String>,
+    /// With --runtime: only failed requests, errors logged and failed egress.
+    #[arg(long, requires = "runtime")]
+    pub errors: bool,
+    /// With --runtime: only events since this long ago (`30s`, `10m`, `2h`, `7d`) or unix ms.
+    #[arg(long, requires = "runtime")]
+    pub since: Option<String>,
+    /// With --runtime: at most this many events (the newest; 1 to 1000).
+    #[arg(long, short = 'n', requires = "runtime")]
+    pub limit: Option<usize>,
     #[command(flatten)]
     pub remote: Remote,
 }

@@ -81,6 +81,7 @@ impl RoutePublisher for EdgeRoutes {
             description: r.description,
             limits: self.limits.clamp(&r.limits),
             env: r.env,
+            secrets: r.secrets,
         };
         let (routes, worker) = (&self.routes, &self.worker);
         {

@@ -80,7 +80,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         inner: Arc::new(WorkerUpstream(worker.clone())),
         recorder: Arc::new(recorder.clone()),
     };
+    let runtime_logs = crate::runtime_logs::start(&args.runtime_log, &store);
     let edge = Edge::builder(routes.clone(), Arc::new(upstream))
+        .runtime_log(runtime_logs.recorder())
         .config(edge_config)
         .metrics(&registry)
         .into_router();
@@ -113,7 +115,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     queue.recover().await?;
     let api_state = ApiState::new(queue.clone(), public_url.clone())
         .with_git(git)
-        .with_limits(limits.clone());
+        .with_limits(limits.clone())
+        .with_runtime_logs(runtime_logs);
     let sign_in = api_state.auth.sessions.local_link(&operator);
     let api = berth_control::router(api_state);
     let loopback = match args.listen.ip() {

@@ -36,6 +36,8 @@ pub struct ApiState {
     pub git: Option<Arc<crate::GitLink>>,
     /// The limits new projects start with and the most a project may set (see `ApiState::with_limits`).
     pub limits: Arc<LimitPolicy>,
+    /// What deployments did (see `ApiState::with_runtime_logs`); `None` answers that there is none.
+    pub runtime_logs: Option<berth_runlog::RuntimeLogs>,
 }
 
 impl ApiState {
@@ -49,7 +51,14 @@ impl ApiState {
             auth,
             git: None,
             limits: Arc::new(LimitPolicy::default()),
+            runtime_logs: None,
         }
+    }
+
+    /// Serves the deployments' runtime logs (`/api/v1/projects/{slug}/logs`).
+    pub fn with_runtime_logs(mut self, logs: berth_runlog::RuntimeLogs) -> ApiState {
+        self.runtime_logs = Some(logs);
+        self
     }
 
     /// The operator's limit policy: what new projects start with, and the ceilings the API enforces.
@@ -82,6 +91,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::env::routes())
         .merge(crate::rollback::routes())
+        .merge(crate::runtime_logs::routes())
         .merge(crate::projects::routes())
         .merge(crate::webhooks::routes())
         .with_state(state)

@@ -41,7 +41,20 @@ pub async fn environment_for(
     project_id: &str,
     preview: bool,
 ) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(environment_and_secrets(store, keys, project_id, preview)
+        .await?
+        .0)
+}
+
+/// [`environment_for`], and the values of the secrets in it, for the runtime log to hide.
+pub async fn environment_and_secrets(
+    store: &Store,
+    keys: &Keyring,
+    project_id: &str,
+    preview: bool,
+) -> Result<(Vec<(String, String)>, berth_core::redact::SecretValues), ApiError> {
     let vars = store.env(project_id).await?;
+    let mut secrets: Vec<(String, String)> = Vec::new();
     let mut env = BTreeMap::new();
     let (all, scoped): (Vec<_>, Vec<_>) = vars.into_iter().partition(|v| v.scope == EnvScope::All);
     let wanted = if preview {
@@ -54,19 +67,25 @@ pub async fn environment_for(
         .chain(scoped.into_iter().filter(|v| v.scope == wanted))
     {
         let value = if v.secret {
-            keys.open(&context(project_id, &v.key, v.scope), &v.value)
+            let value = keys
+                .open(&context(project_id, &v.key, v.scope), &v.value)
                 .map_err(|e| {
                     ApiError::Conflict(format!(
                         "secret {} ({} scope) cannot be used: {e}; set it again",
                         v.key, v.scope
                     ))
-                })?
+                })?;
+            secrets.push((v.key.clone(), value.clone()));
+            value
         } else {
             v.value
         };
         env.insert(v.key, value);
     }
-    Ok(env.into_iter().collect())
+    let hidden = berth_core::redact::SecretValues::new(
+        secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    Ok((env.into_iter().collect(), hidden))
 }
 
 /// Checks a variable name: a POSIX environment name (letters, digits, underscores; not starting with

@@ -16,6 +16,7 @@ mod github;
 mod projects;
 mod queue;
 mod rollback;
+mod runtime_logs;
 mod secrets;
 mod session;
 mod sources;
@@ -30,7 +31,10 @@ use std::sync::Arc;
 pub use api::{ApiState, Authed, router, token_hash};
 pub use auth::{Auth, Authorization, IdentityProvider, new_api_token};
 pub use build_log::BuildLogLimits;
-pub use env::{MAX_ENV_KEY_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, check_key, environment_for};
+pub use env::{
+    MAX_ENV_KEY_BYTES, MAX_ENV_VALUE_BYTES, MAX_ENV_VARS, check_key, environment_and_secrets,
+    environment_for,
+};
 pub use error::ApiError;
 pub use github::{GitLink, GitOptions};
 pub use queue::{BuildQueue, LogEvent};
@@ -67,6 +71,8 @@ pub struct LiveRoute {
     pub description: Arc<ServerDescription>,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
+    /// The values of the project's secrets, for the runtime log to hide.
+    pub secrets: Arc<berth_core::redact::SecretValues>,
 }
 
 impl std::fmt::Debug for LiveRoute {
@@ -96,6 +102,7 @@ pub fn live_route(
     project: &Project,
     deployment: &Deployment,
     env: Vec<(String, String)>,
+    secrets: berth_core::redact::SecretValues,
 ) -> Option<LiveRoute> {
     let slug = match deployment.target {
         berth_store::Target::Production => project.slug.clone(),
@@ -110,5 +117,6 @@ pub fn live_route(
         description: Arc::new(description),
         limits: project.limits.clone(),
         env: Arc::new(env),
+        secrets: Arc::new(secrets),
     })
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use crate::sources::{BuildReport, DeploymentSource};
-use crate::{ApiError, BuildRunner, Keyring, LogSink, RoutePublisher, environment_for, live_route};
+use crate::{
+    ApiError, BuildRunner, Keyring, LogSink, RoutePublisher, environment_and_secrets, live_route,
+};
 
 /// How often buffered log lines are written to the store while a build runs.
 const LOG_FLUSH_EVERY: Duration = Duration::from_millis(250);
@@ -205,9 +207,14 @@ impl BuildQueue {
         }
         for (project, deployment) in self.inner.store.live_deployments().await? {
             let preview = matches!(deployment.target, Target::Preview { .. });
-            let env = environment_for(&self.inner.store, &self.inner.secrets, &project.id, preview)
-                .await?;
-            if let Some(route) = live_route(&project, &deployment, env) {
+            let (env, secrets) = environment_and_secrets(
+                &self.inner.store,
+                &self.inner.secrets,
+                &project.id,
+                preview,
+            )
+            .await?;
+            if let Some(route) = live_route(&project, &deployment, env, secrets) {
                 self.inner.routes.publish(route).await;
             }
         }
@@ -267,9 +274,10 @@ impl BuildQueue {
                 ApiError::NotFound("the deployment's project no longer exists".into())
             })?;
         let preview = matches!(d.target, Target::Preview { .. });
-        let env =
-            environment_for(&self.inner.store, &self.inner.secrets, &project.id, preview).await?;
-        let route = live_route(&project, d, env)
+        let (env, secrets) =
+            environment_and_secrets(&self.inner.store, &self.inner.secrets, &project.id, preview)
+                .await?;
+        let route = live_route(&project, d, env, secrets)
             .ok_or_else(|| ApiError::Internal(format!("deployment {} has no artifact", d.id)))?;
         self.inner.routes.publish(route).await;
         Ok(())

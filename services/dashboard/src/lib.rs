@@ -16,6 +16,7 @@ mod deploys;
 mod error;
 mod inspect;
 mod limit_form;
+mod logs;
 mod mcp;
 mod pages;
 pub mod recorder;
@@ -103,6 +104,7 @@ impl Dashboard {
             )
             .route("/projects/{slug}/env/remove", post(settings::unset_env))
             .route("/projects/{slug}/metrics", get(pages::metrics))
+            .route("/projects/{slug}/logs", get(logs::show))
             .route(
                 "/projects/{slug}/inspector",
                 get(inspect::page_handler).post(inspect::call),

@@ -18,7 +18,7 @@ pub struct Nav {
     pub csrf: String,
     /// The project whose tabs are shown.
     pub project: Option<String>,
-    /// The open tab: `overview`, `deployments`, `env`, `metrics`, `inspector` or `settings`.
+    /// The open tab: `overview`, `deployments`, `env`, `metrics`, `logs`, `inspector` or `settings`.
     pub tab: &'static str,
 }
 
@@ -49,6 +49,7 @@ impl Nav {
             ("deployments", "Deployments", "/deployments"),
             ("env", "Environment", "/env"),
             ("metrics", "Metrics", "/metrics"),
+            ("logs", "Logs", "/logs"),
             ("inspector", "Inspector", "/inspector"),
             ("settings", "Settings", "/settings"),
         ]

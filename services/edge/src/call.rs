@@ -207,6 +207,7 @@ pub async fn invoke(
         caps: setup.caps,
         input: setup.input,
         log_budget: crate::hooks::LogBudget::new(&shared.config),
+        runlog: crate::hooks::call_log(shared, route, &call),
     });
     if let GuestCall::Tool { name, .. } = &call {
         shared.metrics.tool_call(&route.project_id, name);
@@ -247,7 +248,9 @@ pub async fn drive(
                 answers,
             )),
             Err(e) => {
-                let _ = tx.send(reply(&env.id, Err(e)));
+                let result = Err(e);
+                crate::request_log::call_finished(&result);
+                let _ = tx.send(reply(&env.id, result));
                 return;
             }
         },
@@ -279,6 +282,7 @@ pub async fn drive(
         ),
         Input::Live { .. } => output(outcome, prep.method, &prep.target),
     };
+    crate::request_log::call_finished(&result);
     let _ = tx.send(reply(
         &env.id,
         result.map(|v| wire::finish(env.era, prep.method, v, Some(&route.description))),

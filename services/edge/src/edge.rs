@@ -3,11 +3,9 @@
 use crate::call::{self, CallEnv};
 use crate::config::EdgeConfig;
 use crate::error::RpcError;
-use crate::hooks::{ClientCaps, Outbound, PendingReplies};
+use crate::hooks::{ClientCaps, PendingReplies};
 use crate::metrics::{Metrics, Outcome};
-use crate::protocol::{
-    self, Era, HEADER_LAST_EVENT_ID, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, Message,
-};
+use crate::protocol::{self, Era, HEADER_SESSION_ID, Message};
 use crate::routes::{Route, RouteTable, Upstream};
 use crate::sse;
 use crate::store::{MemorySessions, MemoryState, SessionInfo, SessionStore, StateStore};
@@ -21,12 +19,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use berth_core::LogLevel;
-use berth_core::util::poll_once;
 use rmcp::model::{ErrorCode, RequestStateCodec};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 /// Everything a request handler needs, shared by all requests.
@@ -41,6 +37,8 @@ pub struct Shared {
     pub pending: Arc<PendingReplies>,
     pub running: Arc<crate::cancel::Running>,
     pub metrics: Metrics,
+    /// Where requests, guest logs and output go for the runtime log (disabled by default).
+    pub runlog: berth_runlog::Recorder,
 }
 
 /// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
@@ -56,6 +54,7 @@ impl Edge {
             state: None,
             tasks: None,
             registry: None,
+            runlog: None,
         }
     }
 }
@@ -68,6 +67,7 @@ pub struct EdgeBuilder {
     state: Option<Arc<dyn StateStore>>,
     tasks: Option<Arc<dyn TaskStore>>,
     registry: Option<prometheus::Registry>,
+    runlog: Option<berth_runlog::Recorder>,
 }
 
 impl EdgeBuilder {
@@ -91,6 +91,12 @@ impl EdgeBuilder {
     /// Where tasks of the tasks extension live (default: this process's memory).
     pub fn tasks(mut self, tasks: Arc<dyn TaskStore>) -> Self {
         self.tasks = Some(tasks);
+        self
+    }
+
+    /// Records every request, and what guests log and print, in the runtime log.
+    pub fn runtime_log(mut self, recorder: berth_runlog::Recorder) -> Self {
+        self.runlog = Some(recorder);
         self
     }
 
@@ -133,25 +139,28 @@ impl EdgeBuilder {
             )),
             running: Default::default(),
             metrics: Metrics::new(self.registry.as_ref()),
+            runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             config: self.config,
         });
         Router::new()
             .route(
                 "/{project}/mcp",
-                post(handle_post).get(handle_get).delete(handle_delete),
+                post(handle_post)
+                    .get(crate::session_http::handle_get)
+                    .delete(crate::session_http::handle_delete),
             )
             .with_state(shared)
     }
 }
 
-type Reply = Result<Response, (Value, RpcError)>;
+pub(crate) type Reply = Result<Response, (Value, RpcError)>;
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// DNS-rebinding protection: the request must name this edge in `Host` and, from a browser, `Origin`.
-fn check_origin(cfg: &EdgeConfig, headers: &HeaderMap) -> Result<(), RpcError> {
+pub(crate) fn check_origin(cfg: &EdgeConfig, headers: &HeaderMap) -> Result<(), RpcError> {
     let forbidden = |what: &str, v: &str| {
         RpcError::invalid_request(format!(
             "Forbidden: {what} `{v}` is not a host this server answers for"
@@ -172,7 +181,7 @@ fn check_origin(cfg: &EdgeConfig, headers: &HeaderMap) -> Result<(), RpcError> {
     Ok(())
 }
 
-fn find_route(shared: &Shared, project: &str) -> Result<Arc<Route>, RpcError> {
+pub(crate) fn find_route(shared: &Shared, project: &str) -> Result<Arc<Route>, RpcError> {
     shared.routes.get(project).ok_or_else(|| {
         RpcError::invalid_request(format!(
             "No project named `{project}` is deployed here; check the URL (https://<host>/<project>/mcp)"
@@ -181,7 +190,7 @@ fn find_route(shared: &Shared, project: &str) -> Result<Arc<Route>, RpcError> {
     })
 }
 
-fn accepts(headers: &HeaderMap, media: &str) -> bool {
+pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -192,7 +201,7 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         })
 }
 
-fn json_response(status: StatusCode, body: &Value, session: Option<&str>) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value, session: Option<&str>) -> Response {
     let mut res = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -209,7 +218,7 @@ fn result(id: &Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }
 
-fn session_error(status: StatusCode, message: &str) -> RpcError {
+pub(crate) fn session_error(status: StatusCode, message: &str) -> RpcError {
     RpcError::new(status, ErrorCode(-32001), message)
 }
 
@@ -221,7 +230,9 @@ async fn handle_post(
 ) -> Response {
     let started = Instant::now();
     let mut method_label = "other".to_string();
-    let reply = post_inner(&shared, &project, &headers, body, &mut method_label).await;
+    let inner = post_inner(&shared, &project, &headers, body, &mut method_label);
+    let (reply, note) = crate::request_log::scope(started, inner).await;
+    crate::request_log::finish(&shared, &note, reply.as_ref().err().map(|(_, e)| e));
     let (response, outcome) = match reply {
         Ok(r) => {
             let outcome = if r.status().is_success() {
@@ -257,6 +268,7 @@ async fn post_inner(
     let null = || Value::Null;
     check_origin(&shared.config, headers).map_err(|e| (null(), e))?;
     let route = find_route(shared, project).map_err(|e| (null(), e))?;
+    crate::request_log::set_route(shared, &route);
     let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
     if !content_type.starts_with("application/json") {
         let e = RpcError::invalid_request(format!(
@@ -271,6 +283,7 @@ async fn post_inner(
     match message {
         Message::Request { id, method, params } => {
             *method_label = method.clone();
+            crate::request_log::set_request(&method, &params);
             let span = tracing::debug_span!("mcp", project = %route.slug, deployment = %route.deployment, request_id = %id, method = %method);
             request(shared, route, headers, id, method, params)
                 .instrument(span)
@@ -377,7 +390,7 @@ async fn modern(
                 caps: meta.caps,
                 params,
             };
-            return run_call(shared, route, headers, &method, env).await;
+            return crate::start::run_call(shared, route, headers, &method, env).await;
         }
         "tasks/get" | "tasks/update" | "tasks/cancel" => {
             tasks::handle(shared, route.clone(), &method, &params, &meta)
@@ -434,6 +447,7 @@ async fn legacy(
             ));
         }
     };
+    crate::request_log::set_session(&session.id, session.client_name.as_deref());
     let desc = &route.description;
     let value = match method.as_str() {
         "ping" => json!({}),
@@ -497,7 +511,15 @@ async fn legacy(
                 params: Map::new(),
             };
             let call_params = params;
-            return run_legacy_call(shared, route, headers, &method, env, call_params).await;
+            return crate::start::run_legacy_call(
+                shared,
+                route,
+                headers,
+                &method,
+                env,
+                call_params,
+            )
+            .await;
         }
         _ => return Err((id, RpcError::method_not_found(&method, StatusCode::OK))),
     };
@@ -534,7 +556,9 @@ async fn initialize(
         client_caps: ClientCaps::from_declared(caps),
         log_level: None,
         subscriptions: Vec::new(),
+        client_name: crate::request_log::client_name(params),
     };
+    crate::request_log::set_session(&session.id, None);
     if let Err(e) = shared
         .sessions
         .create(session.clone(), shared.config.session_ttl)
@@ -544,244 +568,4 @@ async fn initialize(
     }
     let body = result(&id, wire::initialize_result(&route.description, requested));
     Ok(json_response(StatusCode::OK, &body, Some(&session.id)))
-}
-
-async fn run_legacy_call(
-    shared: &Arc<Shared>,
-    route: Arc<Route>,
-    headers: &HeaderMap,
-    method: &str,
-    env: CallEnv,
-    params: Map<String, Value>,
-) -> Reply {
-    let prep =
-        call::prepare(method, &params, &route.description).map_err(|e| (env.id.clone(), e))?;
-    start_call(shared, route, headers, prep, env).await
-}
-
-async fn run_call(
-    shared: &Arc<Shared>,
-    route: Arc<Route>,
-    headers: &HeaderMap,
-    method: &str,
-    env: CallEnv,
-) -> Reply {
-    let prep =
-        call::prepare(method, &env.params, &route.description).map_err(|e| (env.id.clone(), e))?;
-    start_call(shared, route, headers, prep, env).await
-}
-
-/// Starts the call and answers with plain JSON when it finishes quickly and quietly; otherwise switches
-/// to an SSE stream that carries its notifications, requests and reply.
-async fn start_call(
-    shared: &Arc<Shared>,
-    route: Arc<Route>,
-    headers: &HeaderMap,
-    prep: call::Prepared,
-    env: CallEnv,
-) -> Reply {
-    let streamable = accepts(headers, "text/event-stream");
-    let era = env.era;
-    let session = env.session.clone();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    // The call is driven on this task until it answers or must stream: a quick call then costs no
-    // hand-off to another task and back. Whatever is left of it is spawned before this returns.
-    // A call of a 2025 session can be cancelled by its client.
-    let (project, id) = (route.project_id.clone(), env.id.clone());
-    let drive = call::drive(shared.clone(), route, prep, env, tx);
-    let (running, cancellable) = (shared.running.clone(), session.clone());
-    let mut driver = Box::pin(
-        async move {
-            match (era, cancellable) {
-                (Era::Legacy, Some(session)) => running.run(&project, &session, &id, drive).await,
-                _ => drive.await,
-            }
-        }
-        .instrument(tracing::Span::current()),
-    );
-    // A warm call usually ends within its first poll (the guest runs right here); only a call that
-    // has to wait needs the timer that decides when to switch to a stream.
-    let mut finished = poll_once(driver.as_mut()).await.is_some();
-    let first = if streamable && finished {
-        rx.recv().await
-    } else if streamable {
-        let timer = tokio::time::sleep(shared.config.sse_after);
-        tokio::pin!(timer);
-        tokio::select! {
-            biased;
-            first = rx.recv() => first,
-            _ = &mut driver => {
-                finished = true;
-                rx.recv().await
-            }
-            _ = &mut timer => None,
-        }
-    } else {
-        loop {
-            let next = tokio::select! {
-                biased;
-                next = rx.recv() => next,
-                _ = &mut driver, if !finished => {
-                    finished = true;
-                    continue;
-                }
-            };
-            match next {
-                Some(Outbound::Message(_)) => continue,
-                other => break other,
-            }
-        }
-    };
-    if !finished {
-        tokio::spawn(driver);
-    }
-    if let Some(Outbound::Final(status, body)) = &first {
-        let mut response = json_response(*status, body, None);
-        crate::busy::retry_after(&mut response);
-        return Ok(response);
-    }
-    if first.is_none() && !streamable {
-        return Err((
-            Value::Null,
-            RpcError::internal("the call ended without a reply (it was cancelled)"),
-        ));
-    }
-    match (era, session) {
-        (Era::Legacy, Some(session)) => {
-            let stream = uuid::Uuid::new_v4().simple().to_string();
-            if let Err(e) = shared.sessions.open_stream(&session, &stream).await {
-                return Err((
-                    Value::Null,
-                    RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE),
-                ));
-            }
-            tokio::spawn(sse::pump(
-                shared.sessions.clone(),
-                session.clone(),
-                stream.clone(),
-                first,
-                rx,
-            ));
-            let body = sse::from_log(
-                shared.sessions.clone(),
-                session.clone(),
-                stream,
-                0,
-                Some(shared.config.sse_retry_ms),
-                shared.config.sse_close_after,
-            );
-            Ok(sse::response(body, Some(&session)))
-        }
-        _ => {
-            let body = match first {
-                Some(first) => sse::direct(first, rx),
-                None => match rx.recv().await {
-                    Some(first) => sse::direct(first, rx),
-                    None => {
-                        return Err((
-                            Value::Null,
-                            RpcError::internal("the call ended without a reply (it was cancelled)"),
-                        ));
-                    }
-                },
-            };
-            Ok(sse::response(body, None))
-        }
-    }
-}
-
-async fn handle_get(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let (response, outcome) = match get_inner(&shared, &project, &headers).await {
-        Ok(r) => (r, Outcome::Ok),
-        Err(e) => (e.into_response_for(&Value::Null), Outcome::Rejected),
-    };
-    let label = crate::metrics::project_label(&shared.routes, &project);
-    shared
-        .metrics
-        .request(label, "stream", outcome, started.elapsed());
-    response
-}
-
-async fn existing_session(
-    shared: &Shared,
-    route: &Route,
-    headers: &HeaderMap,
-) -> Result<String, RpcError> {
-    if header_str(headers, HEADER_PROTOCOL_VERSION).is_some_and(|v| !LEGACY_VERSIONS.contains(&v)) {
-        return Err(RpcError::invalid_request("Method Not Allowed: 2026-07-28 is stateless; there is no session stream to open or close")
-            .with_status(StatusCode::METHOD_NOT_ALLOWED));
-    }
-    let Some(session) = header_str(headers, HEADER_SESSION_ID) else {
-        return Err(RpcError::invalid_request(
-            "Bad Request: Mcp-Session-Id header is required",
-        ));
-    };
-    match shared.sessions.get(&route.project_id, session).await {
-        Ok(Some(s)) => Ok(s.id),
-        Ok(None) => Err(session_error(
-            StatusCode::NOT_FOUND,
-            "Session not found: it expired or was closed; initialize a new one",
-        )),
-        Err(e) => {
-            Err(RpcError::internal(e.to_string()).with_status(StatusCode::SERVICE_UNAVAILABLE))
-        }
-    }
-}
-
-async fn get_inner(
-    shared: &Arc<Shared>,
-    project: &str,
-    headers: &HeaderMap,
-) -> Result<Response, RpcError> {
-    check_origin(&shared.config, headers)?;
-    let route = find_route(shared, project)?;
-    if !accepts(headers, "text/event-stream") {
-        return Err(RpcError::invalid_request(
-            "Not Acceptable: a GET stream needs `Accept: text/event-stream`",
-        )
-        .with_status(StatusCode::NOT_ACCEPTABLE));
-    }
-    let session = existing_session(shared, &route, headers).await?;
-    let body = match header_str(headers, HEADER_LAST_EVENT_ID).and_then(sse::parse_event_id) {
-        Some((stream, after)) => sse::from_log(
-            shared.sessions.clone(),
-            session.clone(),
-            stream.to_string(),
-            after,
-            None,
-            shared.config.sse_close_after,
-        ),
-        None => sse::standalone(
-            shared.sessions.clone(),
-            route.project_id.clone(),
-            session.clone(),
-            shared.config.sse_retry_ms,
-        ),
-    };
-    Ok(sse::response(body, Some(&session)))
-}
-
-async fn handle_delete(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let reply = async {
-        check_origin(&shared.config, &headers)?;
-        let route = find_route(&shared, &project)?;
-        let session = existing_session(&shared, &route, &headers).await?;
-        shared
-            .sessions
-            .delete(&route.project_id, &session)
-            .await
-            .map_err(|e| RpcError::internal(e.to_string()))?;
-        Ok::<_, RpcError>(StatusCode::OK.into_response())
-    }
-    .await;
-    reply.unwrap_or_else(|e| e.into_response_for(&Value::Null))
 }

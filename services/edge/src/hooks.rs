@@ -6,6 +6,7 @@
 use crate::input::{Ask, Round};
 use crate::routes::Route;
 use crate::store::{KvError, StateStore};
+use berth_core::runlog::EventKind;
 use berth_core::{CallHooks, ElicitAction, ElicitResponse, HookError, LogLevel};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -255,6 +256,29 @@ pub struct EdgeHooks {
     pub input: Input,
     /// Log events larger than this (as JSON) are cut, and the call's notifications are bounded.
     pub log_budget: LogBudget,
+    /// The call's share of the deployment's runtime log: what it logs, prints and fetches.
+    pub runlog: berth_runlog::CallLog,
+}
+
+/// The runtime log of one call: its deployment, the values to hide, and the tool (prompt, resource)
+/// its events belong to.
+pub fn call_log(
+    shared: &crate::edge::Shared,
+    route: &Route,
+    call: &berth_core::GuestCall,
+) -> berth_runlog::CallLog {
+    let tool = match call {
+        berth_core::GuestCall::Tool { name, .. }
+        | berth_core::GuestCall::GetPrompt { name, .. } => Some(name.clone()),
+        berth_core::GuestCall::ReadResource { uri } => Some(uri.clone()),
+        berth_core::GuestCall::Complete { .. } => None,
+    };
+    let origin = berth_runlog::Origin {
+        project_id: route.project_id.clone(),
+        deployment_id: route.deployment.0.clone(),
+        secrets: route.secrets.clone(),
+    };
+    berth_runlog::CallLog::new(shared.runlog.clone(), Arc::new(origin), tool)
 }
 
 impl EdgeHooks {
@@ -325,6 +349,8 @@ impl EdgeHooks {
 
 impl CallHooks for EdgeHooks {
     fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
+        // The runtime log keeps every level; the client gets what it asked for.
+        self.runlog.log(level, logger, &data);
         if self.log_level.is_none_or(|min| level < min) {
             return;
         }
@@ -424,6 +450,14 @@ impl CallHooks for EdgeHooks {
 
     fn environment(&self) -> Vec<(String, String)> {
         self.route.env.as_ref().clone()
+    }
+
+    fn output(&self, text: &str) {
+        self.runlog.output(text);
+    }
+
+    fn egress(&self, event: &berth_core::EgressEvent) {
+        self.runlog.egress(EventKind::egress(event));
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Route {
     pub limits: Limits,
     /// The project's environment: `hooks.environment()` returns it.
     pub env: Arc<Vec<(String, String)>>,
+    /// The values of the project's secrets: the runtime log never shows them.
+    pub secrets: Arc<berth_core::redact::SecretValues>,
 }
 
 impl std::fmt::Debug for Route {
@@ -111,6 +113,7 @@ mod redaction_tests {
             description: Arc::new(ServerDescription::default()),
             limits: Limits::default(),
             env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
+            secrets: Default::default(),
         };
         let shown = format!("{route:?} {route:#?}");
         assert!(shown.contains("API_KEY"), "{shown}");

@@ -80,6 +80,8 @@ pub struct SessionInfo {
     pub log_level: Option<berth_core::LogLevel>,
     /// Resource URIs the client subscribed to.
     pub subscriptions: Vec<String>,
+    /// The client's name from `initialize` (`clientInfo.name`), for the runtime log.
+    pub client_name: Option<String>,
 }
 
 /// Events of one SSE stream after a given sequence number.
@@ -563,6 +565,7 @@ mod tests {
             },
             log_level: None,
             subscriptions: vec![],
+            client_name: None,
         }
     }
 
