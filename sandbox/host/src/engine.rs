@@ -9,6 +9,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, OptLevel};
 
 use crate::bindings::Server;
+use crate::egress::{Egress, EgressOptions};
 use crate::guests::{GuestThreadOptions, GuestThreads};
 use crate::state::GuestState;
 
@@ -49,6 +50,8 @@ pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Arc<Linker<GuestState>>,
     pub(crate) guests: Arc<GuestThreads>,
+    /// Outbound HTTP for guests (`wasi:http`): the operator's policy, resolver and TLS roots.
+    pub(crate) egress: Arc<Egress>,
     stop: Arc<AtomicBool>,
 }
 
@@ -75,6 +78,8 @@ impl Runtime {
         let mut linker = Linker::<GuestState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Compile(e.to_string()))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError::Compile(e.to_string()))?;
         Server::add_to_linker::<GuestState, wasmtime::component::HasSelf<GuestState>>(
             &mut linker,
             |s| s,
@@ -99,8 +104,15 @@ impl Runtime {
             engine,
             linker: Arc::new(linker),
             guests,
+            egress: Arc::new(Egress::new(EgressOptions::default())),
             stop,
         })
+    }
+
+    /// This runtime with the operator's egress settings (`--allow-private-egress`).
+    pub fn with_egress(mut self, options: EgressOptions) -> Self {
+        self.egress = Arc::new(Egress::new(options));
+        self
     }
 
     /// The key compiled artifacts must match to be loaded by this runtime.

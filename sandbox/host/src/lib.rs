@@ -1,7 +1,8 @@
 //! Runs Berth guest components in wasmtime: one engine, ahead-of-time compiled artifacts loaded by mmap,
 //! copy-on-write memory images, and per-deployment pools of warm instances with a wall-clock deadline
 //! (epoch interruption), a memory cap (a resource limiter that refuses growth, so Python raises
-//! `MemoryError` instead of dying) and a deny-all WASI context (no files, no sockets).
+//! `MemoryError` instead of dying), a deny-all WASI context (no files, no sockets), and outbound HTTP only
+//! through `wasi:http`, to the hosts a call's allowlist names and the operator's address policy permits.
 //!
 //! This crate knows guests and calls, nothing of tenants, databases or HTTP: callers hand it an artifact,
 //! limits and the environment to expose, and get back [`berth_core::GuestOutput`]s.
@@ -10,6 +11,7 @@ mod admission;
 mod artifacts;
 mod bindings;
 mod blocking;
+mod egress;
 mod engine;
 mod guests;
 mod output;
@@ -18,6 +20,7 @@ mod state;
 
 pub use artifacts::ArtifactDir;
 pub use blocking::block_on;
+pub use egress::{EgressOptions, REFUSED as EGRESS_REFUSED};
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
 pub use guests::{DEFAULT_GUEST_PRIORITY, GuestPriority, GuestThreadOptions};
 pub use pool::{DeploymentPool, PoolStats};

@@ -8,7 +8,8 @@
 //! waiting for those, are bounded per deployment (see [`crate::admission`]).
 
 use berth_core::{
-    CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks, ResourceContents,
+    AllowList, CallContext, CallHooks, GuestCall, GuestOutput, InvokeError, Limits, NoHooks,
+    ResourceContents,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use berth_core::util::poll_once;
 use crate::admission::Admission;
 use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
+use crate::egress::CallEgress;
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
 use crate::guests::{Drive, Heat};
 use crate::state::{GuestState, Stop};
@@ -84,6 +86,8 @@ pub struct DeploymentPool {
     guest_nanos: AtomicU64,
     heat: Arc<Heat>,
     refused: AtomicU64,
+    /// The hosts calls may reach over HTTP; read at the start of each call.
+    allow: RwLock<Arc<AllowList>>,
     me: Weak<DeploymentPool>,
 }
 
@@ -111,6 +115,7 @@ impl DeploymentPool {
             guest_nanos: AtomicU64::new(0),
             heat: Arc::new(Heat::new()),
             refused: AtomicU64::new(0),
+            allow: RwLock::new(Arc::new(AllowList::default())),
             me: me.clone(),
         }))
     }
@@ -132,6 +137,12 @@ impl DeploymentPool {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = PoolConfig::new(limits, env);
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.lock_idle().clear();
+    }
+
+    /// Sets the hosts calls may reach (the project's allowlist); calls that start from now on see it.
+    /// Warm instances stay: the list is not part of an instance.
+    pub fn set_allow(&self, allow: Arc<AllowList>) {
+        *self.allow.write().unwrap_or_else(|p| p.into_inner()) = allow;
     }
 
     pub fn limits(&self) -> Limits {
@@ -177,7 +188,7 @@ impl DeploymentPool {
         let generation = self.generation.load(Ordering::SeqCst);
         let mut store = Store::new(
             &self.runtime.engine,
-            GuestState::new(&env, limits.memory_bytes()),
+            GuestState::new(&env, limits.memory_bytes(), self.runtime.egress.clone()),
         );
         store.limiter(|s| &mut s.limiter);
         let ticks = Arc::new(AtomicU32::new(0));
@@ -332,6 +343,9 @@ impl DeploymentPool {
             data.limiter.refused = false;
         }
         arm(&mut w.store, &limits);
+        let allow = self.allow.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let egress = CallEgress::new(allow, &limits, w.store.data().deadline, hooks.clone());
+        w.store.data_mut().egress.call = Some(egress);
         // The deadline also bounds time spent waiting on the host (a sleep, a slow client): past it,
         // the call is dropped mid-flight, which unwinds the guest; its instance goes with it.
         let overall = limits.timeout() + EPOCH_TICK * 2;
@@ -369,6 +383,7 @@ impl DeploymentPool {
         let (stop, refused) = {
             let data = w.store.data_mut();
             data.hooks = Arc::new(NoHooks::default());
+            data.egress.call = None;
             (data.stop, data.limiter.refused)
         };
         let outcome = match result {

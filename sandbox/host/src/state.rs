@@ -7,10 +7,12 @@ use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::berth::mcp::{host, types};
 use crate::bindings::{resource_to_wit, wit};
 use crate::blocking::offload;
+use crate::egress::{Egress, EgressHooks};
 use crate::output::CapturedOutput;
 
 /// Table elements an instance may grow to. CPython's function table is a few thousand entries; this is
@@ -64,12 +66,16 @@ pub struct GuestState {
     pub output: CapturedOutput,
     /// When the call in progress must end; checked at every epoch tick.
     pub deadline: Instant,
+    http: WasiHttpCtx,
+    /// Outbound HTTP: the worker's egress machinery and the policy of the call in progress.
+    pub(crate) egress: EgressHooks,
 }
 
 impl GuestState {
     /// A deny-all WASI context: no preopened directories, no sockets, no inherited environment; the given
     /// variables as the environment, real clocks and randomness, output captured.
-    pub fn new(env: &[(String, String)], memory_bytes: usize) -> Self {
+    /// Outbound HTTP goes only through `wasi:http`, under `egress` and the policy of each call.
+    pub(crate) fn new(env: &[(String, String)], memory_bytes: usize, egress: Arc<Egress>) -> Self {
         let output = CapturedOutput::default();
         let wasi = WasiCtxBuilder::new()
             .envs(env)
@@ -88,6 +94,8 @@ impl GuestState {
             stop: Stop::None,
             output,
             deadline: Instant::now(),
+            http: WasiHttpCtx::new(),
+            egress: EgressHooks { egress, call: None },
         }
     }
 
@@ -113,6 +121,16 @@ impl WasiView for GuestState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for GuestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.egress,
+            table: &mut self.table,
+            ctx: &mut self.http,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! wait run on blocking threads. An idle deployment can be evicted and is loaded again on its next call.
 
 use berth_core::{
-    CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits,
+    AllowList, CallContext, CallHooks, DeploymentId, GuestCall, GuestOutput, InvokeError, Limits,
 };
 use berth_sandbox_host::{ArtifactDir, DeploymentPool, PoolStats, Runtime};
 use std::collections::HashMap;
@@ -21,6 +21,8 @@ pub struct DeploymentSpec {
     pub artifact: String,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
+    /// The hosts its calls may reach over HTTP.
+    pub network_allow: Arc<AllowList>,
 }
 
 impl std::fmt::Debug for DeploymentSpec {
@@ -30,6 +32,7 @@ impl std::fmt::Debug for DeploymentSpec {
             .field("artifact", &self.artifact)
             .field("limits", &self.limits)
             .field("env", &berth_core::redact::EnvNames(&self.env))
+            .field("network_allow", &self.network_allow.entries())
             .finish()
     }
 }
@@ -39,6 +42,7 @@ struct Loaded {
     artifact: String,
     limits: Limits,
     env: Arc<Vec<(String, String)>>,
+    network_allow: Arc<AllowList>,
 }
 
 #[derive(Clone)]
@@ -76,7 +80,16 @@ impl Worker {
     /// loaded apply to new instances from now on.
     pub async fn pool(&self, spec: &DeploymentSpec) -> Result<Arc<DeploymentPool>, InvokeError> {
         if let Some(l) = self.get(&spec.id) {
+            let same_allow = Arc::ptr_eq(&l.network_allow, &spec.network_allow)
+                || *l.network_allow == *spec.network_allow;
+            if !same_allow {
+                // Applies to calls from now on; warm instances stay.
+                l.pool.set_allow(spec.network_allow.clone());
+            }
             if l.limits == spec.limits && (Arc::ptr_eq(&l.env, &spec.env) || *l.env == *spec.env) {
+                if !same_allow {
+                    self.insert(spec, l.pool.clone());
+                }
                 return Ok(l.pool.clone());
             }
             l.pool.reconfigure(spec.limits.clone(), spec.env.clone());
@@ -96,6 +109,7 @@ impl Worker {
         .await
         .map_err(|e| InvokeError::Unavailable(e.to_string()))?
         .map_err(|e| InvokeError::Unavailable(e.to_string()))?;
+        pool.set_allow(spec.network_allow.clone());
         tracing::info!(deployment = %spec.id, ms = started.elapsed().as_secs_f64() * 1e3, "deployment loaded");
         self.insert(spec, pool.clone());
         Ok(pool)
@@ -107,6 +121,7 @@ impl Worker {
             artifact: spec.artifact.clone(),
             limits: spec.limits.clone(),
             env: spec.env.clone(),
+            network_allow: spec.network_allow.clone(),
         });
         self.loaded
             .write()
@@ -170,6 +185,7 @@ mod tests {
             artifact: "sha256-x".into(),
             limits: Limits::default(),
             env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
+            network_allow: Default::default(),
         };
         let shown = format!("{spec:?} {spec:#?}");
         assert!(shown.contains("API_KEY"), "{shown}");

@@ -74,6 +74,11 @@ pub struct UpArgs {
     /// that requests leave) or a nice value from 0 to 19 (0: guests compete with requests as equals).
     #[arg(long, alias = "guest-nice", env = "BERTH_GUEST_PRIORITY", default_value_t = berth_sandbox_host::DEFAULT_GUEST_PRIORITY)]
     pub guest_priority: berth_sandbox_host::GuestPriority,
+    /// Let guests' outbound HTTP reach loopback, private, link-local and metadata addresses when a
+    /// project allows a host that resolves to one. Off, those are refused whatever a project allows:
+    /// turn it on only for development and tests on one machine.
+    #[arg(long, env = "BERTH_ALLOW_PRIVATE_EGRESS")]
+    pub allow_private_egress: bool,
     #[command(flatten)]
     pub tools: ToolArgs,
     #[command(flatten)]

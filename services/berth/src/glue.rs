@@ -22,6 +22,7 @@ pub fn spec(route: &Route) -> DeploymentSpec {
         artifact: route.artifact.clone(),
         limits: route.limits.clone(),
         env: route.env.clone(),
+        network_allow: route.network_allow.clone(),
     }
 }
 
@@ -81,6 +82,7 @@ impl RoutePublisher for EdgeRoutes {
             description: r.description,
             limits: self.limits.clamp(&r.limits),
             env: r.env,
+            network_allow: r.network_allow,
             secrets: r.secrets,
         };
         let (routes, worker) = (&self.routes, &self.worker);

@@ -8,6 +8,7 @@ mod cli_args;
 mod cli_runtime_logs;
 mod client;
 mod deploy;
+mod egress_metrics;
 mod glue;
 mod http_trace;
 mod keys;

@@ -6,7 +6,7 @@ use axum::routing::get;
 use berth_builder::Builder;
 use berth_control::{ApiState, BuildQueue};
 use berth_edge::{Edge, EdgeConfig, RouteTable};
-use berth_sandbox_host::{ArtifactDir, GuestThreadOptions, Runtime};
+use berth_sandbox_host::{ArtifactDir, EgressOptions, GuestThreadOptions, Runtime};
 use berth_store::{NewDeployment, NewProject, NewUser, Source, Store};
 use berth_worker::Worker;
 use std::path::Path;
@@ -48,7 +48,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let runtime = Runtime::with_options(&GuestThreadOptions {
         threads: args.guest_threads,
         priority: args.guest_priority,
-    })?;
+    })?
+    .with_egress(EgressOptions {
+        allow_private: args.allow_private_egress,
+    });
+    if args.allow_private_egress {
+        tracing::warn!(
+            "guests' outbound HTTP may reach private and loopback addresses (--allow-private-egress)"
+        );
+    }
     let artifacts = ArtifactDir::new(data.join("artifacts"))?;
     let builder = Arc::new(Builder::new(
         builder_config,
@@ -76,8 +84,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut build_log = berth_control::BuildLogLimits::default();
     args.memory.apply(&mut edge_config, &mut build_log)?;
     let recorder = berth_dashboard::Recorder::new();
+    let mut worker_upstream: Arc<dyn berth_edge::Upstream> =
+        Arc::new(WorkerUpstream(worker.clone()));
+    match crate::egress_metrics::EgressMetrics::new(&registry) {
+        Ok(metrics) => {
+            worker_upstream = Arc::new(crate::egress_metrics::EgressCounted {
+                inner: worker_upstream,
+                metrics,
+            })
+        }
+        Err(e) => tracing::warn!("egress metrics not registered: {e}"),
+    }
     let upstream = RecordedUpstream {
-        inner: Arc::new(WorkerUpstream(worker.clone())),
+        inner: worker_upstream,
         recorder: Arc::new(recorder.clone()),
     };
     let runtime_logs = crate::runtime_logs::start(&args.runtime_log, &store);

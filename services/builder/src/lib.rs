@@ -7,6 +7,7 @@
 //! once in the sandbox and must describe itself, and is compiled ahead of time and stored by content hash.
 //! Every step writes to the build log; every failure says what to fix.
 
+mod berth_toml;
 mod confine;
 mod entry;
 mod process;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use berth_toml::{BERTH_TOML, MAX_BERTH_TOML_BYTES, ProjectFile};
 pub use confine::{
     BuildLimits, Confinement, DEFAULT_BUILD_CPU_SECONDS, DEFAULT_BUILD_FILE_BYTES,
     DEFAULT_BUILD_MEMORY_BYTES, DEFAULT_BUILD_OPEN_FILES,
@@ -112,6 +114,13 @@ impl Builder {
     ) -> Result<BuildOutput, BuildError> {
         let started = Instant::now();
         let prebuilt = source.join(PREBUILT_COMPONENT);
+        let project_file = berth_toml::read(source)?;
+        if !project_file.network_allow.is_empty() {
+            log(&format!(
+                "berth.toml: the server may reach {}",
+                project_file.network_allow.entries().join(", ")
+            ));
+        }
         let prebuilt_meta = std::fs::symlink_metadata(&prebuilt).ok();
         let (wasm, kind) = if prebuilt_meta.is_some() {
             log(&format!(
@@ -137,9 +146,10 @@ impl Builder {
             .artifacts
             .put(&self.runtime, &wasm, &cwasm)
             .map_err(|e| BuildError::Platform(e.to_string()))?;
-        let description = self.describe(&artifact, log).inspect_err(|_| {
+        let mut description = self.describe(&artifact, log).inspect_err(|_| {
             let _ = self.artifacts.remove(&artifact);
         })?;
+        description.network_allow = project_file.network_allow.entries();
         for notice in description.notices.iter().take(MAX_NOTICES) {
             log(&format!("notice: {notice}"));
         }

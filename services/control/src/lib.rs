@@ -23,7 +23,7 @@ mod sources;
 mod upload;
 mod webhooks;
 
-use berth_core::{Limits, ProjectSlug, ServerDescription};
+use berth_core::{AllowList, Limits, ProjectSlug, ServerDescription};
 use berth_store::{Deployment, Project};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +71,8 @@ pub struct LiveRoute {
     pub description: Arc<ServerDescription>,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
+    /// The hosts the deployment may reach over HTTP: what its berth.toml allowed.
+    pub network_allow: Arc<AllowList>,
     /// The values of the project's secrets, for the runtime log to hide.
     pub secrets: Arc<berth_core::redact::SecretValues>,
 }
@@ -108,7 +110,10 @@ pub fn live_route(
         berth_store::Target::Production => project.slug.clone(),
         berth_store::Target::Preview { pr } => project.slug.preview(pr),
     };
-    let description = serde_json::from_str(deployment.description_json.as_deref()?).ok()?;
+    let description: ServerDescription =
+        serde_json::from_str(deployment.description_json.as_deref()?).ok()?;
+    // Checked when the deployment was built; an entry that no longer parses allows nothing.
+    let network_allow = AllowList::parse(&description.network_allow).unwrap_or_default();
     Some(LiveRoute {
         slug,
         project_id: project.id.clone(),
@@ -117,6 +122,7 @@ pub fn live_route(
         description: Arc::new(description),
         limits: project.limits.clone(),
         env: Arc::new(env),
+        network_allow: Arc::new(network_allow),
         secrets: Arc::new(secrets),
     })
 }

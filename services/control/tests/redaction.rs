@@ -23,11 +23,12 @@ fn a_live_route_shows_its_environment_names_only() {
         artifact: "sha256-x".into(),
         description: Arc::new(ServerDescription::default()),
         limits: Limits::default(),
-        secrets: Default::default(),
         env: Arc::new(vec![
             ("API_KEY".into(), "sk-live-secret-value".into()),
             ("REGION".into(), "eu-west-plain-value".into()),
         ]),
+        network_allow: Default::default(),
+        secrets: Default::default(),
     };
     let shown = assert_hidden(&route, &["sk-live-secret-value", "eu-west-plain-value"]);
     assert!(

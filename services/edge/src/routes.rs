@@ -22,6 +22,8 @@ pub struct Route {
     pub limits: Limits,
     /// The project's environment: `hooks.environment()` returns it.
     pub env: Arc<Vec<(String, String)>>,
+    /// The hosts the deployment may reach over HTTP (its berth.toml and the project's settings).
+    pub network_allow: Arc<berth_core::AllowList>,
     /// The values of the project's secrets: the runtime log never shows them.
     pub secrets: Arc<berth_core::redact::SecretValues>,
 }
@@ -113,6 +115,7 @@ mod redaction_tests {
             description: Arc::new(ServerDescription::default()),
             limits: Limits::default(),
             env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
+            network_allow: Default::default(),
             secrets: Default::default(),
         };
         let shown = format!("{route:?} {route:#?}");

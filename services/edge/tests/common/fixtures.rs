@@ -208,6 +208,7 @@ pub fn route(slug: &str) -> Route {
             ..Limits::default()
         },
         env: Arc::new(vec![("GREETING".into(), "hello".into())]),
+        network_allow: Default::default(),
         secrets: Default::default(),
     }
 }
