@@ -119,7 +119,8 @@ fn build_in(
         "-d".into(),
         jail.path(&config.wit_dir).into(),
         "-w".into(),
-        "server".into(),
+        // The server world plus wasi:http: the guest's only way out, served under the project's policy.
+        "networked-server".into(),
         "componentize".into(),
         "berth_app".into(),
     ];

@@ -14,13 +14,20 @@ import traceback
 import componentize_py_types
 from wit_world.exports import guest as wit_guest
 from wit_world.imports import host as wit_host
-from wit_world.imports import types as wit_types
+try:  # built for the networked world, Berth's types are named apart from wasi:http's
+    from wit_world.imports import berth_mcp_types as wit_types
+except ImportError:
+    from wit_world.imports import types as wit_types
 
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError
 from berth_sdk.errors import DefinitionError, McpError, NotFound, ReportedError
 from berth_sdk.options import _in_sdk, notice
 from berth_sdk.server import FastMCP
+from berth_sdk import http_clients
+
+# Before the user's module is imported: httpx, urllib and requests send through wasi:http.
+http_clients.install()
 
 _LEVELS = {name: getattr(wit_host.LogLevel, name.upper()) for name in
            ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")}

@@ -69,10 +69,17 @@ host = LocalHost()
 current = _Call()
 
 
+# Set by berth_sdk.http in a component with wasi:http: waits for pending requests (or the timeout) and
+# returns True, or returns False when none is pending.
+io_wait = None
+
+
 class _SleepSelector:
     """A selector without I/O: waiting just sleeps, which is all a guest without sockets needs."""
 
     def select(self, timeout=None):
+        if io_wait is not None and io_wait(timeout):
+            return []
         if timeout:
             time.sleep(timeout)
         return []
