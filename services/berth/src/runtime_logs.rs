@@ -1,9 +1,12 @@
-//! The runtime log in `berth up`: how long the database keeps it (`--log-retention`), and the store
-//! the runtime log writes to (the database, through `berth-store`).
+//! The runtime log in `berth up`: how long the database keeps it (`--log-retention`), the store the
+//! runtime log writes to (the database, through `berth-store`), and what it lost, on `/metrics`.
 
 use berth_core::runlog::{LogFilter, RuntimeEvent};
 use berth_runlog::{LogStore, RuntimeLogConfig, RuntimeLogs};
 use berth_store::Store;
+use prometheus::IntCounter;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,6 +73,45 @@ impl LogStore for StoredLogs {
             .prune_runtime_events(before_ms)
             .await
             .map_err(|e| e.to_string())
+    }
+}
+
+/// What the runtime log lost, on `/metrics`, read from it at scrape time: records dropped because the
+/// collector was behind (the request path never waits for it), and events the database did not get.
+pub struct RuntimeLogMetrics {
+    logs: RuntimeLogs,
+    dropped: IntCounter,
+    unpersisted: IntCounter,
+}
+
+impl RuntimeLogMetrics {
+    pub fn new(logs: RuntimeLogs) -> prometheus::Result<Self> {
+        Ok(Self {
+            logs,
+            dropped: IntCounter::new(
+                "berth_runtime_log_dropped_total",
+                "Runtime log records dropped because the log's channel was full",
+            )?,
+            unpersisted: IntCounter::new(
+                "berth_runtime_log_unpersisted_total",
+                "Runtime log events kept in memory only (the database was behind or failed)",
+            )?,
+        })
+    }
+}
+
+impl Collector for RuntimeLogMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        [self.dropped.desc(), self.unpersisted.desc()].concat()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let (dropped, unpersisted) = self.logs.lost();
+        // Counters only go up: add what was lost since the last scrape.
+        for (counter, now) in [(&self.dropped, dropped), (&self.unpersisted, unpersisted)] {
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+        [self.dropped.collect(), self.unpersisted.collect()].concat()
     }
 }
 

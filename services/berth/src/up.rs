@@ -100,6 +100,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         recorder: Arc::new(recorder.clone()),
     };
     let runtime_logs = crate::runtime_logs::start(&args.runtime_log, &store);
+    if let Err(e) = crate::runtime_logs::RuntimeLogMetrics::new(runtime_logs.clone())
+        .and_then(|m| registry.register(Box::new(m)))
+    {
+        tracing::warn!("runtime log metrics not registered: {e}");
+    }
     let edge = Edge::builder(routes.clone(), Arc::new(upstream))
         .runtime_log(runtime_logs.recorder())
         .config(edge_config)
