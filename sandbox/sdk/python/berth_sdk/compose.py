@@ -99,9 +99,10 @@ class Composition:
         for original, renamed in names.items():
             if renamed == name:
                 return original
+        original = name
         if namespace:
-            return name[len(namespace) + 1:] if name.startswith(namespace + "_") else None
-        return name
+            original = name[len(namespace) + 1:] if name.startswith(namespace + "_") else None
+        return None if original in names else original  # a renamed tool answers only to its new name
 
     def _named(self, own, child_items):
         out = {}

@@ -48,6 +48,9 @@ class _Official(FastMCP):
                     item["_meta"] = meta
         return doc
 
+    def _unknown_tool_text(self, name):
+        return f"Unknown tool: {name}"
+
     def get_prompt(self, name, arguments):
         description, messages = super().get_prompt(name, arguments)
         return description if description is not None else "", messages
@@ -64,6 +67,12 @@ class OfficialFastMCP(_Official):
 
     _positional = ("name", "instructions", "website_url", "icons", "auth_server_provider", "token_verifier",
                    "event_store", "retry_interval")
+
+    def _capabilities(self):
+        """What the SDK 1.x advertises; it speaks only the 2025 era, so 2026-07-28 gets the same."""
+        caps = {"experimental": {}, "prompts": {"listChanged": False},
+                "resources": {"subscribe": False, "listChanged": False}, "tools": {"listChanged": False}}
+        return self._with_completions(caps, dict(caps))
 
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):
@@ -90,6 +99,15 @@ class MCPServer(_Official):
     _middleware_base_only = True
     _positional = ("name", "title", "description", "instructions", "website_url", "icons", "version",
                    "auth_server_provider", "token_verifier")
+
+    def _capabilities(self):
+        """What the SDK 2.x advertises: no list changes on 2025 sessions; at 2026-07-28 it serves the
+        listen stream, so list changes and subscriptions."""
+        legacy = {"prompts": {"listChanged": False}, "resources": {"subscribe": False, "listChanged": False},
+                  "tools": {"listChanged": False}}
+        modern = {"prompts": {"listChanged": True}, "resources": {"subscribe": True, "listChanged": True},
+                  "tools": {"listChanged": True}}
+        return self._with_completions(legacy, modern)
 
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):

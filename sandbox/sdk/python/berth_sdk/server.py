@@ -16,7 +16,7 @@ from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError, ArgumentValidationError, bind
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
-from berth_sdk.compose import Composition
+from berth_sdk.compose import Composition, Exposed
 from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
 from berth_sdk.errors import DefinitionError, McpError, NotFound, PromptError, ReportedError, ResourceError, \
@@ -147,6 +147,18 @@ class FastMCP(Composition):
 
     def remove_tool(self, name):
         self._tools.pop(name, None)
+
+    async def get_tool(self, name, version=None):
+        """The tool clients call by ``name`` (mounted ones by their namespaced name), or None when there is
+        none or it is disabled; with ``version``, only that version (as fastmcp 4.x's ``get_tool``)."""
+        found = self._find_tool(name)
+        if found is None:
+            return None
+        tool = found[0] if found[1] is self else Exposed(found[0], name)
+        wanted = getattr(version, "eq", version)
+        if wanted is not None and str(tool.version) != str(wanted):
+            return None
+        return tool
 
     def resource(self, uri, *, name=None, title=None, description=None, mime_type=None, tags=None,
                  annotations=None, meta=None, icons=None, version=None, enabled=True, app=None, **options):
@@ -343,9 +355,25 @@ class FastMCP(Composition):
         doc["resourceTemplates"] = self._list("resources/templates/list", lambda: self._all_resources(True),
                                               lambda r: r.listing())
         doc["prompts"] = self._list("prompts/list", lambda: self._all_prompts(), lambda p: p.listing())
+        doc["capabilities"] = self._capabilities()
         if opts.NOTICES:
             doc["notices"] = list(opts.NOTICES)
         return doc
+
+    def _capabilities(self):
+        """What fastmcp 4.x advertises, per era: list changes on 2025 sessions (2026-07-28 serves no
+        listen stream for them), logging, MCP Apps, completions once a handler is registered."""
+        legacy = {"logging": {}, "prompts": {"listChanged": True},
+                  "resources": {"subscribe": False, "listChanged": True}, "tools": {"listChanged": True}}
+        modern = {"logging": {}, "prompts": {"listChanged": False},
+                  "resources": {"subscribe": False, "listChanged": False}, "tools": {"listChanged": False},
+                  "extensions": {"io.modelcontextprotocol/ui": {}}}
+        return self._with_completions(legacy, modern)
+
+    def _with_completions(self, legacy, modern):
+        if self._completion is not None:
+            legacy["completions"] = modern["completions"] = {}
+        return {"legacy": legacy, "modern": modern}
 
     def _list(self, method, items, listing):
         async def terminal(_context):
@@ -355,13 +383,20 @@ class FastMCP(Composition):
         return [listing(c) for c in runtime.run_sync(run_chain(self._middleware, context, terminal))]
 
     def call_tool(self, name, arguments):
-        """Runs a tool: returns ``(blocks, structured, is_error)``; raises NotFound or ArgumentError."""
+        """Runs a tool: returns ``(blocks, structured, is_error)``; raises ArgumentError. A tool that is not
+        there (or disabled) is an error result naming it, as each native spelling answers."""
         self._start()
         if not self._middleware:
             found = self._find_tool(name)
             if found is not None and found[1] is self:
                 return self._call_direct(found[0], name, arguments)
-        return runtime.run_sync(self._call_tool(name, arguments))
+        try:
+            return runtime.run_sync(self._call_tool(name, arguments))
+        except NotFound:
+            return [{"type": "text", "text": self._unknown_tool_text(name)}], None, True
+
+    def _unknown_tool_text(self, name):
+        return f"Unknown tool: {name!r}"
 
     def _call_direct(self, tool, name, arguments):
         """A tool of this server without middleware: no chain, and no event loop for a synchronous one."""

@@ -304,8 +304,6 @@ def test_middleware_built_ins_through_the_export(load_project, bindings, capsys)
 
 
 def test_visibility_tags_and_import_server(load_project, bindings):
-    import componentize_py_types
-
     pair = load_project('''
 import asyncio
 from fastmcp import FastMCP
@@ -343,9 +341,8 @@ mcp.enable(names={"s_helper"})
     assert [t["name"] for t in doc["tools"]] == ["shown", "s_helper"]
     assert [t["uriTemplate"] for t in doc["resourceTemplates"]] == []
     assert _texts(_call(pair, bindings, "s_helper")) == ["helped"]
-    with pytest.raises(componentize_py_types.Err) as err:
-        _call(pair, bindings, "beta")
-    assert type(err.value.value).__name__ == "GuestError_NotFound"
+    hidden = _call(pair, bindings, "beta")  # disabled: unknown, as fastmcp answers it
+    assert hidden.is_error and _texts(hidden) == ["Unknown tool: 'beta'"]
 
 
 @pytest.mark.parametrize("source,needles", [
@@ -555,3 +552,72 @@ async def ask(ctx: Context) -> str:
     assert _texts(_call(pair, bindings, "ask")) == ["hello Ann"]
     pair[1].elicit_response = ("decline", None)
     assert _texts(_call(pair, bindings, "ask")) == ["declined"]
+
+
+def test_get_tool_renamed_tools_and_unknown_tools_answer_as_natively(load_project, bindings):
+    pair = load_project('''
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import Middleware
+
+class Guard(Middleware):
+    async def on_call_tool(self, context, call_next):
+        tool = await context.fastmcp_context.fastmcp.get_tool(context.message.name)
+        if tool is not None and "internal" in tool.tags:
+            raise ToolError(f"{tool.name} is internal")
+        return await call_next(context)
+
+units = FastMCP("units")
+
+@units.tool
+def convert(x: float) -> float:
+    return x * 2
+
+mcp = FastMCP("hub", middleware=[Guard()])
+mcp.mount(units, tool_names={"convert": "double"})
+
+@mcp.tool(tags={"internal"})
+def reindex() -> str:
+    return "done"
+''')
+    assert _texts(_call(pair, bindings, "reindex")) == ["reindex is internal"]
+    assert _texts(_call(pair, bindings, "double", {"x": 2})) == ["4.0"]
+    refused = _call(pair, bindings, "convert", {"x": 2})  # a renamed tool answers only to its new name
+    assert refused.is_error and _texts(refused) == ["Unknown tool: 'convert'"]
+
+
+@pytest.mark.parametrize("imports,make,text", [
+    ("from fastmcp import FastMCP", "FastMCP('s')", "Unknown tool: 'nope'"),
+    ("from mcp.server.fastmcp import FastMCP", "FastMCP('s')", "Unknown tool: nope"),
+    ("from mcp.server.mcpserver import MCPServer", "MCPServer('s')", "Unknown tool: nope"),
+])
+def test_unknown_tools_are_error_results_worded_per_spelling(load_project, bindings, imports, make, text):
+    pair = load_project(f"{imports}\nmcp = {make}\n")
+    result = _call(pair, bindings, "nope")
+    assert result.is_error and _texts(result) == [text]
+
+
+@pytest.mark.parametrize("imports,make,legacy,modern", [
+    ("from fastmcp import FastMCP", "FastMCP('s')",
+     {"logging": {}, "prompts": {"listChanged": True}, "resources": {"subscribe": False, "listChanged": True},
+      "tools": {"listChanged": True}},
+     {"logging": {}, "prompts": {"listChanged": False}, "resources": {"subscribe": False, "listChanged": False},
+      "tools": {"listChanged": False}, "extensions": {"io.modelcontextprotocol/ui": {}}}),
+    ("from mcp.server.fastmcp import FastMCP", "FastMCP('s')",
+     {"experimental": {}, "prompts": {"listChanged": False}, "resources": {"subscribe": False, "listChanged": False},
+      "tools": {"listChanged": False}}, None),
+    ("from mcp.server.mcpserver import MCPServer", "MCPServer('s')",
+     {"prompts": {"listChanged": False}, "resources": {"subscribe": False, "listChanged": False},
+      "tools": {"listChanged": False}},
+     {"prompts": {"listChanged": True}, "resources": {"subscribe": True, "listChanged": True},
+      "tools": {"listChanged": True}}),
+])
+def test_capabilities_are_described_as_each_spelling_advertises_them(load_project, imports, make, legacy, modern):
+    modern = legacy if modern is None else modern  # the SDK 1.x speaks only the 2025 era
+    plain = json.loads(load_project(f"{imports}\nmcp = {make}\n")[0].describe())
+    assert plain["capabilities"] == {"legacy": legacy, "modern": modern}
+    completing = json.loads(load_project(
+        f"{imports}\nmcp = {make}\n\n@mcp.completion()\ndef complete(ref, argument, context):\n    return None\n"
+    )[0].describe())
+    assert completing["capabilities"] == {"legacy": {**legacy, "completions": {}},
+                                          "modern": {**modern, "completions": {}}}
