@@ -42,6 +42,20 @@ pub struct ServerDescription {
     /// drops whatever a guest puts here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_allow: Vec<String>,
+    /// The capabilities the server's own library advertises, per protocol era, when the guest names
+    /// them; the edge advertises them within what it serves. Without them it advertises all it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<EraCapabilities>,
+}
+
+/// MCP `ServerCapabilities` objects for the 2025 era (`initialize`) and for 2026-07-28
+/// (`server/discover`), as a server's library words them (`{"tools": {"listChanged": true}, ...}`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EraCapabilities {
+    #[serde(default)]
+    pub legacy: Map<String, Value>,
+    #[serde(default)]
+    pub modern: Map<String, Value>,
 }
 
 impl ServerDescription {

@@ -18,6 +18,9 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// The `tool` label of calls to a tool the description does not list.
+pub const UNLISTED_TOOL: &str = "(unlisted)";
+
 /// A guest call, checked and ready to run.
 pub struct Prepared {
     pub call: GuestCall,
@@ -54,20 +57,19 @@ fn string_pairs(v: Option<&Value>, what: &str) -> Result<Vec<(String, String)>, 
     }
 }
 
-/// Checks a call's parameters; unknown tools and prompts are refused here without waking the guest.
+/// Checks a call's parameters. A tool or prompt the description does not list still goes to the guest,
+/// which answers as its server does: a tool can be callable without being listed (hidden by a listing
+/// hook), and each SDK words the refusal of an unknown one its own way (the native Python libraries
+/// answer an unknown tool with an `isError` result). A guest that reports it not found gets a JSON-RPC
+/// error ([`wire::not_found`]). The description is not consulted.
 pub fn prepare(
     method: &str,
     params: &Map<String, Value>,
-    desc: &ServerDescription,
+    _desc: &ServerDescription,
 ) -> Result<Prepared, RpcError> {
     match method {
         "tools/call" => {
             let name = str_param(params, "name", method)?;
-            if desc.tool(name).is_none() {
-                return Err(RpcError::invalid_params(format!(
-                    "Unknown tool: `{name}` is not a tool of this server"
-                )));
-            }
             let arguments = match params.get("arguments") {
                 None | Some(Value::Null) => Map::new(),
                 Some(Value::Object(a)) => a.clone(),
@@ -96,11 +98,6 @@ pub fn prepare(
         }
         "prompts/get" => {
             let name = str_param(params, "name", method)?;
-            if desc.prompt(name).is_none() {
-                return Err(RpcError::invalid_params(format!(
-                    "Unknown prompt: `{name}` is not a prompt of this server"
-                )));
-            }
             let arguments = string_pairs(params.get("arguments"), "prompt argument")?;
             Ok(Prepared {
                 call: GuestCall::GetPrompt {
@@ -210,7 +207,12 @@ pub async fn invoke(
         runlog: crate::hooks::call_log(shared, route, &call),
     });
     if let GuestCall::Tool { name, .. } = &call {
-        shared.metrics.tool_call(&route.project_id, name);
+        // Names a client makes up are counted under one label: metrics series stay bounded.
+        let label = match route.description.tool(name) {
+            Some(_) => name.as_str(),
+            None => UNLISTED_TOOL,
+        };
+        shared.metrics.tool_call(&route.project_id, label);
     }
     let ctx = CallContext {
         request_id,
@@ -355,11 +357,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prepare_checks_params_against_the_description() {
-        let desc: ServerDescription = serde_json::from_value(
-            json!({"name": "s", "tools": [{"name": "echo"}], "prompts": [{"name": "p"}]}),
-        )
-        .unwrap();
+    fn prepare_checks_params() {
+        let desc: ServerDescription =
+            serde_json::from_value(json!({"name": "s", "tools": [{"name": "echo"}]})).unwrap();
         let p = |v: Value| v.as_object().cloned().unwrap_or_default();
         let ok = prepare(
             "tools/call",
@@ -368,12 +368,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.call.label(), "tools/call:echo");
+        // A name the description does not list is the guest's to answer.
+        let unlisted = prepare("tools/call", &p(json!({"name": "nope"})), &desc).unwrap();
+        assert_eq!(unlisted.target, "nope");
         let cases = [
-            ("tools/call", json!({"name": "nope"})),
             ("tools/call", json!({"name": "echo", "arguments": [1]})),
             ("tools/call", json!({})),
             ("prompts/get", json!({"name": "p", "arguments": {"a": 1}})),
-            ("prompts/get", json!({"name": "q"})),
             ("resources/read", json!({"uri": 3})),
             (
                 "completion/complete",

@@ -46,6 +46,16 @@ pub enum Support {
     Required,
 }
 
+/// Whether some tool of the deployment supports tasks (so the tasks extension is worth advertising).
+pub fn any_support(desc: &ServerDescription) -> bool {
+    desc.tools.iter().any(|tool| {
+        tool.get("_meta")
+            .and_then(|m| m.get(META_TASK_SUPPORT))
+            .and_then(Value::as_str)
+            .is_some_and(|s| s == "optional" || s == "required")
+    })
+}
+
 /// A tool's task support, from its description.
 pub fn support(desc: &ServerDescription, params: &Map<String, Value>) -> Option<Support> {
     let name = params.get("name").and_then(Value::as_str)?;

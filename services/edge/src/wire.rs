@@ -22,8 +22,8 @@ pub const LEGACY_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26"
 /// The stateless protocol version.
 pub const MODERN_VERSION: &str = "2026-07-28";
 
-/// What the server offers. Resource subscriptions exist only in the 2025 era, where a session can
-/// carry them; a stateless deployment has no updates to push.
+/// What the edge serves for every deployment. Resource subscriptions exist only in the 2025 era, where
+/// a session can carry them; a stateless deployment has no updates to push.
 pub fn capabilities(era: Era) -> ServerCapabilities {
     let caps = json!({
         "logging": {},
@@ -33,6 +33,58 @@ pub fn capabilities(era: Era) -> ServerCapabilities {
         "tools": {},
     });
     serde_json::from_value(caps).unwrap_or_default()
+}
+
+/// Capabilities a guest may advertise: each names methods the edge serves for every deployment, or
+/// (`experimental`) nothing it must serve.
+const GUEST_CAPABILITIES: [&str; 6] = [
+    "logging",
+    "completions",
+    "prompts",
+    "resources",
+    "tools",
+    "experimental",
+];
+
+/// Extensions a guest may advertise because they ask nothing of the edge: MCP Apps (`ui`) is tools'
+/// and resources' `_meta` and `ui://` resources, which pass through as they are.
+const PASSIVE_EXTENSIONS: [&str; 1] = ["io.modelcontextprotocol/ui"];
+
+/// The `capabilities` a deployment advertises in `era`: as its server's library words them when the
+/// guest named them (within [`GUEST_CAPABILITIES`] and [`PASSIVE_EXTENSIONS`]), else all the edge
+/// serves; at 2026-07-28 also the tasks extension when a tool supports tasks (or the guest named none).
+fn advertised(desc: &ServerDescription, era: Era) -> Value {
+    let Some(named) = &desc.capabilities else {
+        let mut caps = to_value(&capabilities(era));
+        if era == Era::Modern {
+            caps["extensions"] = json!({ crate::protocol::EXTENSION_TASKS: {} });
+        }
+        return caps;
+    };
+    let named = match era {
+        Era::Legacy => &named.legacy,
+        Era::Modern => &named.modern,
+    };
+    let mut caps: Map<String, Value> = named
+        .iter()
+        .filter(|(k, v)| GUEST_CAPABILITIES.contains(&k.as_str()) && v.is_object())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut extensions: Map<String, Value> = named
+        .get("extensions")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| PASSIVE_EXTENSIONS.contains(&id.as_str()))
+        .map(|(id, v)| (id.clone(), v.clone()))
+        .collect();
+    if era == Era::Modern && crate::tasks::any_support(desc) {
+        extensions.insert(crate::protocol::EXTENSION_TASKS.into(), json!({}));
+    }
+    if !extensions.is_empty() {
+        caps.insert("extensions".into(), Value::Object(extensions));
+    }
+    Value::Object(caps)
 }
 
 fn implementation(desc: &ServerDescription) -> Implementation {
@@ -64,7 +116,9 @@ pub fn initialize_result(desc: &ServerDescription, requested: Option<&str>) -> V
     if let Some(instructions) = &desc.instructions {
         result = result.with_instructions(instructions.clone());
     }
-    to_value(&result)
+    let mut value = to_value(&result);
+    value["capabilities"] = advertised(desc, Era::Legacy);
+    value
 }
 
 fn legacy_version(v: &str) -> ProtocolVersion {
@@ -85,8 +139,7 @@ pub fn discover_result(desc: &ServerDescription) -> Value {
     result.set_server_info(implementation(desc));
     result.instructions = desc.instructions.clone();
     let mut value = to_value(&result);
-    // Extensions the edge implements for every deployment.
-    value["capabilities"]["extensions"] = json!({ crate::protocol::EXTENSION_TASKS: {} });
+    value["capabilities"] = advertised(desc, Era::Modern);
     value
 }
 
@@ -209,7 +262,9 @@ pub fn completion_result(c: &Completion) -> Value {
     values.truncate(CompletionInfo::MAX_VALUES);
     let mut info = CompletionInfo::new(values).unwrap_or_default();
     info.total = c.total;
-    info.has_more = Some(c.has_more || c.values.len() > CompletionInfo::MAX_VALUES);
+    // `hasMore` is optional: said only when there is more, as the native libraries do (the contract's
+    // `has-more` cannot tell an explicit false from none).
+    info.has_more = (c.has_more || c.values.len() > CompletionInfo::MAX_VALUES).then_some(true);
     to_value(&CompleteResult::new(info))
 }
 
@@ -272,6 +327,8 @@ pub fn invoke_error(method: &str, target: &str, err: InvokeError) -> Result<Valu
             Err(crate::busy::refused(running, queued, e.to_string()))
         }
         other if method == "tools/call" => Ok(tool_failure(other.to_string())),
+        // The guest's own words (its SDK words them as its server's library does).
+        InvokeError::Guest(msg) => Err(RpcError::internal(msg)),
         other => Err(RpcError::internal(other.to_string())),
     }
 }
@@ -320,6 +377,67 @@ mod tests {
         );
         let plain = initialize_result(&ServerDescription::default(), None)["serverInfo"].clone();
         assert_eq!(plain, json!({"name": "", "version": "0.0.0"}));
+    }
+
+    #[test]
+    fn capabilities_are_the_guests_within_what_the_edge_serves() {
+        let plain = ServerDescription::default();
+        assert_eq!(
+            initialize_result(&plain, None)["capabilities"]["resources"]["subscribe"],
+            true
+        );
+        assert_eq!(
+            discover_result(&plain)["capabilities"]["extensions"],
+            json!({ crate::protocol::EXTENSION_TASKS: {} })
+        );
+        let named = json!({
+            "tools": {"listChanged": true}, "logging": {},
+            "sampling": {}, "completions": "yes",
+            "extensions": {"io.modelcontextprotocol/ui": {}, "example.com/unserved": {}}
+        });
+        let mut desc: ServerDescription = serde_json::from_value(json!({
+            "name": "s",
+            "capabilities": {"legacy": named, "modern": named},
+            "tools": [{"name": "t"}]
+        }))
+        .unwrap();
+        let ui = json!({"io.modelcontextprotocol/ui": {}});
+        assert_eq!(
+            initialize_result(&desc, None)["capabilities"],
+            json!({"tools": {"listChanged": true}, "logging": {}, "extensions": ui})
+        );
+        assert_eq!(
+            discover_result(&desc)["capabilities"],
+            json!({"tools": {"listChanged": true}, "logging": {}, "extensions": ui})
+        );
+        // A tool that supports tasks brings the tasks extension, at 2026-07-28 only.
+        desc.tools[0].insert(
+            "_meta".into(),
+            json!({ crate::tasks::META_TASK_SUPPORT: "optional" }),
+        );
+        assert_eq!(
+            discover_result(&desc)["capabilities"]["extensions"],
+            json!({"io.modelcontextprotocol/ui": {}, crate::protocol::EXTENSION_TASKS: {}})
+        );
+        assert_eq!(
+            initialize_result(&desc, None)["capabilities"]["extensions"],
+            ui
+        );
+    }
+
+    #[test]
+    fn completions_say_has_more_only_when_there_is_more() {
+        let some = |has_more, n: usize| {
+            completion_result(&Completion {
+                values: (0..n).map(|i| i.to_string()).collect(),
+                total: None,
+                has_more,
+            })["completion"]
+                .clone()
+        };
+        assert_eq!(some(false, 2), json!({"values": ["0", "1"]}));
+        assert_eq!(some(true, 1), json!({"values": ["0"], "hasMore": true}));
+        assert_eq!(some(false, 101)["hasMore"], true);
     }
 
     #[test]

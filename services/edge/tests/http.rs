@@ -218,6 +218,48 @@ async fn routes_change_live_and_metrics_count() {
 }
 
 #[tokio::test]
+async fn unlisted_tools_reach_the_guest_and_count_under_one_label() {
+    let edge = spawn(EdgeConfig::default()).await;
+    for i in 0..50 {
+        let name = format!("made-up-{i}");
+        let body: Value = edge
+            .modern(
+                "demo",
+                "tools/call",
+                json!({"name": name, "arguments": {}}),
+                json!({}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        // The guest says it has no such tool: a protocol error naming it.
+        assert_eq!(body["error"]["code"], -32602, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&name),
+            "{body}"
+        );
+    }
+    let calls = edge
+        .registry
+        .gather()
+        .into_iter()
+        .find(|f| f.name() == "berth_edge_tool_calls_total")
+        .expect("tool calls counted");
+    let tools: std::collections::BTreeSet<String> = calls
+        .get_metric()
+        .iter()
+        .flat_map(|m| m.get_label())
+        .filter(|l| l.name() == "tool")
+        .map(|l| l.value().to_string())
+        .collect();
+    assert_eq!(tools, ["(unlisted)".to_string()].into());
+}
+
+#[tokio::test]
 async fn unknown_projects_do_not_grow_the_metric_series() {
     let edge = spawn(EdgeConfig::default()).await;
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
