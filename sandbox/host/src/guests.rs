@@ -7,10 +7,11 @@
 //! call, whatever the guests do, and a loop that runs to its deadline competes only with other guests
 //! for the CPU.
 //!
-//! A deployment one of whose calls moved is "computing" for [`COMPUTING_FOR`]: its new calls start on
-//! the guest threads, and so do its new instances (one whose calls keep throwing instances away must
-//! not take the CPU from other tenants' requests by making new ones).
+//! A call target (a tool, a prompt, ...) one of whose calls moved is "computing" for [`COMPUTING_FOR`]:
+//! its new calls start on the guest threads, and so do the instances made for them (a tool whose calls
+//! keep throwing instances away must not take the CPU from other tenants' requests by making new ones).
 
+use berth_core::GuestCall;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,17 +25,24 @@ use tokio::task::JoinHandle;
 /// it); still computing at the second means at least one whole slice (2 ms) of compute.
 pub const TICKS_BEFORE_MOVING: u32 = 2;
 
-/// How long a deployment stays "computing" after one of its calls moved to the guest threads: its new
+/// How long a call target stays "computing" after one of its calls moved to the guest threads: its new
 /// calls start there, so a tenant whose calls keep computing gets no more time on request threads. The
-/// first of those calls that ends within its first slice brings the deployment back to the fast path.
+/// first of those calls that ends within its first slice brings the target back to the fast path.
 pub const COMPUTING_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// A deployment's record of calls that moved to the guest threads.
+/// Slots a deployment's heat is kept in, one per call target (a tool by name, a prompt by name, resource
+/// reads, completions) by hash. Targets that share a slot share its record: bounded memory, whatever
+/// the number of tools, at worst a quick tool that starts on the guest threads now and then.
+const TARGET_SLOTS: usize = 64;
+
+/// A deployment's record of calls that moved to the guest threads, per call target. Per target, not per
+/// deployment: a tenant's quick tool must not bring its spinning one back onto request threads (each
+/// time, for two slices), nor the spinning one send the quick one behind computing guests.
 pub(crate) struct Heat {
     born: std::time::Instant,
     moved: AtomicU64,
-    /// When a call last moved, in nanoseconds since `born` (0: never).
-    last: AtomicU64,
+    /// Per slot: when a call of its targets last moved, in nanoseconds since `born` (0: never).
+    last: [AtomicU64; TARGET_SLOTS],
 }
 
 impl Heat {
@@ -42,7 +50,7 @@ impl Heat {
         Self {
             born: std::time::Instant::now(),
             moved: AtomicU64::new(0),
-            last: AtomicU64::new(0),
+            last: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -50,23 +58,50 @@ impl Heat {
         self.moved.load(Ordering::Relaxed)
     }
 
+    /// The record of `call`'s target.
+    pub(crate) fn of(self: &Arc<Self>, call: &GuestCall) -> TargetHeat {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::mem::discriminant(call).hash(&mut h);
+        match call {
+            GuestCall::Tool { name, .. } | GuestCall::GetPrompt { name, .. } => name.hash(&mut h),
+            GuestCall::ReadResource { .. } | GuestCall::Complete { .. } => {}
+        }
+        TargetHeat {
+            heat: self.clone(),
+            slot: (h.finish() % TARGET_SLOTS as u64) as usize,
+        }
+    }
+}
+
+/// One call target's record in its deployment's [`Heat`].
+#[derive(Clone)]
+pub(crate) struct TargetHeat {
+    heat: Arc<Heat>,
+    slot: usize,
+}
+
+impl TargetHeat {
     fn record(&self) {
-        self.moved.fetch_add(1, Ordering::Relaxed);
-        let now = self.born.elapsed().as_nanos().max(1) as u64;
-        self.last.store(now, Ordering::Relaxed);
+        self.heat.moved.fetch_add(1, Ordering::Relaxed);
+        let now = self.heat.born.elapsed().as_nanos().max(1) as u64;
+        self.heat.last[self.slot].store(now, Ordering::Relaxed);
     }
 
-    /// A call that started on the guest threads ended without computing through a slice: the
-    /// deployment is not computing (one slow call must not send a quick tenant's calls behind others'
-    /// computing guests for a whole [`COMPUTING_FOR`]).
+    /// A call that started on the guest threads ended without computing through a slice: the target is
+    /// not computing (one slow call must not send a quick tool's calls behind others' computing guests
+    /// for a whole [`COMPUTING_FOR`]).
     fn cool(&self) {
-        self.last.store(0, Ordering::Relaxed);
+        self.heat.last[self.slot].store(0, Ordering::Relaxed);
     }
 
-    /// Whether a call moved within [`COMPUTING_FOR`].
+    /// Whether a call of this target moved within [`COMPUTING_FOR`]: its calls, and the instances made
+    /// for them, start on the guest threads.
     pub(crate) fn computing(&self) -> bool {
-        let last = self.last.load(Ordering::Relaxed);
-        last != 0 && self.born.elapsed().as_nanos() as u64 - last < COMPUTING_FOR.as_nanos() as u64
+        let last = self.heat.last[self.slot].load(Ordering::Relaxed);
+        last != 0
+            && (self.heat.born.elapsed().as_nanos() as u64).saturating_sub(last)
+                < COMPUTING_FOR.as_nanos() as u64
     }
 }
 
@@ -229,7 +264,7 @@ pub(crate) struct Drive<T> {
     state: State<T>,
     ticks: Arc<AtomicU32>,
     guests: Arc<GuestThreads>,
-    heat: Arc<Heat>,
+    heat: TargetHeat,
 }
 
 enum State<T> {
@@ -243,10 +278,10 @@ impl<T: Send + 'static> Drive<T> {
         job: Pin<Box<dyn Future<Output = T> + Send>>,
         ticks: Arc<AtomicU32>,
         guests: Arc<GuestThreads>,
-        heat: Arc<Heat>,
+        heat: TargetHeat,
     ) -> Self {
         ticks.store(0, Ordering::Relaxed);
-        // A deployment that is computing starts its calls on the guest threads.
+        // A target that is computing starts its calls on the guest threads.
         let state = if heat.computing() {
             State::There(guests.handle.spawn(job))
         } else {
@@ -361,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn a_quick_call_on_the_guest_threads_brings_its_deployment_back() {
+    fn a_quick_call_on_the_guest_threads_brings_its_target_back() {
         let guests = Arc::new(
             GuestThreads::start(&GuestThreadOptions {
                 threads: Some(1),
@@ -369,9 +404,23 @@ mod tests {
             })
             .unwrap(),
         );
+        let tool = |name: &str| GuestCall::Tool {
+            name: name.into(),
+            arguments: Default::default(),
+        };
         let heat = Arc::new(Heat::new());
-        heat.record();
-        assert!(heat.computing());
+        let (spin, quick) = (heat.of(&tool("spin")), heat.of(&tool("quick")));
+        assert_ne!(
+            spin.slot, quick.slot,
+            "the two tools of this test share no slot"
+        );
+        assert_eq!(heat.of(&tool("spin")).slot, spin.slot);
+        spin.record();
+        assert!(spin.computing());
+        assert!(
+            !quick.computing(),
+            "another tool of the deployment keeps the fast path"
+        );
         let here = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -380,17 +429,25 @@ mod tests {
         let job = || -> Pin<Box<dyn Future<Output = std::thread::ThreadId> + Send>> {
             Box::pin(async { std::thread::current().id() })
         };
+        let elsewhere = here.block_on(Drive::new(
+            job(),
+            ticks.clone(),
+            guests.clone(),
+            quick.clone(),
+        ));
+        assert_eq!(elsewhere, Some(me));
         // Computing: the call starts on the guest threads; it ends without a tick, so the next one
         // starts on the caller's thread again.
         let first = here.block_on(Drive::new(
             job(),
             ticks.clone(),
             guests.clone(),
-            heat.clone(),
+            spin.clone(),
         ));
         assert_ne!(first, Some(me));
-        assert!(!heat.computing());
-        let second = here.block_on(Drive::new(job(), ticks, guests, heat.clone()));
+        assert!(!spin.computing());
+        let second = here.block_on(Drive::new(job(), ticks, guests, spin));
         assert_eq!(second, Some(me));
+        assert_eq!(heat.moved(), 1, "the one record made by hand");
     }
 }

@@ -26,7 +26,7 @@ use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
 use crate::egress::CallEgress;
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
-use crate::guests::{Drive, Heat};
+use crate::guests::{Drive, Heat, TargetHeat};
 use crate::state::{GuestState, Stop};
 
 struct Warm {
@@ -219,16 +219,16 @@ impl DeploymentPool {
         })
     }
 
-    /// A new instance made on a blocking thread, so the caller's async worker keeps serving. A
-    /// deployment that is computing makes its instances at the guest threads' lower priority: one whose
-    /// calls keep throwing instances away (each grown to the memory limit) must not take the CPU from
-    /// other tenants' requests by starting new ones.
-    async fn instantiate_off_thread(&self) -> Result<Warm, InvokeError> {
+    /// A new instance made on a blocking thread, so the caller's async worker keeps serving. An instance
+    /// for a computing call target is made at the guest threads' lower priority: a tool whose calls keep
+    /// throwing instances away (each grown to the memory limit) must not take the CPU from other
+    /// tenants' requests by starting new ones.
+    async fn instantiate_off_thread(&self, target: &TargetHeat) -> Result<Warm, InvokeError> {
         let pool = self
             .me
             .upgrade()
             .ok_or_else(|| InvokeError::Unavailable("the deployment is shutting down".into()))?;
-        let made = if self.heat.computing() {
+        let made = if target.computing() {
             self.runtime
                 .guests
                 .offload(move || pool.instantiate())
@@ -321,6 +321,7 @@ impl DeploymentPool {
         } else {
             None
         };
+        let target = self.heat.of(call);
         let pooled = if limits.fresh_instance_per_call {
             None
         } else {
@@ -328,7 +329,7 @@ impl DeploymentPool {
         };
         let mut w = match pooled {
             Some(w) => w,
-            None => self.instantiate_off_thread().await?,
+            None => self.instantiate_off_thread(&target).await?,
         };
         let hooks_for_call: Arc<dyn CallHooks> = Arc::new(PoolHooks {
             inner: hooks.clone(),
@@ -359,7 +360,7 @@ impl DeploymentPool {
             Box::pin(run(w, job)),
             ticks,
             self.runtime.guests.clone(),
-            self.heat.clone(),
+            target,
         );
         let ran = with_deadline(overall, drive).await;
         self.guest_nanos

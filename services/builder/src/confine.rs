@@ -3,7 +3,8 @@
 //! Every tool runs with a cleared environment (PATH, a scratch HOME and TMPDIR inside the build's own
 //! folder, LANG), in the build's folder, under resource limits (CPU seconds, data segment, file size, open
 //! files; set by util-linux `prlimit`), and in its own process group that is killed whole at the step's
-//! wall-clock limit. With bubblewrap it also runs in fresh user, mount, pid, ipc, uts and cgroup
+//! wall-clock limit. Builds are batch work: each runs in a session of its own at [`BUILD_NICE`] (and
+//! with its autogroup at that nice value), so serving requests and running guests come first. With bubblewrap it also runs in fresh user, mount, pid, ipc, uts and cgroup
 //! namespaces as an unprivileged user: it sees only the system's read-only `/usr` (and the few `/etc`
 //! files name resolution and TLS need), its own tools read-only, the project's source read-only at
 //! `/src`, Berth's SDK, guest site (pydantic for WebAssembly) and guest contract read-only under `/berth`,
@@ -11,8 +12,15 @@
 //! Berth's data directory, keys, database and environment are not in its world. Only pip gets the
 //! network; componentize-py does not.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The nice value of every build step. A build is a tenant's code and can take minutes of CPU; serving
+/// calls cannot wait for it. With the kernel's autogroups on (the default on desktop and many server
+/// kernels) each session is scheduled as one unit, so the step's session gets the same nice value: at
+/// 10 a busy build gets about a tenth of a core that requests want, and all of an idle machine.
+pub const BUILD_NICE: i32 = 10;
 
 /// Limits on one build step's process tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,6 +306,12 @@ impl Jail<'_> {
             }
         }
         cmd.arg(program).args(args);
+        // SAFETY: the closure runs between fork and exec and makes only async-signal-safe system calls
+        // (no allocation, no locks).
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.pre_exec(lower_priority)
+        };
         cmd
     }
 
@@ -312,7 +326,6 @@ impl Jail<'_> {
             "--hostname",
             "berth-build",
             "--die-with-parent",
-            "--new-session",
         ]);
         if network {
             cmd.arg("--share-net");
@@ -344,5 +357,91 @@ impl Jail<'_> {
                 .arg(&m.host)
                 .arg(&m.inside);
         }
+    }
+}
+
+/// In a build step's child, before exec: a session of its own (no controlling terminal, so nothing in
+/// it can push input to the terminal Berth was started from, which is what bubblewrap's
+/// `--new-session` is for; and its own process group, which is killed whole at the step's limit), then
+/// [`BUILD_NICE`] for it and for its autogroup. A kernel without autogroups has no file to write: the
+/// process's own nice value still holds.
+fn lower_priority() -> std::io::Result<()> {
+    rustix::process::setsid()?;
+    if let Ok(fd) = rustix::fs::open(
+        c"/proc/self/autogroup",
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    ) {
+        // "10" for BUILD_NICE, without formatting (which could allocate).
+        const _: () = assert!(BUILD_NICE == 10);
+        let _ = rustix::io::write(&fd, b"10");
+    }
+    rustix::process::setpriority_process(None, BUILD_NICE)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a step sees of its own scheduling: (pid, session, nice), from `/proc/self/stat`, and its
+    /// autogroup line when the kernel has autogroups.
+    fn scheduling(confinement: &Confinement) -> ((i64, i64, i64), Option<String>) {
+        let dir = std::env::temp_dir().join(format!("berth-confine-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let jail = Jail {
+            confinement,
+            limits: &BuildLimits::default(),
+            mounts: vec![Mount::rw(&dir, "/build")],
+            tool_roots: Vec::new(),
+        };
+        let out = jail
+            .command(
+                Path::new("/bin/sh"),
+                [
+                    "-c",
+                    "cat /proc/self/autogroup 2>/dev/null; exec cat /proc/self/stat",
+                ],
+                &[],
+                false,
+            )
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (autogroup, stat) = match text.trim_end().rsplit_once('\n') {
+            Some((a, s)) => (Some(a.to_string()), s.to_string()),
+            None => (None, text.trim_end().to_string()),
+        };
+        // Fields after the command name (in parentheses): state is field 3, session 6, nice 19.
+        let rest: Vec<i64> = stat[stat.rfind(')').unwrap() + 2..]
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(-1))
+            .collect();
+        let pid: i64 = stat.split_whitespace().next().unwrap().parse().unwrap();
+        ((pid, rest[2], rest[15]), autogroup)
+    }
+
+    #[test]
+    fn a_step_runs_in_a_session_of_its_own_below_serving_priority() {
+        let ((pid, session, nice), autogroup) = scheduling(&Confinement::unconfined().unwrap());
+        assert_eq!(session, pid, "the step leads a session of its own");
+        assert_eq!(nice, BUILD_NICE as i64);
+        let host_has_autogroups = Path::new("/proc/self/autogroup").exists();
+        if host_has_autogroups {
+            let line = autogroup.expect("the step's autogroup is readable");
+            assert!(line.ends_with(&format!("nice {BUILD_NICE}")), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_confined_step_is_below_serving_priority_too() {
+        let scratch = std::env::temp_dir();
+        let confinement = Confinement::bubblewrap(&scratch)
+            .expect("bubblewrap must work here (tests/tools/setup.sh installs it)");
+        let ((_, _, nice), _) = scheduling(&confinement);
+        assert_eq!(nice, BUILD_NICE as i64);
     }
 }

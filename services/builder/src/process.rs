@@ -2,7 +2,6 @@
 
 use crate::{BuildError, LogFn};
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -62,9 +61,10 @@ fn read_lines(stream: impl Read, tx: mpsc::Sender<String>) {
     }
 }
 
-/// Runs `cmd` in a process group of its own, sends each line of its output through `filter` to `log`,
-/// and returns the last `MAX_KEPT_LINES` output lines. Fails with a platform error if the tool cannot
-/// start, and kills its whole process group after `timeout`.
+/// Runs `cmd` (a [`crate::confine::Jail`] command: a session and process group of its own), sends
+/// each line of its output through `filter` to `log`, and returns the last `MAX_KEPT_LINES` output
+/// lines. Fails with a platform error if the tool cannot start, and kills its whole process group
+/// after `timeout`.
 pub fn run(
     mut cmd: Command,
     timeout: Duration,
@@ -76,7 +76,6 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .spawn()
         .map_err(|e| BuildError::Platform(format!("cannot run {program}: {e}")))?;
     let group = rustix::process::Pid::from_child(&child);
