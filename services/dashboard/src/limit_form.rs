@@ -76,6 +76,38 @@ const SPECS: &[Spec] = &[
         scale: 1,
         fractional: false,
     },
+    Spec {
+        id: "egress_requests",
+        field: "egressRequestsPerCall",
+        label: "Outbound HTTP requests per call",
+        unit: "requests",
+        scale: 1,
+        fractional: false,
+    },
+    Spec {
+        id: "egress_in_kib",
+        field: "egressBytesInPerCall",
+        label: "Outbound response bytes per call",
+        unit: "KiB",
+        scale: 1024,
+        fractional: false,
+    },
+    Spec {
+        id: "egress_out_kib",
+        field: "egressBytesOutPerCall",
+        label: "Outbound request bytes per call",
+        unit: "KiB",
+        scale: 1024,
+        fractional: false,
+    },
+    Spec {
+        id: "egress_timeout_s",
+        field: "egressTimeoutMs",
+        label: "Time limit per outbound request",
+        unit: "seconds",
+        scale: 1000,
+        fractional: true,
+    },
 ];
 
 /// What the template renders for one limit.
