@@ -2,8 +2,7 @@
 //! logged and printed, egress) from the REST API, one line per event; `--follow` keeps printing new
 //! events from the API's SSE stream until interrupted.
 
-use anyhow::{Context, bail};
-use futures::StreamExt;
+use anyhow::bail;
 
 use crate::args::LogsArgs;
 use crate::client::Client;
@@ -101,50 +100,24 @@ pub async fn run(args: LogsArgs) -> anyhow::Result<()> {
         "/api/v1/projects/{project}/logs/stream{}",
         query(&args, None)
     );
-    let resp = reqwest::Client::new()
-        .get(client.url(&path))
-        .bearer_auth(client.token())
-        .header("accept", "text/event-stream")
-        .send()
-        .await
-        .with_context(|| format!("cannot reach Berth at {}", client.server))?;
-    if !resp.status().is_success() {
-        let status = resp.status();
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        bail!(
-            "{} ({status})",
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or("cannot read the runtime log")
-        );
-    }
+    let stream = client
+        .open_events(&path, "cannot read the runtime log")
+        .await?;
     eprintln!("following the runtime log of `{project}` (Ctrl-C to stop)");
-    let mut stream = resp.bytes_stream();
-    let (mut buf, mut event) = (Vec::<u8>::new(), String::new());
-    while let Some(chunk) = stream.next().await {
-        buf.extend_from_slice(&chunk?);
-        while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
-            let raw: Vec<u8> = buf.drain(..=nl).collect();
-            let text = String::from_utf8_lossy(&raw);
-            let text = text.trim_end_matches(['\n', '\r']);
-            if text.is_empty() {
-                event.clear();
-            } else if let Some(e) = text.strip_prefix("event:") {
-                event = e.trim().to_string();
-            } else if let Some(data) = text.strip_prefix("data:") {
-                let json: serde_json::Value =
-                    serde_json::from_str(data.trim_start()).unwrap_or_default();
-                match event.as_str() {
-                    "log" => println!("{}", line(&json)),
-                    "lagged" => eprintln!(
-                        "({} events were missed: this reader fell behind)",
-                        json["missed"]
-                    ),
-                    _ => {}
-                }
+    stream
+        .read(|event, data| {
+            let json: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+            match event {
+                "log" => println!("{}", line(&json)),
+                "lagged" => eprintln!(
+                    "({} events were missed: this reader fell behind)",
+                    json["missed"]
+                ),
+                _ => {}
             }
-        }
-    }
+            None::<()>
+        })
+        .await?;
     bail!("the runtime log stream ended; run the command again to follow on")
 }
 

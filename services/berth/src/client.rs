@@ -166,10 +166,32 @@ impl Client {
             "/api/v1/deployments/{deployment}/logs{}",
             if follow { "" } else { "?follow=false" }
         );
+        let done = self
+            .open_events(&path, "cannot read the build log")
+            .await?
+            .read(|event, data| {
+                if event == "done" {
+                    let done: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+                    let status = done["status"].as_str().unwrap_or("unknown").to_string();
+                    return Some((status, done["error"].as_str().map(str::to_string)));
+                }
+                println!("  {data}");
+                None
+            })
+            .await?;
+        done.ok_or_else(|| {
+            anyhow::anyhow!("the log stream ended early; see `berth logs {deployment}`")
+        })
+    }
+
+    /// Opens the server-sent events at `path`. A refusal is an error with the server's message, else
+    /// `refused`.
+    pub async fn open_events(&self, path: &str, refused: &str) -> anyhow::Result<EventStream> {
         let resp = self
             .http
-            .get(self.url(&path))
+            .get(self.url(path))
             .bearer_auth(&self.token)
+            .header("accept", "text/event-stream")
             .send()
             .await
             .with_context(|| format!("cannot reach Berth at {}", self.server))?;
@@ -178,33 +200,44 @@ impl Client {
             let body: serde_json::Value = resp.json().await.unwrap_or_default();
             bail!(
                 "{} ({status})",
-                body["error"]["message"]
-                    .as_str()
-                    .unwrap_or("cannot read the build log")
+                body["error"]["message"].as_str().unwrap_or(refused)
             );
         }
-        let mut stream = resp.bytes_stream();
-        let (mut buf, mut event) = (String::new(), String::new());
+        Ok(EventStream(resp))
+    }
+}
+
+/// An open stream of server-sent events.
+pub struct EventStream(reqwest::Response);
+
+impl EventStream {
+    /// Hands each event's name (empty when it has none) and data to `on_event` until it returns a value
+    /// (returned as `Some`) or the stream ends (`None`).
+    pub async fn read<T>(
+        self,
+        mut on_event: impl FnMut(&str, &str) -> Option<T>,
+    ) -> anyhow::Result<Option<T>> {
+        let mut stream = self.0.bytes_stream();
+        let (mut buf, mut event) = (Vec::<u8>::new(), String::new());
         while let Some(chunk) = stream.next().await {
-            buf.push_str(&String::from_utf8_lossy(&chunk?));
-            while let Some(nl) = buf.find('\n') {
-                let line = buf[..nl].trim_end_matches('\r').to_string();
-                buf.drain(..=nl);
-                if let Some(e) = line.strip_prefix("event:") {
+            buf.extend_from_slice(&chunk?);
+            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+                let raw: Vec<u8> = buf.drain(..=nl).collect();
+                let line = String::from_utf8_lossy(&raw);
+                let line = line.trim_end_matches(['\n', '\r']);
+                if line.is_empty() {
+                    event.clear();
+                } else if let Some(e) = line.strip_prefix("event:") {
                     event = e.trim().to_string();
                 } else if let Some(data) = line.strip_prefix("data:") {
                     let data = data.strip_prefix(' ').unwrap_or(data);
-                    if event == "done" {
-                        let done: serde_json::Value =
-                            serde_json::from_str(data).unwrap_or_default();
-                        let status = done["status"].as_str().unwrap_or("unknown").to_string();
-                        return Ok((status, done["error"].as_str().map(str::to_string)));
+                    if let Some(done) = on_event(&event, data) {
+                        return Ok(Some(done));
                     }
-                    println!("  {data}");
                 }
             }
         }
-        bail!("the log stream ended early; see `berth logs {deployment}`")
+        Ok(None)
     }
 }
 

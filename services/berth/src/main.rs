@@ -8,7 +8,6 @@ mod cli_args;
 mod cli_runtime_logs;
 mod client;
 mod deploy;
-mod egress_metrics;
 mod glue;
 mod http_trace;
 mod keys;

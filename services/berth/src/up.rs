@@ -84,17 +84,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut build_log = berth_control::BuildLogLimits::default();
     args.memory.apply(&mut edge_config, &mut build_log)?;
     let recorder = berth_dashboard::Recorder::new();
-    let mut worker_upstream: Arc<dyn berth_edge::Upstream> =
-        Arc::new(WorkerUpstream(worker.clone()));
-    match crate::egress_metrics::EgressMetrics::new(&registry) {
-        Ok(metrics) => {
-            worker_upstream = Arc::new(crate::egress_metrics::EgressCounted {
-                inner: worker_upstream,
-                metrics,
-            })
-        }
-        Err(e) => tracing::warn!("egress metrics not registered: {e}"),
-    }
+    let worker_upstream: Arc<dyn berth_edge::Upstream> = Arc::new(WorkerUpstream(worker.clone()));
     let upstream = RecordedUpstream {
         inner: worker_upstream,
         recorder: Arc::new(recorder.clone()),

@@ -205,6 +205,7 @@ pub async fn invoke(
         input: setup.input,
         log_budget: crate::hooks::LogBudget::new(&shared.config),
         runlog: crate::hooks::call_log(shared, route, &call),
+        metrics: shared.metrics.clone(),
     });
     if let GuestCall::Tool { name, .. } = &call {
         // Names a client makes up are counted under one label: metrics series stay bounded.

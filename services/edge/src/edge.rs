@@ -36,7 +36,7 @@ pub struct Shared {
     pub codec: RequestStateCodec,
     pub pending: Arc<PendingReplies>,
     pub running: Arc<crate::cancel::Running>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Where requests, guest logs and output go for the runtime log (disabled by default).
     pub runlog: berth_runlog::Recorder,
 }
@@ -138,7 +138,7 @@ impl EdgeBuilder {
                 self.config.max_pending,
             )),
             running: Default::default(),
-            metrics: Metrics::new(self.registry.as_ref()),
+            metrics: Arc::new(Metrics::new(self.registry.as_ref())),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             config: self.config,
         });

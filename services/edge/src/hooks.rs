@@ -258,6 +258,8 @@ pub struct EdgeHooks {
     pub log_budget: LogBudget,
     /// The call's share of the deployment's runtime log: what it logs, prints and fetches.
     pub runlog: berth_runlog::CallLog,
+    /// Where its outbound HTTP is counted, under the route's project.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The runtime log of one call: its deployment, the values to hide, and the tool (prompt, resource)
@@ -457,6 +459,7 @@ impl CallHooks for EdgeHooks {
     }
 
     fn egress(&self, event: &berth_core::EgressEvent) {
+        self.metrics.egress(self.route.slug.as_str(), event);
         self.runlog.egress(EventKind::egress(event));
     }
 }

@@ -38,11 +38,12 @@ pub fn project_label<'a>(routes: &crate::routes::RouteTable, project: &'a str) -
     }
 }
 
-#[derive(Clone)]
 pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     tool_calls: IntCounterVec,
+    egress_requests: IntCounterVec,
+    egress_bytes: IntCounterVec,
 }
 
 /// How a request ended, for the `outcome` label.
@@ -97,11 +98,29 @@ impl Metrics {
             &["project", "tool"],
         )
         .expect("static metric definition");
+        let egress_requests = IntCounterVec::new(
+            Opts::new(
+                "berth_egress_requests_total",
+                "Guests' outbound HTTP requests by project and outcome (answered, refused, failed)",
+            ),
+            &["project", "outcome"],
+        )
+        .expect("static metric definition");
+        let egress_bytes = IntCounterVec::new(
+            Opts::new(
+                "berth_egress_bytes_total",
+                "Body bytes of guests' outbound HTTP by project and direction (out, in)",
+            ),
+            &["project", "direction"],
+        )
+        .expect("static metric definition");
         if let Some(r) = registry {
             for m in [
                 Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
                 Box::new(latency.clone()),
                 Box::new(tool_calls.clone()),
+                Box::new(egress_requests.clone()),
+                Box::new(egress_bytes.clone()),
             ] {
                 if let Err(e) = r.register(m) {
                     tracing::warn!("edge metrics not registered: {e}");
@@ -112,6 +131,8 @@ impl Metrics {
             requests,
             latency,
             tool_calls,
+            egress_requests,
+            egress_bytes,
         }
     }
 
@@ -127,6 +148,24 @@ impl Metrics {
 
     pub fn tool_call(&self, project: &str, tool: &str) {
         self.tool_calls.with_label_values(&[project, tool]).inc();
+    }
+
+    /// One outbound HTTP request of a guest of `project` (a deployed project: only routes call guests).
+    pub fn egress(&self, project: &str, event: &berth_core::EgressEvent) {
+        use berth_core::EgressOutcome;
+        let outcome = match event.outcome {
+            EgressOutcome::Answered(_) => "answered",
+            EgressOutcome::Refused(_) => "refused",
+            EgressOutcome::Failed(_) => "failed",
+        };
+        self.egress_requests
+            .with_label_values(&[project, outcome])
+            .inc();
+        for (direction, bytes) in [("out", event.bytes_out), ("in", event.bytes_in)] {
+            self.egress_bytes
+                .with_label_values(&[project, direction])
+                .inc_by(bytes);
+        }
     }
 }
 

@@ -263,6 +263,9 @@ impl CallLog {
 
     /// A message the guest logged. Non-text data (a dict) is shown as JSON.
     pub fn log(&self, level: LogLevel, logger: Option<&str>, data: &serde_json::Value) {
+        if !self.recorder.is_enabled() {
+            return;
+        }
         // Cut here already (with room for a secret across the cut), so a huge message costs the
         // request path one bounded copy, and the channel bounded memory.
         let room = (shape::MAX_TEXT_BYTES + self.origin.secrets.longest()) * 2;

@@ -4,6 +4,7 @@
 //! Node MCP clients) and with a small hyper-based MCP client used for load. The tests live in
 //! `tests/`, the benchmark in `src/bin/bench.rs`; `tests/README.md` says what each one proves.
 
+pub mod browser;
 mod cmd;
 pub mod compat;
 pub mod conformance;

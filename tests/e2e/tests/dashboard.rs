@@ -7,19 +7,11 @@
 //! `$BERTH_SCREENSHOTS` (default `<target dir>/dashboard-screenshots`); the test prints the folder.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use berth_e2e::{Berth, Profile, Tools, berth_bin, repo_root};
+use anyhow::{Context, Result};
+use berth_e2e::{Berth, Profile, Tools, berth_bin, browser, repo_root};
 use berth_github_standin::{StandIn, pull_request_payload};
-
-/// The browser the test drives.
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// How long `berth up` may take to print its sign-in link.
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn server(version: &str) -> String {
     format!(
@@ -67,24 +59,6 @@ fn project(version: &str) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// The one-time sign-in link `berth up` printed.
-fn sign_in_link(berth: &Berth) -> Result<String> {
-    let started = Instant::now();
-    loop {
-        let log = berth.log();
-        if let Some(link) = log
-            .split_whitespace()
-            .find(|w| w.starts_with("http") && w.contains("/auth/local?token="))
-        {
-            return Ok(link.to_string());
-        }
-        if started.elapsed() > SIGN_IN_TIMEOUT {
-            bail!("`berth up` printed no sign-in link:\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn screenshots_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("BERTH_SCREENSHOTS").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
@@ -96,60 +70,31 @@ fn screenshots_dir() -> PathBuf {
     target.join("dashboard-screenshots")
 }
 
-fn require(path: &Path, what: &str) -> Result<()> {
-    if !path.exists() {
-        bail!(
-            "{what} is missing ({}); run tests/tools/setup.sh",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// Runs a browser script with Node 22 and playwright-core; fails with its output and Berth's log.
 fn run_script(berth: &Berth, script: &str, env: &[(&str, &OsStr)]) -> Result<()> {
-    let tools = Tools::from_env()?;
-    let playwright = tools.root().join("playwright");
-    require(
-        &playwright.join("node_modules/playwright-core"),
-        "playwright-core",
-    )?;
-    require(Path::new(CHROMIUM), "Chromium")?;
     let shots = screenshots_dir();
     std::fs::create_dir_all(&shots)?;
     println!("dashboard screenshots: {}", shots.display());
-    let mut cmd = Command::new(tools.node_bin_dir()?.join("node"));
-    cmd.arg(repo_root().join("tests/e2e/browser").join(script))
-        .env("BERTH_URL", berth.base_url())
-        .env("SHOTS", &shots)
-        .env("PLAYWRIGHT_DIR", &playwright)
-        .env("CHROMIUM", CHROMIUM)
-        .env("PATH", tools.path_with_node()?);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let output = cmd
-        .output()
-        .context("running the browser script with Node")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    if !output.status.success() || !stdout.contains("all steps passed") {
-        let log = berth.log();
-        let tail: Vec<&str> = log.lines().rev().take(60).collect();
-        bail!(
-            "{script} failed:\n{stdout}\n{stderr}\n--- berth up log (last lines) ---\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
-    Ok(())
+    let mut env = env.to_vec();
+    let base = berth.base_url();
+    env.push(("BERTH_URL", OsStr::new(&base)));
+    browser::run_script(script, &shots, &env)
+        .map(drop)
+        .map_err(|e| {
+            let log = berth.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            anyhow::anyhow!(
+                "{e}\n--- berth up log (last lines) ---\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
 }
 
 #[test]
 fn dashboard_in_a_real_browser() -> Result<()> {
     let tools = Tools::from_env()?;
     let berth = Berth::start()?;
-    let link = sign_in_link(&berth)?;
+    let link = browser::sign_in_link(&berth)?;
     let (v1, v2) = (project("v1")?, project("v2")?);
     let bin = berth_bin(Profile::Debug)?;
     let data = berth.data_path();

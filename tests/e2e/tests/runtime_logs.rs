@@ -4,15 +4,15 @@
 //! started), and on the dashboard's Logs page in headless Chromium, which tails calls made while it is
 //! open (`tests/e2e/browser/logs.mjs`). A secret's value the server prints never comes back.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use berth_e2e::mcp::Session;
-use berth_e2e::{Berth, Profile, Tools, berth_bin, repo_root};
+use berth_e2e::{Berth, Profile, berth_bin};
 use serde_json::{Value, json};
 
 const PROJECT: &str = "runlog";
@@ -237,7 +237,7 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
     drop(follow);
 
     // The dashboard's Logs page tails calls made while it is open.
-    let link = sign_in_link(&berth)?;
+    let link = berth_e2e::browser::sign_in_link(&berth)?;
     let berth_url = berth.base_url();
     tokio::task::spawn_blocking(move || browser(&berth_url, &link, &url)).await??;
     let after = events_until(&berth, "", |e| has(e, "logged from-the-browser-test-2"))?;
@@ -276,65 +276,16 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, text: &str, what: &str) -> Resu
     }
 }
 
-/// The one-time sign-in link `berth up` printed.
-fn sign_in_link(berth: &Berth) -> Result<String> {
-    let start = Instant::now();
-    loop {
-        let log = berth.log();
-        if let Some(link) = log
-            .split_whitespace()
-            .find(|w| w.starts_with("http") && w.contains("/auth/local?token="))
-        {
-            return Ok(link.to_string());
-        }
-        if start.elapsed() > DEADLINE {
-            bail!("`berth up` printed no sign-in link:\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn require(path: &Path, what: &str) -> Result<()> {
-    if !path.exists() {
-        bail!(
-            "{what} is missing ({}); run tests/tools/setup.sh",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// Runs `tests/e2e/browser/logs.mjs` in headless Chromium against the Logs page.
 fn browser(base: &str, link: &str, mcp_url: &str) -> Result<()> {
-    let tools = Tools::from_env()?;
-    let playwright = tools.root().join("playwright");
-    require(
-        &playwright.join("node_modules/playwright-core"),
-        "playwright-core",
-    )?;
-    require(Path::new("/usr/bin/chromium"), "Chromium")?;
     let shots = tempfile::Builder::new()
         .prefix("berth-e2e-logs-shots-")
         .tempdir()?;
-    let output = Command::new(tools.node_bin_dir()?.join("node"))
-        .arg(repo_root().join("tests/e2e/browser/logs.mjs"))
-        .env("BERTH_URL", base)
-        .env("BERTH_SIGN_IN", link)
-        .env("MCP_URL", mcp_url)
-        .env("PROJECT", PROJECT)
-        .env("SHOTS", shots.path())
-        .env("PLAYWRIGHT_DIR", &playwright)
-        .env("CHROMIUM", "/usr/bin/chromium")
-        .env("PATH", tools.path_with_node()?)
-        .output()
-        .context("running the browser script with Node")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    if !output.status.success() || !stdout.contains("all steps passed") {
-        bail!(
-            "logs.mjs failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(())
+    let env: [(&str, &OsStr); 4] = [
+        ("BERTH_URL", base.as_ref()),
+        ("BERTH_SIGN_IN", link.as_ref()),
+        ("MCP_URL", mcp_url.as_ref()),
+        ("PROJECT", PROJECT.as_ref()),
+    ];
+    berth_e2e::browser::run_script("logs.mjs", shots.path(), &env).map(drop)
 }
