@@ -62,6 +62,12 @@ pub fn builder_config(tools: &ToolArgs, work_dir: PathBuf) -> anyhow::Result<Bui
             "builds cannot be confined on this machine: {why}. Install bubblewrap, or start Berth with --allow-unconfined-builds (BERTH_ALLOW_UNCONFINED_BUILDS=1) to build with resource limits and a cleared environment only"
         ),
     };
+    if let berth_builder::ProcessCap::Unavailable(why) = berth_builder::process_cap() {
+        eprintln!("berth: WARNING: build steps have no process limit: {why}");
+        eprintln!(
+            "berth: WARNING: a project's build could fill the process table; run Berth as an ordinary user, or as root where it may make pids cgroups"
+        );
+    }
     if let Some(index) = &tools.package_index
         && !(index.starts_with("https://") || index.starts_with("http://"))
     {

@@ -12,9 +12,22 @@
 //! Berth's data directory, keys, database and environment are not in its world. Only pip gets the
 //! network; componentize-py does not.
 
+use crate::BuildError;
+use crate::pids::{self, ProcessCap, StepCgroup};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// A confined command, with what bounds it while it runs (see [`crate::process::run`]).
+#[derive(Debug)]
+pub struct Step {
+    pub cmd: Command,
+    /// The step's pids cgroup, where the machine has one; removed (and emptied) when the step is dropped.
+    pub cgroup: Option<StepCgroup>,
+    /// The build's folder, whose size [`BuildLimits::disk_bytes`] bounds.
+    pub folder: PathBuf,
+    pub limits: BuildLimits,
+}
 
 /// The nice value of every build step. A build is a tenant's code and can take minutes of CPU; serving
 /// calls cannot wait for it. With the kernel's autogroups on (the default on desktop and many server
@@ -34,6 +47,11 @@ pub struct BuildLimits {
     pub file_bytes: u64,
     /// Open files (RLIMIT_NOFILE).
     pub open_files: u64,
+    /// Tasks at once (a pids cgroup per step, or RLIMIT_NPROC; see [`crate::pids`]).
+    pub processes: u64,
+    /// Bytes the build's folder may hold, all steps together (each file and folder counted as at least
+    /// 4 KiB, so a flood of empty files is counted too). Checked while a step runs.
+    pub disk_bytes: u64,
 }
 
 /// CPU time of one step: a large componentize-py build takes well under a minute of CPU here; ten
@@ -47,6 +65,11 @@ pub const DEFAULT_BUILD_MEMORY_BYTES: u64 = 4 << 30;
 pub const DEFAULT_BUILD_FILE_BYTES: u64 = 1 << 30;
 /// Open files: pip and componentize-py need a few hundred at most.
 pub const DEFAULT_BUILD_OPEN_FILES: u64 = 4096;
+/// The build's folder: vendored pure-Python packages and the component come to a few hundred MB at
+/// most; 2 GiB stops a build that fills the disk Berth's data lives on.
+pub const DEFAULT_BUILD_DISK_BYTES: u64 = 2 << 30;
+/// `/tmp` inside the jail is memory (tmpfs); TMPDIR points into the build's folder, so tools need none.
+const JAIL_TMP_BYTES: u64 = 16 << 20;
 
 impl Default for BuildLimits {
     fn default() -> Self {
@@ -55,6 +78,8 @@ impl Default for BuildLimits {
             memory_bytes: DEFAULT_BUILD_MEMORY_BYTES,
             file_bytes: DEFAULT_BUILD_FILE_BYTES,
             open_files: DEFAULT_BUILD_OPEN_FILES,
+            processes: crate::pids::DEFAULT_BUILD_PROCESSES,
+            disk_bytes: DEFAULT_BUILD_DISK_BYTES,
         }
     }
 }
@@ -118,7 +143,12 @@ impl Confinement {
         };
         let out = jail
             .command(Path::new("/bin/sh"), ["-c", "exit 0"], &[], false)
-            .output();
+            .map_err(|e| e.to_string())
+            .and_then(|mut step| {
+                step.cmd
+                    .output()
+                    .map_err(|e| format!("cannot run the confinement tools: {e}"))
+            });
         let _ = std::fs::remove_dir_all(&dir);
         match out {
             Ok(o) if o.status.success() => Ok(()),
@@ -126,7 +156,7 @@ impl Confinement {
                 "a confined test command failed: {}",
                 String::from_utf8_lossy(&o.stderr).trim()
             )),
-            Err(e) => Err(format!("cannot run the confinement tools: {e}")),
+            Err(e) => Err(e),
         }
     }
 }
@@ -246,14 +276,14 @@ impl Jail<'_> {
         &self.mounts[0]
     }
 
-    /// The command that runs `program args` confined, with only `env` added to the cleared environment.
+    /// The step that runs `program args` confined, with only `env` added to the cleared environment.
     pub fn command<I, S>(
         &self,
         program: &Path,
         args: I,
         env: &[(&str, &str)],
         network: bool,
-    ) -> Command
+    ) -> Result<Step, BuildError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -285,8 +315,22 @@ impl Jail<'_> {
             .arg(format!("--data={0}:{0}", l.memory_bytes))
             .arg(format!("--fsize={0}:{0}", l.file_bytes))
             .arg(format!("--nofile={0}:{0}", l.open_files))
-            .arg("--core=0:0")
-            .arg("--");
+            .arg("--core=0:0");
+        let cgroup = match pids::cap() {
+            ProcessCap::Cgroup(parent) => {
+                Some(StepCgroup::create(parent, l.processes).map_err(|e| {
+                    BuildError::Platform(format!("cannot make the build step's pids cgroup: {e}"))
+                })?)
+            }
+            ProcessCap::Rlimit => {
+                // The kernel counts every task of this user, Berth's own threads included.
+                let n = l.processes + pids::tasks_of_this_user();
+                cmd.arg(format!("--nproc={n}:{n}"));
+                None
+            }
+            ProcessCap::Unavailable(_) => None,
+        };
+        cmd.arg("--");
         cmd.env_clear();
         match bwrap {
             Some(bwrap) => {
@@ -306,13 +350,24 @@ impl Jail<'_> {
             }
         }
         cmd.arg(program).args(args);
+        let procs = cgroup.as_ref().map(StepCgroup::procs_path);
         // SAFETY: the closure runs between fork and exec and makes only async-signal-safe system calls
         // (no allocation, no locks).
         #[allow(unsafe_code)]
         unsafe {
-            cmd.pre_exec(lower_priority)
+            cmd.pre_exec(move || {
+                if let Some(procs) = &procs {
+                    pids::join_in_child(procs)?;
+                }
+                lower_priority()
+            })
         };
-        cmd
+        Ok(Step {
+            cmd,
+            cgroup,
+            folder: self.build_dir().host.clone(),
+            limits: self.limits.clone(),
+        })
     }
 
     fn bwrap_args(&self, cmd: &mut Command, network: bool) {
@@ -348,7 +403,9 @@ impl Jail<'_> {
                 cmd.args(["--ro-bind", etc, etc]);
             }
         }
-        cmd.args(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
+        cmd.args(["--proc", "/proc", "--dev", "/dev", "--size"])
+            .arg(JAIL_TMP_BYTES.to_string())
+            .args(["--tmpfs", "/tmp"]);
         for root in &self.tool_roots {
             cmd.arg("--ro-bind").arg(root).arg(root);
         }
@@ -405,6 +462,8 @@ mod tests {
                 &[],
                 false,
             )
+            .unwrap()
+            .cmd
             .output()
             .unwrap();
         let _ = std::fs::remove_dir_all(&dir);

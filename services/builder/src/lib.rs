@@ -10,6 +10,7 @@
 mod berth_toml;
 mod confine;
 mod entry;
+mod pids;
 mod process;
 mod python;
 mod requirements;
@@ -22,10 +23,11 @@ use std::time::{Duration, Instant};
 
 pub use berth_toml::{BERTH_TOML, MAX_BERTH_TOML_BYTES, ProjectFile};
 pub use confine::{
-    BuildLimits, Confinement, DEFAULT_BUILD_CPU_SECONDS, DEFAULT_BUILD_FILE_BYTES,
-    DEFAULT_BUILD_MEMORY_BYTES, DEFAULT_BUILD_OPEN_FILES,
+    BuildLimits, Confinement, DEFAULT_BUILD_CPU_SECONDS, DEFAULT_BUILD_DISK_BYTES,
+    DEFAULT_BUILD_FILE_BYTES, DEFAULT_BUILD_MEMORY_BYTES, DEFAULT_BUILD_OPEN_FILES,
 };
 pub use entry::EntryPoint;
+pub use pids::{DEFAULT_BUILD_PROCESSES, ProcessCap, cap as process_cap};
 pub use requirements::{Requirement, parse_pyproject, parse_requirements_txt};
 
 /// File name of a prebuilt component at the root of a repository.

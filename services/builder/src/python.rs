@@ -135,7 +135,7 @@ fn build_in(
         args,
         &[("RUST_BACKTRACE", "0"), ("RUST_LIB_BACKTRACE", "0")],
         false,
-    );
+    )?;
     log(&format!(
         "building a WebAssembly component from {} (componentize-py runs the module's top level in the sandbox)",
         entry.file().display()

@@ -529,7 +529,7 @@ pub fn vendor(
     args.push(jail.path(&wheels).into());
     args.push("-r".into());
     args.push(jail.path(&list).into());
-    let pip = jail.command(&config.python, args, &[], true);
+    let pip = jail.command(&config.python, args, &[], true)?;
     let (ok, lines) = process::run(pip, config.step_timeout, log, &|l| {
         (l.starts_with("Collecting") || l.starts_with("ERROR") || l.starts_with("Saved"))
             .then(|| format!("  {l}"))
@@ -556,7 +556,7 @@ pub fn vendor(
             ],
             &[],
             false,
-        );
+        )?;
         let (ok, lines) = process::run(unzip, config.step_timeout, log, &|_| None)?;
         if !ok {
             return Err(BuildError::Project(format!(
