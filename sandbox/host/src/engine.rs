@@ -134,14 +134,21 @@ impl Runtime {
                 "the file is not a WebAssembly component (a core module or something else); build a component for the berth:mcp/server world".into(),
             ));
         }
-        let component = Component::new(&self.engine, wasm)
+        // One compilation (the costly part of a deploy): the compiled form is loaded back to check its
+        // imports against the guest contract.
+        let cwasm = self
+            .engine
+            .precompile_component(wasm)
             .map_err(|e| RuntimeError::InvalidComponent(format!("{e:#}")))?;
+        // SAFETY: `deserialize` trusts its bytes to be a compiled component of a compatible engine: these
+        // were made just now by this engine, from memory no one else writes.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&self.engine, &cwasm) }
+            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
         self.linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::WrongWorld(format!("{e:#}")))?;
-        self.engine
-            .precompile_component(wasm)
-            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))
+        Ok(cwasm)
     }
 
     /// Loads an ahead-of-time compiled artifact by mapping the file into memory.
