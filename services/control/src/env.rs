@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use berth_store::{EnvScope, EnvVar, Project, Store};
+use berth_store::{EnvScope, EnvVar, Store};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -196,7 +196,7 @@ async fn set(
             },
         )
         .await?;
-    let applied = republish(&state, &p).await?;
+    let applied = state.queue.republish(&p.id).await?;
     let saved = store
         .env(&p.id)
         .await?
@@ -238,19 +238,6 @@ async fn unset(
             "project `{slug}` has no variable {key}{which}"
         )));
     }
-    republish(&state, &p).await?;
+    state.queue.republish(&p.id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Publishes the project's live deployments again with the new environment; returns how many.
-async fn republish(state: &ApiState, p: &Project) -> Result<usize, ApiError> {
-    let live = state.queue.store().live_deployments().await?;
-    let mine: Vec<_> = live
-        .into_iter()
-        .filter(|(project, _)| project.id == p.id)
-        .collect();
-    for (_, d) in &mine {
-        state.queue.publish(d).await?;
-    }
-    Ok(mine.len())
 }

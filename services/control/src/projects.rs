@@ -244,6 +244,7 @@ async fn update(
         .limits
         .map(|changes| changed_limits(&state.limits, &project.limits, changes))
         .transpose()?;
+    let limits_changed = limits.as_ref().is_some_and(|l| *l != project.limits);
     let update = ProjectUpdate {
         branch: s.branch,
         entry: s.entry,
@@ -254,7 +255,15 @@ async fn update(
         .store()
         .update_project(&project.id, update)
         .await?;
-    Ok(Json(project_json(&state, &project)))
+    // Live deployments serve under the new limits from the next call on, without a rebuild.
+    let applied = if limits_changed {
+        state.queue.republish(&project.id).await?
+    } else {
+        0
+    };
+    let mut json = project_json(&state, &project);
+    json["liveDeploymentsUpdated"] = applied.into();
+    Ok(Json(json))
 }
 
 /// Deletes the project: its routes first (nothing serves it from then on), then, in one transaction,

@@ -283,6 +283,18 @@ impl BuildQueue {
         Ok(())
     }
 
+    /// Publishes a project's live deployments (production and previews) again, after its environment
+    /// or limits changed; returns how many.
+    pub async fn republish(&self, project_id: &str) -> Result<usize, ApiError> {
+        let live = self.inner.store.live_deployments().await?;
+        let mut published = 0;
+        for (_, d) in live.iter().filter(|(p, _)| p.id == project_id) {
+            self.publish(d).await?;
+            published += 1;
+        }
+        Ok(published)
+    }
+
     /// Runs one deployment's build. Whatever goes wrong inside Berth (a store error, a panic in a
     /// step) ends the deployment `failed` with a log line saying why; it never stays `building`.
     async fn run(&self, id: &str) -> Result<(), ApiError> {

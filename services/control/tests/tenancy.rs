@@ -123,4 +123,18 @@ async fn limits_stay_within_the_operators_ceilings() {
     assert_eq!(reply.json["limits"]["memoryMib"], 512);
     assert_eq!(reply.json["limits"]["timeoutMs"], 5000);
     assert_eq!(reply.json["limits"]["maxWarmInstances"], 2);
+    // The live deployment serves under the new limits at once: its route was published again.
+    assert_eq!(reply.json["liveDeploymentsUpdated"], 1, "{}", reply.json);
+    let live = h.last_route("weather");
+    assert_eq!(
+        (
+            live.limits.memory_mib,
+            live.limits.timeout_ms,
+            live.limits.max_warm_instances
+        ),
+        (512, 5000, 2)
+    );
+    // Saving the same limits again publishes nothing.
+    let reply = patch_limits(&h, json!({"maxWarmInstances": 2})).await;
+    assert_eq!(reply.json["liveDeploymentsUpdated"], 0, "{}", reply.json);
 }

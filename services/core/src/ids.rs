@@ -57,7 +57,15 @@ impl ProjectSlug {
         if s.is_empty() {
             return Err(SlugError::Empty);
         }
-        if s.len() > MAX_SLUG_LEN {
+        // A preview's name is its project's (up to the limit) with `-pr-<number>` after it.
+        let preview_of_long_name = || {
+            s.rsplit_once("-pr-").is_some_and(|(base, digits)| {
+                base.len() <= MAX_SLUG_LEN
+                    && (1..=20).contains(&digits.len())
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+        };
+        if s.len() > MAX_SLUG_LEN && !preview_of_long_name() {
             return Err(SlugError::TooLong(s.to_string()));
         }
         let b = s.as_bytes();
@@ -168,6 +176,25 @@ mod tests {
             ProjectSlug::parse("x").unwrap().preview(7).as_str(),
             "x-pr-7"
         );
+        // A project with the longest name still has previews whose names parse back (from a URL, from
+        // the store), up to the largest pull request number; nothing else that long does.
+        let longest = ProjectSlug::parse(&"a".repeat(MAX_SLUG_LEN)).unwrap();
+        for pr in [1, u64::MAX] {
+            let preview = longest.preview(pr);
+            assert!(preview.as_str().len() > MAX_SLUG_LEN);
+            assert_eq!(ProjectSlug::parse(preview.as_str()).unwrap(), preview);
+        }
+        for too_long in [
+            format!("{}-pr-1", "a".repeat(MAX_SLUG_LEN + 1)),
+            format!("{}-pr-", "a".repeat(MAX_SLUG_LEN)),
+            format!("{}-pr-1x", "a".repeat(MAX_SLUG_LEN)),
+            format!("{}-pr-{}", "a".repeat(MAX_SLUG_LEN), "1".repeat(21)),
+        ] {
+            assert!(
+                matches!(ProjectSlug::parse(&too_long), Err(SlugError::TooLong(_))),
+                "{too_long}"
+            );
+        }
     }
 
     #[test]

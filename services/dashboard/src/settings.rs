@@ -355,14 +355,10 @@ pub async fn save(
             // A control plane without the settings endpoint: write the settings, then serve the live
             // deployments with the new limits.
             d.store().update_project(&p.id, update).await?;
-            for (project, live) in d.store().live_deployments().await? {
-                if project.id == p.id {
-                    d.queue
-                        .publish(&live)
-                        .await
-                        .map_err(|e| PageError::Internal(e.to_string()))?;
-                }
-            }
+            d.queue
+                .republish(&p.id)
+                .await
+                .map_err(|e| PageError::Internal(e.to_string()))?;
         }
         Err(r) => return Err(r.into()),
     }
