@@ -14,7 +14,7 @@ mcp = FastMCP("hello", instructions="Greets people, counts visits and converts t
 
 @mcp.tool
 async def greet(name: str, ctx: Context, excited: bool = False) -> str:
-    """Greets someone by name and remembers how many greetings were given.
+    """Greets someone by name and remembers how many greetings this session has had.
 
     Args:
         name: Who to greet.
@@ -43,7 +43,7 @@ def convert_temperature(
 
 @mcp.tool
 async def stats(ctx: Context) -> dict:
-    """Reports how many greetings this server has given so far."""
+    """Reports how many greetings this session has had so far."""
     return {"greetings": await ctx.get_state("greetings") or 0}
 
 

@@ -16,6 +16,12 @@ from berth_sdk.content import as_block, dumps
 from berth_sdk.schema import _Generator, finish, strip_annotated, to_jsonable
 
 _STATE_PREFIX = "state:"
+
+
+def _state_key(session_id, key):
+    """Where a session's state value lives in the project's key-value state."""
+    return f"{_STATE_PREFIX}{session_id}:{key}"
+
 _noted = set()
 
 
@@ -187,19 +193,43 @@ class Context:
     # State ---------------------------------------------------------------------------------
 
     async def set_state(self, key, value, *, serializable=True):
-        """Stores a JSON value under ``key`` for this project (all instances and requests see it)."""
+        """Stores ``value`` under ``key`` for this MCP session, as fastmcp does: every request of the session
+        sees it, other sessions (other clients) do not. In the project's key-value state, so it outlives
+        instances and restarts. A request outside any session (a 2026-07-28 request without one) keeps it
+        for that request only; so does ``serializable=False``, for values that are not JSON (a client
+        object, a connection)."""
+        call = runtime.current
+        if not serializable:
+            call.state[key] = value
+            return
         try:
             text = json.dumps(to_jsonable(value), separators=(",", ":"))
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"state value for {key!r} is not JSON-serializable: {exc}") from exc
-        runtime.host.kv_set(_STATE_PREFIX + key, text)
+            raise TypeError(
+                f"Value for state key {key!r} is not serializable. Use set_state({key!r}, value, "
+                "serializable=False) to store non-serializable values. Note: non-serializable state is "
+                "request-scoped and will not persist across requests.") from exc
+        call.state.pop(key, None)
+        if call.session_id is None:
+            call.state[key] = json.loads(text)
+            return
+        runtime.host.kv_set(_state_key(call.session_id, key), text)
 
     async def get_state(self, key, default=None):
-        text = runtime.host.kv_get(_STATE_PREFIX + key)
+        """This session's value for ``key`` (a request-scoped one first), or ``default``."""
+        call = runtime.current
+        if key in call.state:
+            return call.state[key]
+        if call.session_id is None:
+            return default
+        text = runtime.host.kv_get(_state_key(call.session_id, key))
         return default if text is None else json.loads(text)
 
     async def delete_state(self, key):
-        runtime.host.kv_delete(_STATE_PREFIX + key)
+        call = runtime.current
+        call.state.pop(key, None)
+        if call.session_id is not None:
+            runtime.host.kv_delete(_state_key(call.session_id, key))
 
     # Resources -----------------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ SERVER_NOTICES = {
     "dereference_schemas": "Berth always inlines $ref in listed schemas, as dereference_schemas=True does",
     "strict_input_validation": "Berth coerces arguments as pydantic's lax mode does",
     "resource_security": "templated resources read no files in Berth, so there are no paths to screen",
+    "session_state_store": "Berth keeps each session's ctx.set_state values in the project's key-value state",
 }
 
 SERVER_ERRORS = {
@@ -82,8 +83,7 @@ SERVER_ERRORS = {
                  "mcp.mount(server, namespace=...)",
     "transforms": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
     "tool_transformations": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
-    "session_state_store": "ctx.set_state/get_state use the project's key-value state in Berth",
-    "sampling_handler": "call a model's API from the tool instead (outbound HTTP is not available in Berth yet)",
+    "sampling_handler": "call a model's API from the tool instead (name its host under [network] allow in berth.toml)",
     "sampling_handler_behavior": "call a model's API from the tool instead",
     "tool_serializer": "return a ToolResult (fastmcp.tools.ToolResult) from the tool to control its content",
     "experimental_capabilities": "Berth advertises the capabilities it serves; remove it",

@@ -63,6 +63,8 @@ class _Call:
     def __init__(self, request_id="local", session_id=None):
         self.request_id = request_id
         self.session_id = session_id
+        # ctx.set_state values that last for this request only (serializable=False, or no session).
+        self.state = {}
 
 
 host = LocalHost()

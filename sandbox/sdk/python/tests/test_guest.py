@@ -190,7 +190,57 @@ def test_async_tool_logs_progress_and_prints(guest, bindings):
 def test_state_goes_through_kv(guest, bindings):
     assert text_of(call(guest, bindings, "counter")) == ["1"]
     assert text_of(call(guest, bindings, "counter")) == ["2"]
-    assert guest[1].kv["state:n"] == "2"
+    assert guest[1].kv["state:sess-1:n"] == "2"
+
+
+def call_in(guest_pair, bindings, session_id, name, args=None):
+    g, _ = guest_pair
+    context = call_context(bindings[1], session_id=session_id)
+    return g.call_tool(context, name, json.dumps(args or {}))
+
+
+def test_state_belongs_to_one_session(guest, bindings):
+    # As in fastmcp: each client's session has its own state; another session starts from nothing.
+    assert text_of(call_in(guest, bindings, "alice", "counter")) == ["1"]
+    assert text_of(call_in(guest, bindings, "alice", "counter")) == ["2"]
+    assert text_of(call_in(guest, bindings, "bob", "counter")) == ["1"]
+    assert text_of(call_in(guest, bindings, "alice", "counter")) == ["3"]
+    # A request outside any session keeps its state for that request only.
+    assert text_of(call_in(guest, bindings, None, "counter")) == ["1"]
+    assert text_of(call_in(guest, bindings, None, "counter")) == ["1"]
+    assert not any(k.startswith("state:None") for k in guest[1].kv)
+
+
+def test_values_that_are_not_json_are_request_scoped(load_project, bindings):
+    pair = load_project('''
+from fastmcp import Context, FastMCP
+
+mcp = FastMCP("scoped")
+
+
+class Client:
+    pass
+
+
+@mcp.tool
+async def use_client(ctx: Context) -> str:
+    before = await ctx.get_state("client")
+    await ctx.set_state("client", Client(), serializable=False)
+    now = await ctx.get_state("client")
+    return f"{before is None}/{type(now).__name__}"
+
+
+@mcp.tool
+async def careless(ctx: Context) -> str:
+    await ctx.set_state("client", Client())
+    return "stored"
+''')
+    assert text_of(call(pair, bindings, "use_client")) == ["True/Client"]
+    assert text_of(call(pair, bindings, "use_client")) == ["True/Client"], "it lasted past its request"
+    refused = call(pair, bindings, "careless")
+    assert refused.is_error
+    assert "Value for state key 'client' is not serializable. Use set_state('client', value, " \
+        "serializable=False)" in text_of(refused)[0]
 
 
 def test_a_refused_state_write_raises_an_exception_the_tool_can_catch(load_project, bindings):
@@ -219,7 +269,7 @@ async def careless(value: str, ctx: Context) -> str:
     assert text_of(call(pair, bindings, "remember", {"value": "short"})) == ["stored"]
     assert text_of(call(pair, bindings, "remember", {"value": "x" * 20})) == [
         "refused: storing state failed: values may be at most 8 bytes"]
-    assert pair[1].kv["state:v"] == '"short"', "the refused value was not stored"
+    assert pair[1].kv["state:sess-1:v"] == '"short"', "the refused value was not stored"
     uncaught = call(pair, bindings, "careless", {"value": "x" * 20})
     assert uncaught.is_error
     assert "values may be at most 8 bytes" in text_of(uncaught)[0]

@@ -71,7 +71,6 @@ def test_unknown_constructor_argument_is_an_error(load_project, spelling):
     ("auth=object()", "'auth' is not supported in Berth: Berth authenticates clients itself"),
     ("providers=[]", "'providers' is not supported in Berth: add tools, resources and prompts with the decorators"),
     ("tool_serializer=str", "return a ToolResult"),
-    ("session_state_store={}", "ctx.set_state/get_state use the project's key-value state"),
 ])
 def test_unsupported_constructor_arguments_say_what_to_do(load_project, argument, needle):
     with pytest.raises(DefinitionError) as err:
@@ -89,6 +88,13 @@ def test_transport_settings_are_one_notice_each(load_project, capsys):
     assert "host='0.0.0.0'" in lines[0] and "port=9000" in lines[1]
     notices = json.loads(guest.describe())["notices"]  # what the builder logs
     assert any(n.endswith(lines[0].split(".py:2: ", 1)[1]) for n in notices), notices
+
+
+def test_a_session_state_store_is_a_notice(load_project, capsys):
+    guest, _ = load_project(f"{HEADER}mcp = FastMCP('x', session_state_store={{}})\n")
+    assert json.loads(guest.describe())["name"] == "x"
+    err = capsys.readouterr().err
+    assert "FastMCP()'s session_state_store={} is ignored: Berth keeps each session's ctx.set_state values" in err
 
 
 def test_mcpserver_positional_arguments_follow_its_signature(load_project):
