@@ -13,7 +13,7 @@ import typing
 
 from berth_sdk import runtime
 from berth_sdk.content import as_block, dumps
-from berth_sdk.schema import _Generator, finish, strip_annotated, to_jsonable
+from berth_sdk.schema import _Generator, finish, strip_annotated, to_json_state, to_jsonable
 
 _STATE_PREFIX = "state:"
 
@@ -203,7 +203,7 @@ class Context:
             call.state[key] = value
             return
         try:
-            text = json.dumps(to_jsonable(value), separators=(",", ":"))
+            text = json.dumps(to_json_state(value), separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"Value for state key {key!r} is not serializable. Use set_state({key!r}, value, "

@@ -51,6 +51,12 @@ def to_jsonable(value):
         raise
 
 
+def to_json_state(value):
+    """A ``ctx.set_state`` value as JSON data, as fastmcp stores it: pydantic's JSON mode with no fallback,
+    so an object pydantic cannot serialize is an error (``PydanticSerializationError``, a ``ValueError``)."""
+    return _ANY.dump_python(value, mode="json")
+
+
 def strip_annotated(tp):
     """Splits ``Annotated[T, meta...]`` into ``(T, [meta...])``; other types come back unchanged."""
     metadata = []
