@@ -43,10 +43,12 @@ fn detect() -> ProcessCap {
     let mut why = Vec::new();
     for (hierarchy, v2) in [("/sys/fs/cgroup/pids", false), ("/sys/fs/cgroup", true)] {
         let hierarchy = Path::new(hierarchy);
-        if v2 && !hierarchy.join("cgroup.controllers").is_file() {
-            continue;
-        }
-        if !v2 && !hierarchy.join("cgroup.procs").is_file() {
+        let marker = if v2 {
+            "cgroup.controllers"
+        } else {
+            "cgroup.procs"
+        };
+        if !hierarchy.join(marker).is_file() {
             continue;
         }
         match prepare(hierarchy, v2) {
@@ -68,13 +70,13 @@ fn detect() -> ProcessCap {
 /// Makes `berth-builds` under `hierarchy` and checks that a step's cgroup can be made in it.
 fn prepare(hierarchy: &Path, v2: bool) -> std::io::Result<PathBuf> {
     let dir = hierarchy.join("berth-builds");
+    // In v2 a controller reaches a child only when its parent enables it for its subtree.
     if v2 {
-        // Controllers reach a child only when its parent enables them for its subtree.
         enable_pids(hierarchy)?;
-        std::fs::create_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    if v2 {
         enable_pids(&dir)?;
-    } else {
-        std::fs::create_dir_all(&dir)?;
     }
     drop(StepCgroup::create(&dir, 1)?);
     Ok(dir)

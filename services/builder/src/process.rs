@@ -153,26 +153,28 @@ pub fn run(
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if Instant::now() > deadline {
+        // Why the step must stop now, if it must: past its deadline, or its build's folder too large.
+        let over = if Instant::now() > deadline {
+            Some(format!(
+                "a build step ran longer than {} s and was stopped",
+                timeout.as_secs()
+            ))
+        } else if disk_checked.elapsed() >= DISK_CHECK_EVERY {
+            disk_checked = Instant::now();
+            (folder_bytes(&folder) > limits.disk_bytes).then(|| {
+                format!(
+                    "the build wrote more than {} MB and was stopped (the build's disk limit)",
+                    limits.disk_bytes >> 20
+                )
+            })
+        } else {
+            None
+        };
+        if let Some(message) = over {
             kill_group();
             let _ = child.kill();
             let _ = child.wait();
-            return Err(BuildError::Project(format!(
-                "a build step ran longer than {} s and was stopped",
-                timeout.as_secs()
-            )));
-        }
-        if disk_checked.elapsed() >= DISK_CHECK_EVERY {
-            disk_checked = Instant::now();
-            if folder_bytes(&folder) > limits.disk_bytes {
-                kill_group();
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(BuildError::Project(format!(
-                    "the build wrote more than {} MB and was stopped (the build's disk limit)",
-                    limits.disk_bytes >> 20
-                )));
-            }
+            return Err(BuildError::Project(message));
         }
     }
     for r in readers {

@@ -203,7 +203,7 @@ class Context:
             call.state[key] = value
             return
         try:
-            text = json.dumps(to_json_state(value), separators=(",", ":"))
+            data = to_json_state(value)
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"Value for state key {key!r} is not serializable. Use set_state({key!r}, value, "
@@ -211,9 +211,9 @@ class Context:
                 "request-scoped and will not persist across requests.") from exc
         call.state.pop(key, None)
         if call.session_id is None:
-            call.state[key] = json.loads(text)
+            call.state[key] = data
             return
-        runtime.host.kv_set(_state_key(call.session_id, key), text)
+        runtime.host.kv_set(_state_key(call.session_id, key), json.dumps(data, separators=(",", ":")))
 
     async def get_state(self, key, default=None):
         """This session's value for ``key`` (a request-scoped one first), or ``default``."""
