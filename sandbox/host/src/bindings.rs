@@ -98,6 +98,7 @@ pub fn tool_result(r: g::ToolResult) -> Result<core::ToolResult, core::InvokeErr
         content: r.content.into_iter().map(content).collect(),
         structured,
         is_error: r.is_error,
+        meta: None,
     })
 }
 
@@ -115,6 +116,7 @@ pub fn prompt_result(r: g::PromptResult) -> core::PromptResult {
                 content: content(m.content),
             })
             .collect(),
+        meta: None,
     }
 }
 
@@ -145,6 +147,9 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
             core::ContentBlock::Resource(r) => res(r),
         }
     }
+    fn meta(m: &Option<serde_json::Map<String, serde_json::Value>>) -> usize {
+        m.as_ref().map_or(0, |m| serde_json::Value::Object(m.clone()).to_string().len())
+    }
     fn res(r: &core::ResourceContents) -> usize {
         r.uri.len()
             + match &r.body {
@@ -159,9 +164,12 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
                     .as_ref()
                     .map(|s| s.to_string().len())
                     .unwrap_or(0)
+                + meta(&t.meta)
         }
         core::GuestOutput::Resource(rs) => rs.iter().map(res).sum(),
-        core::GuestOutput::Prompt(p) => p.messages.iter().map(|m| block(&m.content)).sum(),
+        core::GuestOutput::Prompt(p) => {
+            p.messages.iter().map(|m| block(&m.content)).sum::<usize>() + meta(&p.meta)
+        }
         core::GuestOutput::Completion(c) => c.values.iter().map(String::len).sum(),
     }
 }

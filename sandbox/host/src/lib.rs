@@ -11,6 +11,7 @@ mod admission;
 mod artifacts;
 mod bindings;
 mod blocking;
+mod compile_cache;
 mod egress;
 mod engine;
 mod guests;
@@ -20,6 +21,7 @@ mod state;
 
 pub use artifacts::ArtifactDir;
 pub use blocking::block_on;
+pub use compile_cache::{CompileCache, DEFAULT_COMPILE_CACHE_BYTES};
 pub use egress::{EgressOptions, REFUSED as EGRESS_REFUSED};
 pub use engine::{ArtifactKey, Runtime, RuntimeError};
 pub use guests::{DEFAULT_GUEST_PRIORITY, GuestPriority, GuestThreadOptions};

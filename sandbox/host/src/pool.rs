@@ -342,6 +342,7 @@ impl DeploymentPool {
             data.hooks = hooks_for_call;
             data.stop = Stop::None;
             data.limiter.refused = false;
+            data.result_meta = None;
         }
         arm(&mut w.store, &limits);
         let allow = self.allow.read().unwrap_or_else(|p| p.into_inner()).clone();
@@ -545,7 +546,11 @@ async fn run_on(w: &mut Warm, job: &Job) -> CallResult {
             return Ok(guest
                 .call_get_prompt(&mut *store, c, name, arguments)
                 .await?
-                .map(|p| GuestOutput::Prompt(bindings::prompt_result(p)))
+                .map(|p| {
+                    let mut p = bindings::prompt_result(p);
+                    p.meta = store.data_mut().result_meta.take();
+                    GuestOutput::Prompt(p)
+                })
                 .map_err(bindings::guest_error));
         }
         OwnedCall::Other(GuestCall::Complete {
@@ -573,7 +578,10 @@ async fn run_on(w: &mut Warm, job: &Job) -> CallResult {
             .call_call_tool(&mut *store, c, name, &arguments)
             .await?
         {
-            Ok(r) => bindings::tool_result(r).map(GuestOutput::Tool),
+            Ok(r) => bindings::tool_result(r).map(|mut r| {
+                r.meta = store.data_mut().result_meta.take();
+                GuestOutput::Tool(r)
+            }),
             Err(e) => Err(bindings::guest_error(e)),
         },
     )

@@ -69,6 +69,8 @@ pub struct GuestState {
     http: WasiHttpCtx,
     /// Outbound HTTP: the worker's egress machinery and the policy of the call in progress.
     pub(crate) egress: EgressHooks,
+    /// The `_meta` the guest set for the result of the call in progress (`result-meta`).
+    pub result_meta: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl GuestState {
@@ -96,6 +98,7 @@ impl GuestState {
             deadline: Instant::now(),
             http: WasiHttpCtx::new(),
             egress: EgressHooks { egress, call: None },
+            result_meta: None,
         }
     }
 
@@ -248,5 +251,28 @@ impl host::Host for GuestState {
 
     fn environment(&mut self) -> Result<Vec<(String, String)>> {
         Ok(self.hooks.environment())
+    }
+
+    fn result_meta(&mut self, meta_json: String) -> Result<std::result::Result<(), String>> {
+        Ok(parse_result_meta(&meta_json).map(|meta| self.result_meta = Some(meta)))
+    }
+}
+
+/// Largest `_meta` a guest may set on a result: markers and small annotations fit many times over, and a
+/// result's bulk belongs in its content (which the response size limit bounds, this included).
+pub const MAX_RESULT_META_BYTES: usize = 64 * 1024;
+
+/// A result's `_meta` from the guest: a JSON object of at most [`MAX_RESULT_META_BYTES`].
+fn parse_result_meta(json: &str) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+    if json.len() > MAX_RESULT_META_BYTES {
+        return Err(format!(
+            "the result's _meta is {} bytes; it may be at most {MAX_RESULT_META_BYTES} bytes: put bulky data in the result's content",
+            json.len()
+        ));
+    }
+    match serde_json::from_str(json) {
+        Ok(serde_json::Value::Object(meta)) => Ok(meta),
+        Ok(_) => Err("the result's _meta must be a JSON object".into()),
+        Err(e) => Err(format!("the result's _meta is not valid JSON: {e}")),
     }
 }

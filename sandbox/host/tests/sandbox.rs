@@ -418,3 +418,63 @@ fn dropping_a_running_call_stops_its_guest() {
         "after"
     );
 }
+
+/// Files under `dir`, at any depth.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { files_under(&p) } else { 1 })
+        .sum()
+}
+
+#[test]
+fn a_component_compiled_before_comes_from_the_compile_cache_and_runs() {
+    let cache = tempfile::tempdir().unwrap();
+    let wasm = std::fs::read(support::fixture_wasm()).unwrap();
+    let runtime = || {
+        Runtime::with_compile_cache(
+            &GuestThreadOptions::default(),
+            Some((cache.path(), berth_sandbox_host::DEFAULT_COMPILE_CACHE_BYTES)),
+        )
+        .unwrap()
+    };
+    let first = runtime().precompile(&wasm).unwrap();
+    let entries = files_under(cache.path());
+    assert!(
+        entries > 10,
+        "each compiled function is an entry: {entries}"
+    );
+    // A new runtime (a restarted Berth) on the same folder takes the functions from the cache.
+    // A few trampolines get keys of their own at each compile (their code is the same); everything
+    // else comes from the cache.
+    let again = runtime();
+    let second = again.precompile(&wasm).unwrap();
+    let added = files_under(cache.path()) - entries;
+    assert!(
+        added * 5 < entries,
+        "the second compile cached {added} new functions of {entries}"
+    );
+    assert_eq!(first, second, "the same machine code, from the cache");
+    let path = cache.path().join("fixture.cwasm");
+    std::fs::write(&path, &second).unwrap();
+    let pool = DeploymentPool::from_artifact(&again, &path, Limits::default(), Arc::new(vec![]))
+        .unwrap();
+    let out = pool
+        .call(
+            &GuestCall::Tool {
+                name: "echo".into(),
+                arguments: serde_json::json!({"text": "cached"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            },
+            &CallContext::default(),
+            Arc::new(Recorder::default()),
+        )
+        .unwrap();
+    let GuestOutput::Tool(r) = out else {
+        panic!("not a tool result: {out:?}")
+    };
+    assert_eq!(r.content, vec![berth_core::ContentBlock::Text("cached".into())]);
+}

@@ -79,6 +79,14 @@ pub struct UpArgs {
     /// turn it on only for development and tests on one machine.
     #[arg(long, env = "BERTH_ALLOW_PRIVATE_EGRESS")]
     pub allow_private_egress: bool,
+    /// Folder of the per-function compilation cache: functions compiled for one deploy (CPython's, in
+    /// every Python server) are not compiled again for the next. Several Berth processes may share one.
+    /// `off` compiles everything every time. Default: <data-dir>/compile-cache.
+    #[arg(long, env = "BERTH_COMPILE_CACHE")]
+    pub compile_cache: Option<String>,
+    /// Most megabytes the compilation cache keeps (the oldest entries go first).
+    #[arg(long, env = "BERTH_COMPILE_CACHE_MB", default_value_t = berth_sandbox_host::DEFAULT_COMPILE_CACHE_BYTES / (1024 * 1024))]
+    pub compile_cache_mb: u64,
     #[command(flatten)]
     pub tools: ToolArgs,
     #[command(flatten)]

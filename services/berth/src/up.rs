@@ -9,7 +9,7 @@ use berth_edge::{Edge, EdgeConfig, RouteTable};
 use berth_sandbox_host::{ArtifactDir, EgressOptions, GuestThreadOptions, Runtime};
 use berth_store::{NewDeployment, NewProject, NewUser, Source, Store};
 use berth_worker::Worker;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::args::UpArgs;
@@ -45,10 +45,20 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     })
     .await??;
     let home = toolchain::berth_home(&args.tools)?;
-    let runtime = Runtime::with_options(&GuestThreadOptions {
-        threads: args.guest_threads,
-        priority: args.guest_priority,
-    })?
+    let compile_cache = match args.compile_cache.as_deref() {
+        Some("off") => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(data.join("compile-cache")),
+    };
+    let runtime = Runtime::with_compile_cache(
+        &GuestThreadOptions {
+            threads: args.guest_threads,
+            priority: args.guest_priority,
+        },
+        compile_cache
+            .as_deref()
+            .map(|dir| (dir, args.compile_cache_mb.saturating_mul(1024 * 1024))),
+    )?
     .with_egress(EgressOptions {
         allow_private: args.allow_private_egress,
     });

@@ -61,7 +61,14 @@ fn env_with(step_timeout: std::time::Duration) -> Env {
         work_dir: root.join("work"),
         step_timeout,
     };
-    let runtime = Runtime::new().unwrap();
+    // One compilation cache for the whole build folder, as `berth up` keeps one per data directory:
+    // each test's Python build then compiles only what no earlier build compiled.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("berth-compile-cache");
+    let runtime = Runtime::with_compile_cache(
+        &Default::default(),
+        Some((&cache, berth_sandbox_host::DEFAULT_COMPILE_CACHE_BYTES)),
+    )
+    .unwrap();
     let artifacts = ArtifactDir::new(root.join("artifacts")).unwrap();
     let builder = Builder::new(config, runtime.clone(), artifacts.clone());
     Env {

@@ -140,6 +140,8 @@ pub struct ToolResult {
     pub content: Vec<ContentBlock>,
     pub structured: Option<Value>,
     pub is_error: bool,
+    /// The result's own `_meta`, when the guest set one (a library's markers, the tool's own).
+    pub meta: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +160,8 @@ pub struct PromptMessage {
 pub struct PromptResult {
     pub description: Option<String>,
     pub messages: Vec<PromptMessage>,
+    /// The result's own `_meta`, when the guest set one.
+    pub meta: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

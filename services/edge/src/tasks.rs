@@ -375,6 +375,7 @@ mod tests {
             content: vec![],
             structured: None,
             is_error: true,
+            meta: None,
         }));
         assert!(
             matches!(settle(ok, Asked::default(), "t"), RunEnd::Completed(r) if r["isError"] == true)

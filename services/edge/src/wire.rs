@@ -221,7 +221,22 @@ pub fn tool_result(r: &ToolResult) -> Value {
     let mut result = CallToolResult::success(r.content.iter().map(content_block).collect());
     result.structured_content = r.structured.clone();
     result.is_error = Some(r.is_error);
-    to_value(&result)
+    with_meta(to_value(&result), &r.meta)
+}
+
+/// `value` (a result object) with the entries of the guest's own `_meta` added.
+fn with_meta(mut value: Value, meta: &Option<Map<String, Value>>) -> Value {
+    if let (Some(meta), Some(obj)) = (meta, value.as_object_mut()) {
+        let slot = obj
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(slot) = slot.as_object_mut() {
+            for (k, v) in meta {
+                slot.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    value
 }
 
 /// A tool call that failed in the sandbox (timeout, crash, ...): a tool result with `isError`, so the
@@ -254,7 +269,7 @@ pub fn prompt_result(p: &PromptResult) -> Value {
     if let Some(d) = &p.description {
         result = result.with_description(d.clone());
     }
-    to_value(&result)
+    with_meta(to_value(&result), &p.meta)
 }
 
 pub fn completion_result(c: &Completion) -> Value {
@@ -481,6 +496,7 @@ mod tests {
             ],
             structured: Some(json!({"a": 1})),
             is_error: false,
+            meta: None,
         };
         let v = finish(Era::Legacy, "tools/call", tool_result(&r), None);
         assert_eq!(
@@ -498,6 +514,34 @@ mod tests {
         let v = finish(Era::Modern, "tools/call", tool_result(&r), None);
         assert_eq!(v["resultType"], "complete");
         assert!(v.get("ttlMs").is_none());
+    }
+
+    #[test]
+    fn a_results_own_meta_reaches_the_client_beside_the_servers_stamp() {
+        let own = json!({"fastmcp": {"wrap_result": true}});
+        let r = ToolResult {
+            content: vec![],
+            structured: Some(json!({"result": 3})),
+            is_error: false,
+            meta: own.as_object().cloned(),
+        };
+        let legacy = finish(Era::Legacy, "tools/call", tool_result(&r), None);
+        assert_eq!(legacy["_meta"], own);
+        let desc = ServerDescription {
+            name: "s".into(),
+            ..Default::default()
+        };
+        let modern = finish(Era::Modern, "tools/call", tool_result(&r), Some(&desc));
+        assert_eq!(modern["_meta"]["fastmcp"], own["fastmcp"]);
+        assert_eq!(modern["_meta"][SERVER_INFO_META]["name"], "s");
+        let p = PromptResult {
+            description: None,
+            messages: vec![],
+            meta: json!({"k": [1]}).as_object().cloned(),
+        };
+        assert_eq!(prompt_result(&p)["_meta"], json!({"k": [1]}));
+        let bare = PromptResult { meta: None, ..p };
+        assert!(prompt_result(&bare).get("_meta").is_none());
     }
 
     #[test]

@@ -260,6 +260,15 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
+/// One compilation cache for every Berth the tests start (beside the binary, in the build folder): a
+/// Python deploy compiles CPython's functions once per build folder, not once per test.
+fn compile_cache(bin: &Path) -> PathBuf {
+    bin.parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| Path::new("."))
+        .join("berth-compile-cache")
+}
+
 /// Starts `berth up --no-example` under the watchdog wrapper, on `port` (and `admin_port`), with its
 /// data in `data_dir`.
 fn spawn_up(
@@ -285,6 +294,7 @@ fn spawn_up(
         .arg(data_dir.join(DATA))
         .args(extra)
         .env("BERTH_TOOLS", tools.root())
+        .env("BERTH_COMPILE_CACHE", compile_cache(bin))
         .env("BERTH_HOME", repo_root())
         .env("BERTH_E2E_DATA_DIR", data_dir)
         .env("PATH", tools.path_with_node()?)

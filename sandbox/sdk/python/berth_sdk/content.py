@@ -8,7 +8,6 @@ import base64
 import json
 import mimetypes
 import os
-import sys
 
 from berth_sdk.mcp_types import (
     AudioContent,
@@ -259,35 +258,31 @@ class ToolResult:
         return f"ToolResult(content={self.content!r}, structured_content={self.structured_content!r})"
 
 
-_meta_noted = set()
+WRAP_META = {"fastmcp": {"wrap_result": True}}  # fastmcp marks a result it wrapped under "result"
 
 
-def _note_meta(tool_name, meta):
-    if meta and tool_name not in _meta_noted:
-        _meta_noted.add(tool_name)
-        print(f"berth: notice: tool '{tool_name}' returned a result with meta; Berth's guest contract does not "
-              "carry a result's _meta yet, so clients do not see it (put it in structured content instead)",
-              file=sys.stderr)
+def _own_meta(meta):
+    """A result's own ``_meta`` as JSON data (None when empty)."""
+    return jsonable(meta) if meta else None
 
 
 def tool_result(value, output_schema, tool_name="tool"):
-    """``(blocks, structured, is_error)`` for a tool's return value, following fastmcp's rules."""
+    """``(blocks, structured, is_error, meta)`` for a tool's return value, following fastmcp's rules; ``meta``
+    is the result's own ``_meta`` (a ToolResult's, or fastmcp's wrap marker)."""
     if isinstance(value, ToolResult):
-        _note_meta(tool_name, value.meta)
-        return value.blocks(), value.structured_content, value.is_error
+        return value.blocks(), value.structured_content, value.is_error, _own_meta(value.meta)
     if isinstance(value, CallToolResult):
-        _note_meta(tool_name, value.meta)
         structured = None if value.structuredContent is None else jsonable(value.structuredContent)
-        return [as_block(c) for c in value.content or []], structured, bool(value.isError)
+        return [as_block(c) for c in value.content or []], structured, bool(value.isError), _own_meta(value.meta)
     has_content = isinstance(value, UNSTRUCTURED_TYPES) or (
         isinstance(value, (list, tuple)) and any(isinstance(item, UNSTRUCTURED_TYPES) for item in value)
     )
     if output_schema is None and has_content:
-        return to_blocks(value), None, False
+        return to_blocks(value), None, False, None
     structured = jsonable(value) if not has_content else None
     blocks = to_blocks(value) if has_content else to_blocks(structured)
     if output_schema is None:
-        return blocks, structured if isinstance(structured, dict) else None, False
+        return blocks, structured if isinstance(structured, dict) else None, False, None
     if output_schema.get("x-fastmcp-wrap-result"):
-        return blocks, {"result": structured}, False
-    return blocks, structured, False
+        return blocks, {"result": structured}, False, WRAP_META
+    return blocks, structured, False, None

@@ -51,15 +51,15 @@ class _Official(FastMCP):
     def _unknown_tool_text(self, name):
         return f"Unknown tool: {name}"
 
-    def get_prompt(self, name, arguments):
-        description, messages = super().get_prompt(name, arguments)
-        return description if description is not None else "", messages
+    def get_prompt_result(self, name, arguments):
+        description, messages, meta = super().get_prompt_result(name, arguments)
+        return description if description is not None else "", messages, meta
 
     def _tool_result(self, value, tool):
         if isinstance(value, (ToolResult, CallToolResult)):
             return tool_result(value, tool.output_schema, tool.name)
-        _, structured, _ = tool_result(value, tool.output_schema, tool.name)
-        return official_blocks(value), structured, False
+        _, structured, _, _ = tool_result(value, tool.output_schema, tool.name)
+        return official_blocks(value), structured, False, None  # no wrap marker in the official SDKs
 
 
 class OfficialFastMCP(_Official):

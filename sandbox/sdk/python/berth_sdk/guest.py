@@ -164,6 +164,16 @@ def _begin(ctx):
     _env_baseline = set(fresh)
 
 
+def _set_result_meta(meta):
+    """Hands the host the result's own ``_meta``, when it has one."""
+    if not meta:
+        return
+    try:
+        wit_host.result_meta(json.dumps(meta, ensure_ascii=False))
+    except componentize_py_types.Err as err:
+        raise ReportedError(f"the result's _meta was refused: {err.value}") from None
+
+
 def make_guest(server):
     """The class componentize-py instantiates for the ``guest`` export, serving ``server``."""
 
@@ -181,9 +191,11 @@ def make_guest(server):
             except ValueError as exc:
                 raise componentize_py_types.Err(wit_types.GuestError_InvalidParams(f"arguments are not JSON: {exc}")) from None
             try:
-                blocks, structured, is_error = server.call_tool(name, arguments if arguments is not None else {})
+                blocks, structured, is_error, meta = server.call_tool_result(
+                    name, arguments if arguments is not None else {})
                 content = [_block_to_wit(b) for b in blocks]
                 structured_json = None if structured is None else json.dumps(structured, ensure_ascii=False)
+                _set_result_meta(meta)
             except Exception as exc:
                 raise _guest_error(exc) from None
             return wit_guest.ToolResult(content, structured_json, is_error)
@@ -198,7 +210,8 @@ def make_guest(server):
         def get_prompt(self, ctx, name, arguments):
             _begin(ctx)
             try:
-                description, messages = server.get_prompt(name, dict(arguments))
+                description, messages, meta = server.get_prompt_result(name, dict(arguments))
+                _set_result_meta(meta)
                 wit_messages = [
                     wit_guest.PromptMessage(
                         wit_guest.Role.ASSISTANT if m["role"] == "assistant" else wit_guest.Role.USER,

@@ -383,8 +383,13 @@ class FastMCP(Composition):
         return [listing(c) for c in runtime.run_sync(run_chain(self._middleware, context, terminal))]
 
     def call_tool(self, name, arguments):
-        """Runs a tool: returns ``(blocks, structured, is_error)``; raises ArgumentError. A tool that is not
-        there (or disabled) is an error result naming it, as each native spelling answers."""
+        """Runs a tool: returns ``(blocks, structured, is_error)``; raises ArgumentError."""
+        return self.call_tool_result(name, arguments)[:3]
+
+    def call_tool_result(self, name, arguments):
+        """Runs a tool: returns ``(blocks, structured, is_error, meta)`` (``meta``: the result's own ``_meta``);
+        raises ArgumentError. A tool that is not there (or disabled) is an error result naming it, as each
+        native spelling answers."""
         self._start()
         if not self._middleware:
             found = self._find_tool(name)
@@ -393,7 +398,7 @@ class FastMCP(Composition):
         try:
             return runtime.run_sync(self._call_tool(name, arguments))
         except NotFound:
-            return [{"type": "text", "text": self._unknown_tool_text(name)}], None, True
+            return [{"type": "text", "text": self._unknown_tool_text(name)}], None, True, None
 
     def _unknown_tool_text(self, name):
         return f"Unknown tool: {name!r}"
@@ -412,7 +417,7 @@ class FastMCP(Composition):
         except ArgumentError:  # arguments that are not an object: a protocol error, as through middleware
             raise
         except Exception as exc:  # a failing tool is a result the client sees, never a crash
-            return [{"type": "text", "text": self._tool_error_text(name, exc)}], None, True
+            return [{"type": "text", "text": self._tool_error_text(name, exc)}], None, True, None
 
     async def _call_tool(self, name, arguments):
         context = MiddlewareContext(message=CallToolRequestParams(name=name, arguments=arguments),
@@ -422,7 +427,7 @@ class FastMCP(Composition):
         except (NotFound, ArgumentError, McpError):
             raise
         except Exception as exc:  # a failing tool is a result the client sees, never a crash
-            return [{"type": "text", "text": self._tool_error_text(name, exc, outer=True)}], None, True
+            return [{"type": "text", "text": self._tool_error_text(name, exc, outer=True)}], None, True, None
         return tool_result(result, None, name)
 
     async def _call_tool_terminal(self, context):
@@ -438,10 +443,10 @@ class FastMCP(Composition):
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
             value = await tool.run(kwargs)
-            blocks, structured, is_error = self._tool_result(value, tool)
+            blocks, structured, is_error, meta = self._tool_result(value, tool)
         except Exception as exc:
             raise ToolError(self._tool_error_text(name, exc)) from exc
-        return ToolResult._of(blocks, structured, is_error)
+        return ToolResult._of(blocks, structured, is_error, meta)
 
     def _tool_result(self, value, tool):
         return tool_result(value, tool.output_schema, tool.name)
@@ -495,9 +500,15 @@ class FastMCP(Composition):
         return f"Error reading resource {uri!r}" if self._mask_errors else f"Error reading resource {uri!r}: {exc}"
 
     def get_prompt(self, name, arguments):
+        """Renders a prompt: ``(description, messages)``."""
+        return self.get_prompt_result(name, arguments)[:2]
+
+    def get_prompt_result(self, name, arguments):
+        """Renders a prompt: ``(description, messages, meta)`` (``meta``: the result's own ``_meta``)."""
         self._start()
         result = runtime.run_sync(self._get_prompt(name, arguments))
-        return getattr(result, "description", None), prompt_messages(result)
+        meta = getattr(result, "meta", None) if isinstance(result, PromptResult) else None
+        return getattr(result, "description", None), prompt_messages(result), to_jsonable(meta) if meta else None
 
     async def _get_prompt(self, name, arguments):
         context = MiddlewareContext(message=GetPromptRequestParams(name=name, arguments=arguments),
@@ -526,7 +537,7 @@ class FastMCP(Composition):
                 value = await value
             description = getattr(value, "description", None) or prompt.description
             messages = [Message(block_model(m["content"]), role=m["role"]) for m in prompt_messages(value)]
-            return PromptResult(messages, description=description)
+            return PromptResult(messages, description=description, meta=getattr(value, "meta", None))
         except PromptError:
             raise
         except Exception as exc:
@@ -626,11 +637,11 @@ def _with_app(meta, app):
     return meta
 
 
-def _as_tool_result(triple):
-    blocks, structured, is_error = triple
+def _as_tool_result(outcome):
+    blocks, structured, is_error, meta = outcome
     if is_error:
         raise ToolError(blocks[0]["text"] if blocks and blocks[0]["type"] == "text" else "tool failed")
-    return ToolResult._of(blocks, structured, is_error)
+    return ToolResult._of(blocks, structured, is_error, meta)
 
 
 def _completion_values(result):

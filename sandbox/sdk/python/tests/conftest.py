@@ -114,6 +114,9 @@ class FakeHost:
         self.calls.append(("environment",))
         return list(self.env)
 
+    def result_meta(self, meta_json):
+        self.calls.append(("result_meta", json.loads(meta_json)))
+
     def of(self, kind):
         return [c for c in self.calls if c[0] == kind]
 
@@ -132,7 +135,7 @@ def fake_host(bindings, monkeypatch):
     host_module, types_module, _ = bindings
     fake = FakeHost(host_module, types_module)
     for name in ("log", "progress", "kv_get", "kv_set", "kv_delete", "elicit", "sample", "read_resource",
-                 "environment"):
+                 "environment", "result_meta"):
         monkeypatch.setattr(host_module, name, getattr(fake, name))
     # `list-roots` is not in every guest contract; the SDK looks it up per call.
     monkeypatch.setattr(host_module, "list_roots", fake.list_roots, raising=False)

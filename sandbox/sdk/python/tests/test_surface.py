@@ -365,9 +365,10 @@ def test_common_mistakes_are_definition_errors(load_project, source, needles):
         assert needle in str(err.value)
 
 
-def test_tool_result_meta_is_a_notice_not_silently_dropped(load_project, bindings, capsys):
+def test_a_results_own_meta_reaches_the_host(load_project, bindings, capsys):
     pair = load_project('''
 from fastmcp import FastMCP
+from fastmcp.prompts import PromptResult
 from fastmcp.tools import ToolResult
 
 mcp = FastMCP("m")
@@ -375,10 +376,48 @@ mcp = FastMCP("m")
 @mcp.tool
 def with_meta() -> ToolResult:
     return ToolResult(content="x", structured_content={"a": 1}, meta={"trace": "t1"})
+
+@mcp.tool
+def count() -> int:
+    return 3
+
+@mcp.tool
+def plain() -> dict:
+    return {"a": 1}
+
+@mcp.prompt
+def themed() -> PromptResult:
+    return PromptResult("hi", meta={"theme": "dark"})
 ''')
+    host = pair[1]
     result = _call(pair, bindings, "with_meta")
     assert _texts(result) == ["x"] and json.loads(result.structured_json) == {"a": 1}
-    assert "tool 'with_meta' returned a result with meta" in capsys.readouterr().err
+    assert host.of("result_meta") == [("result_meta", {"trace": "t1"})]
+    assert "meta" not in capsys.readouterr().err
+    host.calls.clear()
+    assert json.loads(_call(pair, bindings, "count").structured_json) == {"result": 3}
+    assert host.of("result_meta") == [("result_meta", {"fastmcp": {"wrap_result": True}})], "fastmcp's wrap marker"
+    host.calls.clear()
+    _call(pair, bindings, "plain")
+    assert host.of("result_meta") == [], "a result without _meta sets none"
+    guest, _ = pair
+    _, types, _ = bindings
+    guest.get_prompt(types.CallContext("r", None), "themed", [])
+    assert host.of("result_meta") == [("result_meta", {"theme": "dark"})]
+
+
+def test_the_official_spellings_wrap_without_fastmcps_marker(load_project, bindings):
+    pair = load_project('''
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("m")
+
+@mcp.tool()
+def count() -> int:
+    return 3
+''')
+    assert json.loads(_call(pair, bindings, "count").structured_json) == {"result": 3}
+    assert pair[1].of("result_meta") == []
 
 
 def test_middleware_hooks_that_never_run_are_notices_and_foreign_middleware_an_error(load_project, capsys):

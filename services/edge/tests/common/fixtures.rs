@@ -235,6 +235,7 @@ fn text(t: impl Into<String>) -> Result<GuestOutput, InvokeError> {
         content: vec![ContentBlock::Text(t.into())],
         structured: None,
         is_error: false,
+        meta: None,
     }))
 }
 
@@ -243,6 +244,7 @@ fn failed(t: impl Into<String>) -> Result<GuestOutput, InvokeError> {
         content: vec![ContentBlock::Text(t.into())],
         structured: None,
         is_error: true,
+        meta: None,
     }))
 }
 
@@ -295,6 +297,7 @@ fn run_tool(
             content: vec![c],
             structured: None,
             is_error: false,
+            meta: None,
         }))
     };
     match name {
@@ -327,6 +330,7 @@ fn run_tool(
             ],
             structured: None,
             is_error: false,
+            meta: None,
         })),
         "test_tool_with_logging" | "test_logging_tool" => {
             for (i, msg) in [
@@ -599,6 +603,7 @@ fn run(call: GuestCall, h: &dyn CallHooks) -> Result<GuestOutput, InvokeError> {
                     role: Role::User,
                     content,
                 }],
+                meta: None,
             }))
         }
         GuestCall::Complete { value, .. } => Ok(GuestOutput::Completion(Completion {
