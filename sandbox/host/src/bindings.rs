@@ -12,6 +12,9 @@ wasmtime::component::bindgen!({
         "berth:mcp/host.kv-get": async | trappable,
         "berth:mcp/host.kv-set": async | trappable,
         "berth:mcp/host.kv-delete": async | trappable,
+        "berth:mcp/host.session-get": async | trappable,
+        "berth:mcp/host.session-set": async | trappable,
+        "berth:mcp/host.session-delete": async | trappable,
         "berth:mcp/host.elicit": async | trappable,
         "berth:mcp/host.sample": async | trappable,
         "berth:mcp/host.list-roots": async | trappable,
@@ -148,7 +151,9 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
         }
     }
     fn meta(m: &Option<serde_json::Map<String, serde_json::Value>>) -> usize {
-        m.as_ref().map_or(0, |m| serde_json::Value::Object(m.clone()).to_string().len())
+        m.as_ref().map_or(0, |m| {
+            serde_json::Value::Object(m.clone()).to_string().len()
+        })
     }
     fn res(r: &core::ResourceContents) -> usize {
         r.uri.len()

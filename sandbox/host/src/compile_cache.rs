@@ -80,8 +80,13 @@ impl CompileCache {
                 return None;
             }
             let meta = e.metadata().ok()?;
-            meta.is_file()
-                .then(|| (e.path(), meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH)))
+            meta.is_file().then(|| {
+                (
+                    e.path(),
+                    meta.len(),
+                    meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+                )
+            })
         })
         .collect()
     }
@@ -147,7 +152,10 @@ mod tests {
         assert!(cache.get(b"k0").is_none());
         assert!(cache.insert(b"k0", vec![7; 2000]));
         assert_eq!(cache.get(b"k0").as_deref(), Some(&[7u8; 2000][..]));
-        assert!(!cache.insert(b"huge", vec![0; 10_001]), "larger than the budget");
+        assert!(
+            !cache.insert(b"huge", vec![0; 10_001]),
+            "larger than the budget"
+        );
         for i in 1..5u8 {
             assert!(cache.insert(&[b'k', b'0' + i], vec![i; 2000]));
         }

@@ -343,6 +343,7 @@ impl DeploymentPool {
             data.stop = Stop::None;
             data.limiter.refused = false;
             data.result_meta = None;
+            data.session = ctx.session_id.clone();
         }
         arm(&mut w.store, &limits);
         let allow = self.allow.read().unwrap_or_else(|p| p.into_inner()).clone();
@@ -620,6 +621,15 @@ impl CallHooks for PoolHooks {
     }
     fn kv_delete(&self, key: &str) {
         self.inner.kv_delete(key)
+    }
+    fn session_get(&self, session: &str, key: &str) -> Option<String> {
+        self.inner.session_get(session, key)
+    }
+    fn session_set(&self, session: &str, key: &str, value: &str) -> Result<(), String> {
+        self.inner.session_set(session, key, value)
+    }
+    fn session_delete(&self, session: &str, key: &str) {
+        self.inner.session_delete(session, key)
     }
     fn elicit(
         &self,

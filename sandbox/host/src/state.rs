@@ -71,6 +71,8 @@ pub struct GuestState {
     pub(crate) egress: EgressHooks,
     /// The `_meta` the guest set for the result of the call in progress (`result-meta`).
     pub result_meta: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The MCP session of the call in progress, whose state `session-*` reach.
+    pub session: Option<String>,
 }
 
 impl GuestState {
@@ -99,6 +101,7 @@ impl GuestState {
             http: WasiHttpCtx::new(),
             egress: EgressHooks { egress, call: None },
             result_meta: None,
+            session: None,
         }
     }
 
@@ -197,6 +200,33 @@ impl host::Host for GuestState {
         offload(move || hooks.kv_delete(&key)).await
     }
 
+    async fn session_get(&mut self, key: String) -> Result<Option<String>> {
+        let (hooks, Some(session)) = (self.hooks.clone(), self.session.clone()) else {
+            return Ok(None);
+        };
+        offload(move || hooks.session_get(&session, &key)).await
+    }
+
+    async fn session_set(
+        &mut self,
+        key: String,
+        value: String,
+    ) -> Result<std::result::Result<(), String>> {
+        let (hooks, Some(session)) = (self.hooks.clone(), self.session.clone()) else {
+            return Ok(Err(
+                "this request is not part of an MCP session, so there is no session state to keep it in".into(),
+            ));
+        };
+        offload(move || hooks.session_set(&session, &key, &value)).await
+    }
+
+    async fn session_delete(&mut self, key: String) -> Result<()> {
+        let (hooks, Some(session)) = (self.hooks.clone(), self.session.clone()) else {
+            return Ok(());
+        };
+        offload(move || hooks.session_delete(&session, &key)).await
+    }
+
     async fn elicit(
         &mut self,
         message: String,
@@ -263,7 +293,9 @@ impl host::Host for GuestState {
 pub const MAX_RESULT_META_BYTES: usize = 64 * 1024;
 
 /// A result's `_meta` from the guest: a JSON object of at most [`MAX_RESULT_META_BYTES`].
-fn parse_result_meta(json: &str) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+fn parse_result_meta(
+    json: &str,
+) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
     if json.len() > MAX_RESULT_META_BYTES {
         return Err(format!(
             "the result's _meta is {} bytes; it may be at most {MAX_RESULT_META_BYTES} bytes: put bulky data in the result's content",

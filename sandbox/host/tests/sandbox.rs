@@ -435,7 +435,10 @@ fn a_component_compiled_before_comes_from_the_compile_cache_and_runs() {
     let runtime = || {
         Runtime::with_compile_cache(
             &GuestThreadOptions::default(),
-            Some((cache.path(), berth_sandbox_host::DEFAULT_COMPILE_CACHE_BYTES)),
+            Some((
+                cache.path(),
+                berth_sandbox_host::DEFAULT_COMPILE_CACHE_BYTES,
+            )),
         )
         .unwrap()
     };
@@ -458,8 +461,8 @@ fn a_component_compiled_before_comes_from_the_compile_cache_and_runs() {
     assert_eq!(first, second, "the same machine code, from the cache");
     let path = cache.path().join("fixture.cwasm");
     std::fs::write(&path, &second).unwrap();
-    let pool = DeploymentPool::from_artifact(&again, &path, Limits::default(), Arc::new(vec![]))
-        .unwrap();
+    let pool =
+        DeploymentPool::from_artifact(&again, &path, Limits::default(), Arc::new(vec![])).unwrap();
     let out = pool
         .call(
             &GuestCall::Tool {
@@ -476,5 +479,8 @@ fn a_component_compiled_before_comes_from_the_compile_cache_and_runs() {
     let GuestOutput::Tool(r) = out else {
         panic!("not a tool result: {out:?}")
     };
-    assert_eq!(r.content, vec![berth_core::ContentBlock::Text("cached".into())]);
+    assert_eq!(
+        r.content,
+        vec![berth_core::ContentBlock::Text("cached".into())]
+    );
 }

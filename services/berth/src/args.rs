@@ -26,6 +26,10 @@ pub enum Command {
     Login(LoginArgs),
     /// List your projects.
     Projects(Remote),
+    /// Print a fresh one-time link that signs a browser in to the dashboard as you (against a local
+    /// `berth up`'s data directory: as its operator), for when the link `berth up` printed was used or
+    /// expired.
+    SignIn(Remote),
     /// Print a deployment's build log.
     Logs(LogsArgs),
     /// A project's environment variables and secrets.

@@ -92,6 +92,21 @@ pub async fn projects(remote: Remote) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `berth sign-in`: a fresh one-time dashboard sign-in link for the token's user.
+pub async fn sign_in(remote: Remote) -> anyhow::Result<()> {
+    let client = Client::from_remote(&remote)?;
+    let link = client
+        .send(Method::POST, "/api/v1/sign-in-links", None)
+        .await?;
+    let url = link["url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the server answered no link: {link}"))?;
+    println!("{url}");
+    let minutes = link["expiresInSeconds"].as_u64().unwrap_or(0) / 60;
+    eprintln!("open it in a browser: it signs in once, within {minutes} minutes");
+    Ok(())
+}
+
 /// `berth logs <project|deployment>`: the build log of a deployment, or of a project's newest one
 /// (`--runtime`: the project's runtime log, see `cli_runtime_logs.rs`).
 pub async fn logs(args: LogsArgs) -> anyhow::Result<()> {

@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             args::Command::Deploy(a) => deploy::run(a).await,
             args::Command::Login(a) => cli::login(a).await,
             args::Command::Projects(a) => cli::projects(a).await,
+            args::Command::SignIn(a) => cli::sign_in(a).await,
             args::Command::Logs(a) => cli::logs(a).await,
             args::Command::Env(a) => cli::env(a).await,
             args::Command::Rollback(a) => cli::rollback(a).await,

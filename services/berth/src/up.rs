@@ -203,7 +203,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         data.join("operator-token").display()
     );
     println!(
-        "  sign in:        {public_url}/auth/local?token={sign_in} (one-time link, valid 15 minutes)"
+        "  sign in:        {public_url}/auth/local?token={sign_in} (one-time link, valid 15 minutes; `berth sign-in --data-dir {}` prints a new one)",
+        data.display()
     );
     println!(
         "  CLI:            berth login --server {public_url} --data-dir {}",

@@ -334,6 +334,15 @@ pub trait CallHooks: Send + Sync {
     /// a message the guest gets as an error it can handle.
     fn kv_set(&self, key: &str, value: &str) -> Result<(), String>;
     fn kv_delete(&self, key: &str);
+    /// State of one MCP session (fastmcp's `ctx.set_state`), kept apart from the project's own keys.
+    fn session_get(&self, _session: &str, _key: &str) -> Option<String> {
+        None
+    }
+    /// Stores a value in a session's state; an error is a message the guest gets.
+    fn session_set(&self, _session: &str, _key: &str, _value: &str) -> Result<(), String> {
+        Err("session state is not available here".into())
+    }
+    fn session_delete(&self, _session: &str, _key: &str) {}
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError>;
     fn sample(&self, params: Value) -> Result<Value, HookError>;
     fn environment(&self) -> Vec<(String, String)>;

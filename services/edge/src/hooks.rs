@@ -421,6 +421,32 @@ impl CallHooks for EdgeHooks {
         self.block("kv-delete", self.state.delete(&self.route.project_id, key));
     }
 
+    fn session_get(&self, session: &str, key: &str) -> Option<String> {
+        let get = self.state.session_get(&self.route.project_id, session, key);
+        self.block("session-get", get).flatten()
+    }
+
+    fn session_set(&self, session: &str, key: &str, value: &str) -> Result<(), String> {
+        let set = self
+            .state
+            .session_set(&self.route.project_id, session, key, value);
+        match self.runtime.block_on(set) {
+            Ok(()) => Ok(()),
+            Err(KvError::Quota(m)) => Err(m),
+            Err(KvError::Store(e)) => {
+                tracing::warn!(project = %self.route.project_id, "session-set: {e}");
+                Err("the session state store is unavailable; the value was not stored".into())
+            }
+        }
+    }
+
+    fn session_delete(&self, session: &str, key: &str) {
+        let delete = self
+            .state
+            .session_delete(&self.route.project_id, session, key);
+        self.block("session-delete", delete);
+    }
+
     fn elicit(&self, message: &str, requested_schema: Value) -> Result<ElicitResponse, HookError> {
         let mut params = json!({ "message": message, "requestedSchema": requested_schema });
         if matches!(self.input, Input::Round(_)) {

@@ -5,6 +5,7 @@
 
 use crate::store::StoreError;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// Largest key, in bytes. Keys name things (`user:42:prefs`); a few hundred bytes is plenty, and the same
 /// bound as common hosted key-value stores keeps a guest's data portable.
@@ -20,6 +21,13 @@ pub const DEFAULT_KV_MAX_TOTAL_BYTES: usize = 10 * 1024 * 1024;
 
 /// Keys one project may hold; bounds the per-key overhead that the byte count does not see.
 pub const DEFAULT_KV_MAX_KEYS: usize = 10_000;
+
+/// How long a session's state lives after its last write: fastmcp's own lifetime for `ctx.set_state`
+/// values (a day). It also goes when the session is deleted.
+pub const SESSION_STATE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How often a project's expired session state is looked for, at most (on its writes).
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The key-value quota of one project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +124,31 @@ pub trait StateStore: Send + Sync + 'static {
     /// Stores `value` under `key`, or refuses with [`KvError::Quota`] when that would go over the quota.
     async fn set(&self, project_id: &str, key: &str, value: &str) -> Result<(), KvError>;
     async fn delete(&self, project_id: &str, key: &str) -> Result<(), StoreError>;
+    /// A value of one MCP session's state (none once the session ended or its state expired).
+    async fn session_get(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Stores a value in a session's state. Session state shares the project's quota; when it has no
+    /// room, the state of the project's other sessions goes (written longest ago first) before a write
+    /// is refused, never the project's own keys.
+    async fn session_set(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), KvError>;
+    async fn session_delete(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
+    /// Drops a session's state (the session was deleted).
+    async fn end_session(&self, project_id: &str, session: &str) -> Result<(), StoreError>;
 }
 
 /// One project's entries and what they weigh.
@@ -124,12 +157,102 @@ struct Project {
     entries: HashMap<String, String>,
     /// Sum of the lengths of keys and values in `entries`.
     bytes: usize,
+    /// Its sessions' state, by session id.
+    sessions: HashMap<String, SessionState>,
+    /// Keys and bytes in `sessions`, for the quota the project's own keys share.
+    session_keys: usize,
+    session_bytes: usize,
+    /// When expired session state was last looked for.
+    swept: Option<Instant>,
+}
+
+/// One session's state.
+struct SessionState {
+    entries: HashMap<String, String>,
+    bytes: usize,
+    written: Instant,
+}
+
+impl Project {
+    fn keys(&self) -> usize {
+        self.entries.len() + self.session_keys
+    }
+
+    fn total(&self) -> usize {
+        self.bytes + self.session_bytes
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.sessions.is_empty()
+    }
+
+    fn drop_session(&mut self, session: &str) {
+        if let Some(s) = self.sessions.remove(session) {
+            self.session_keys -= s.entries.len();
+            self.session_bytes -= s.bytes;
+        }
+    }
+
+    /// Drops the state of sessions not written for [`SESSION_STATE_TTL`] (at most once a minute).
+    fn sweep(&mut self, now: Instant, ttl: Duration) {
+        if self
+            .swept
+            .is_some_and(|at| now.duration_since(at) < SESSION_SWEEP_EVERY)
+        {
+            return;
+        }
+        self.swept = Some(now);
+        let expired: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| now.duration_since(s.written) >= ttl)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.drop_session(&id);
+        }
+    }
+
+    /// The session's state, unless it expired (then it is dropped).
+    fn live_session(
+        &mut self,
+        session: &str,
+        now: Instant,
+        ttl: Duration,
+    ) -> Option<&mut SessionState> {
+        let expired = self
+            .sessions
+            .get(session)
+            .is_some_and(|s| now.duration_since(s.written) >= ttl);
+        if expired {
+            self.drop_session(session);
+        }
+        self.sessions.get_mut(session)
+    }
+
+    /// Drops the state of the session written longest ago other than `keep`; `false` if there is none.
+    fn evict_session(&mut self, keep: &str) -> bool {
+        let oldest = self
+            .sessions
+            .iter()
+            .filter(|(id, _)| id.as_str() != keep)
+            .min_by_key(|(_, s)| s.written)
+            .map(|(id, _)| id.clone());
+        match oldest {
+            Some(id) => {
+                self.drop_session(&id);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Key-value state in this process's memory.
 pub struct MemoryState {
     shards: crate::store::Sharded<HashMap<String, Project>>,
     limits: KvLimits,
+    session_ttl: Duration,
 }
 
 impl Default for MemoryState {
@@ -147,7 +270,14 @@ impl MemoryState {
         Self {
             shards: crate::store::Sharded::new(),
             limits,
+            session_ttl: SESSION_STATE_TTL,
         }
+    }
+
+    /// This store with session state living `ttl` after its last write.
+    pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
     }
 }
 
@@ -169,7 +299,7 @@ impl StateStore for MemoryState {
         let old = project.entries.get(key).map(|v| key.len() + v.len());
         let new = key.len() + value.len();
         self.limits
-            .check_room(project.entries.len(), project.bytes, old, new)?;
+            .check_room(project.keys(), project.total(), old, new)?;
         project.entries.insert(key.to_string(), value.to_string());
         project.bytes = project.bytes - old.unwrap_or(0) + new;
         Ok(())
@@ -181,7 +311,106 @@ impl StateStore for MemoryState {
             && let Some(v) = p.entries.remove(key)
         {
             p.bytes -= key.len() + v.len();
-            if p.entries.is_empty() {
+            if p.is_empty() {
+                shard.remove(project_id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn session_get(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut shard = self.shards.shard(project_id);
+        Ok(shard
+            .get_mut(project_id)
+            .and_then(|p| p.live_session(session, Instant::now(), self.session_ttl))
+            .and_then(|s| s.entries.get(key).cloned()))
+    }
+
+    async fn session_set(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), KvError> {
+        self.limits.check_entry(key, value)?;
+        let now = Instant::now();
+        let mut shard = self.shards.shard(project_id);
+        let project = shard.entry(project_id.to_string()).or_default();
+        project.sweep(now, self.session_ttl);
+        let old = project
+            .live_session(session, now, self.session_ttl)
+            .and_then(|s| s.entries.get(key))
+            .map(|v| key.len() + v.len());
+        let new = key.len() + value.len();
+        while let Err(e) = self
+            .limits
+            .check_room(project.keys(), project.total(), old, new)
+        {
+            if !project.evict_session(session) {
+                if project.is_empty() {
+                    shard.remove(project_id);
+                }
+                return Err(e);
+            }
+        }
+        let state = project
+            .sessions
+            .entry(session.to_string())
+            .or_insert_with(|| SessionState {
+                entries: HashMap::new(),
+                bytes: 0,
+                written: now,
+            });
+        state.written = now;
+        if state
+            .entries
+            .insert(key.to_string(), value.to_string())
+            .is_none()
+        {
+            project.session_keys += 1;
+        }
+        state.bytes = state.bytes - old.unwrap_or(0) + new;
+        project.session_bytes = project.session_bytes - old.unwrap_or(0) + new;
+        Ok(())
+    }
+
+    async fn session_delete(
+        &self,
+        project_id: &str,
+        session: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let mut shard = self.shards.shard(project_id);
+        let Some(p) = shard.get_mut(project_id) else {
+            return Ok(());
+        };
+        if let Some(s) = p.sessions.get_mut(session)
+            && let Some(v) = s.entries.remove(key)
+        {
+            s.bytes -= key.len() + v.len();
+            p.session_keys -= 1;
+            p.session_bytes -= key.len() + v.len();
+            if s.entries.is_empty() {
+                p.sessions.remove(session);
+            }
+        }
+        if p.is_empty() {
+            shard.remove(project_id);
+        }
+        Ok(())
+    }
+
+    async fn end_session(&self, project_id: &str, session: &str) -> Result<(), StoreError> {
+        let mut shard = self.shards.shard(project_id);
+        if let Some(p) = shard.get_mut(project_id) {
+            p.drop_session(session);
+            if p.is_empty() {
                 shard.remove(project_id);
             }
         }
@@ -243,5 +472,104 @@ mod tests {
         for k in ["a", "b", "c"] {
             s.set("q", k, &"x".repeat(10)).await.unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn session_state_is_per_session_apart_from_the_projects_keys_and_ends_with_it() {
+        let s = MemoryState::new();
+        s.set("p", "k", "project").await.unwrap();
+        s.session_set("p", "a", "k", "of a").await.unwrap();
+        s.session_set("p", "b", "k", "of b").await.unwrap();
+        assert_eq!(s.get("p", "k").await.unwrap().as_deref(), Some("project"));
+        assert_eq!(
+            s.session_get("p", "a", "k").await.unwrap().as_deref(),
+            Some("of a")
+        );
+        assert_eq!(
+            s.session_get("p", "b", "k").await.unwrap().as_deref(),
+            Some("of b")
+        );
+        assert_eq!(
+            s.session_get("q", "a", "k").await.unwrap(),
+            None,
+            "another project"
+        );
+        s.session_delete("p", "b", "k").await.unwrap();
+        assert_eq!(s.session_get("p", "b", "k").await.unwrap(), None);
+        s.end_session("p", "a").await.unwrap();
+        assert_eq!(s.session_get("p", "a", "k").await.unwrap(), None);
+        assert_eq!(s.get("p", "k").await.unwrap().as_deref(), Some("project"));
+        s.delete("p", "k").await.unwrap();
+        assert!(
+            s.shards.shard("p").get("p").is_none(),
+            "nothing left behind"
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_share_the_quota_and_give_way_oldest_first_never_the_projects_keys() {
+        let s = MemoryState::with_limits(KvLimits {
+            max_key_bytes: 8,
+            max_value_bytes: 16,
+            max_total_bytes: 40,
+            max_keys: 3,
+        });
+        s.set("p", "own", &"x".repeat(7)).await.unwrap(); // 10 bytes, 1 key
+        s.session_set("p", "old", "k", &"o".repeat(9))
+            .await
+            .unwrap(); // 10
+        s.session_set("p", "new", "k", &"n".repeat(9))
+            .await
+            .unwrap(); // 10
+        // A third key: the session written longest ago gives way.
+        s.session_set("p", "third", "k", &"t".repeat(9))
+            .await
+            .unwrap();
+        assert_eq!(s.session_get("p", "old", "k").await.unwrap(), None);
+        assert!(s.session_get("p", "new", "k").await.unwrap().is_some());
+        assert_eq!(s.get("p", "own").await.unwrap().as_deref(), Some("xxxxxxx"));
+        // The project's own keys are refused rather than evict anything.
+        let m = quota(s.set("p", "own2", "x").await.unwrap_err());
+        assert!(m.contains("limit of 3"), "{m}");
+        // One session cannot hold more than the quota leaves it, even alone.
+        for k in ["a", "b"] {
+            s.session_set("p", "big", k, &"b".repeat(12)).await.unwrap();
+        }
+        let m = quota(s.session_set("p", "big", "c", "b").await.unwrap_err());
+        assert!(m.contains("limit of 3"), "{m}");
+        assert_eq!(
+            s.session_get("p", "new", "k").await.unwrap(),
+            None,
+            "gave way"
+        );
+        assert_eq!(s.get("p", "own").await.unwrap().as_deref(), Some("xxxxxxx"));
+    }
+
+    #[tokio::test]
+    async fn session_state_expires_after_its_lifetime() {
+        let s = MemoryState::new().with_session_ttl(Duration::ZERO);
+        s.session_set("p", "a", "k", "v").await.unwrap();
+        s.session_set("p", "b", "k", "vw").await.unwrap();
+        assert_eq!(s.session_get("p", "a", "k").await.unwrap(), None);
+        {
+            let project = s.shards.shard("p");
+            let p = project.get("p").unwrap();
+            assert_eq!(
+                p.sessions.len(),
+                1,
+                "the expired session was dropped when read"
+            );
+            assert_eq!(
+                (p.session_keys, p.session_bytes),
+                (1, 3),
+                "and no longer counts"
+            );
+        }
+        let kept = MemoryState::new();
+        kept.session_set("p", "a", "k", "v").await.unwrap();
+        assert_eq!(
+            kept.session_get("p", "a", "k").await.unwrap().as_deref(),
+            Some("v")
+        );
     }
 }

@@ -105,6 +105,10 @@ pub(crate) async fn handle_delete(
             .delete(&route.project_id, &session)
             .await
             .map_err(|e| RpcError::internal(e.to_string()))?;
+        // The session's state goes with it (what ctx.set_state kept).
+        if let Err(e) = shared.state.end_session(&route.project_id, &session).await {
+            tracing::warn!(project = %route.project_id, "dropping a deleted session's state: {e}");
+        }
         Ok::<_, RpcError>(StatusCode::OK.into_response())
     }
     .await;

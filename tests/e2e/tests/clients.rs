@@ -1,7 +1,7 @@
 //! Real MCP clients, written by others, list and call tools of a project served by Berth:
 //! the official Python `mcp` 2.x client in each connect mode, `fastmcp.Client`, and the MCP
 //! Inspector CLI in both protocol eras. The project is `sandbox/examples/bench` (tools
-//! `add(a, b)` and `echo(text)`), deployed once per run through `berth deploy`.
+//! `add(a, b)`, `echo(text)` and `visits()`), deployed once per run through `berth deploy`.
 
 use std::process::Command;
 
@@ -117,4 +117,27 @@ fn inspector_cli_calls_a_tool_in_both_eras() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `ctx.set_state` kept by the host per MCP session: each session counts its own visits, through
+/// the guest's `session-*` imports, the edge and its state store.
+#[test]
+fn session_state_belongs_to_its_session() -> Result<()> {
+    let url = project_url()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut a = berth_e2e::mcp::Session::connect(&url).await?;
+        let mut b = berth_e2e::mcp::Session::connect(&url).await?;
+        assert_eq!(a.call_tool_text("visits", json!({})).await?, "1");
+        assert_eq!(a.call_tool_text("visits", json!({})).await?, "2");
+        assert_eq!(
+            b.call_tool_text("visits", json!({})).await?,
+            "1",
+            "another session"
+        );
+        assert_eq!(a.call_tool_text("visits", json!({})).await?, "3");
+        Ok(())
+    })
 }

@@ -171,3 +171,46 @@ async fn secret_reaches_live_tool_without_rebuild_and_rollback_restores_code() -
     assert_eq!(greet(&url).await?, "unset from v1");
     Ok(())
 }
+
+/// The local operator is never locked out: `berth sign-in` against the data directory prints a fresh
+/// one-time link (the one `berth up` printed may be used or expired), which signs in once.
+#[test]
+fn sign_in_prints_a_fresh_one_time_link() -> Result<()> {
+    let berth = Berth::shared();
+    let cli = Cli {
+        config: tempfile::tempdir()?,
+        cwd: tempfile::tempdir()?,
+    };
+    let data_dir = berth.data_path();
+    let args = [
+        "sign-in",
+        "--server",
+        &berth.base_url(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ];
+    let out = cli.ok(&args)?;
+    let link = out
+        .split_whitespace()
+        .find(|w| w.starts_with(&berth.base_url()) && w.contains("/auth/local?token="))
+        .with_context(|| format!("no link in:\n{out}"))?;
+    let path = &link[berth.base_url().len()..];
+    assert_eq!(
+        berth_e2e::server::http_status(berth.port(), path)?,
+        303,
+        "the link signs in (and redirects to the dashboard)"
+    );
+    let again = berth_e2e::server::http_status(berth.port(), path)?;
+    assert!(
+        (400..500).contains(&again),
+        "a used link is refused: {again}"
+    );
+    let other = cli.ok(&args)?;
+    assert_ne!(other, out, "each call makes a new link");
+    let (ok, text) = cli.run(&["sign-in", "--server", &berth.base_url()])?;
+    assert!(
+        !ok && text.contains("berth login"),
+        "without a token:\n{text}"
+    );
+    Ok(())
+}

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Builds the fixture guest once and compiles it for `runtime`, into a file of its own (a mapped
 /// artifact must never be rewritten in place).
 pub fn fixture_cwasm(runtime: &Runtime) -> PathBuf {
-    let cwasm = runtime.precompile(&std::fs::read(fixture_wasm()).unwrap()).unwrap();
+    let cwasm = runtime
+        .precompile(&std::fs::read(fixture_wasm()).unwrap())
+        .unwrap();
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("berth-fixture-{}-{n}.cwasm", std::process::id()));

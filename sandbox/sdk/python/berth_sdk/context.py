@@ -15,13 +15,6 @@ from berth_sdk import runtime
 from berth_sdk.content import as_block, dumps
 from berth_sdk.schema import _Generator, finish, strip_annotated, to_json_state, to_jsonable
 
-_STATE_PREFIX = "state:"
-
-
-def _state_key(session_id, key):
-    """Where a session's state value lives in the project's key-value state."""
-    return f"{_STATE_PREFIX}{session_id}:{key}"
-
 _noted = set()
 
 
@@ -194,10 +187,10 @@ class Context:
 
     async def set_state(self, key, value, *, serializable=True):
         """Stores ``value`` under ``key`` for this MCP session, as fastmcp does: every request of the session
-        sees it, other sessions (other clients) do not. In the project's key-value state, so it outlives
-        instances and restarts. A request outside any session (a 2026-07-28 request without one) keeps it
-        for that request only; so does ``serializable=False``, for values that are not JSON (a client
-        object, a connection)."""
+        sees it, other sessions (other clients) do not, and it goes a day after the last write (or with the
+        session). Kept by the host, so it outlives instances. A request outside any session (a 2026-07-28
+        request without one) keeps it for that request only; so does ``serializable=False``, for values
+        that are not JSON (a client object, a connection)."""
         call = runtime.current
         if not serializable:
             call.state[key] = value
@@ -213,7 +206,7 @@ class Context:
         if call.session_id is None:
             call.state[key] = data
             return
-        runtime.host.kv_set(_state_key(call.session_id, key), json.dumps(data, separators=(",", ":")))
+        runtime.host.session_set(key, json.dumps(data, separators=(",", ":")))
 
     async def get_state(self, key, default=None):
         """This session's value for ``key`` (a request-scoped one first), or ``default``."""
@@ -222,14 +215,14 @@ class Context:
             return call.state[key]
         if call.session_id is None:
             return default
-        text = runtime.host.kv_get(_state_key(call.session_id, key))
+        text = runtime.host.session_get(key)
         return default if text is None else json.loads(text)
 
     async def delete_state(self, key):
         call = runtime.current
         call.state.pop(key, None)
         if call.session_id is not None:
-            runtime.host.kv_delete(_state_key(call.session_id, key))
+            runtime.host.session_delete(key)
 
     # Resources -----------------------------------------------------------------------------
 

@@ -56,6 +56,18 @@ class WitHost:
     def kv_delete(self, key):
         wit_host.kv_delete(key)
 
+    def session_get(self, key):
+        return wit_host.session_get(key)
+
+    def session_set(self, key, value):
+        try:
+            wit_host.session_set(key, value)
+        except componentize_py_types.Err as err:
+            raise runtime.StateError(f"storing session state failed: {err.value}") from None
+
+    def session_delete(self, key):
+        wit_host.session_delete(key)
+
     def elicit(self, message, schema_json):
         try:
             response = wit_host.elicit(message, schema_json)

@@ -25,6 +25,7 @@ class LocalHost:
 
     def __init__(self):
         self.state = {}
+        self.sessions = {}  # session id -> its state
 
     def log(self, level, logger, data_json):
         print(f"[{level}] {logger + ': ' if logger else ''}{data_json}", file=sys.stderr)
@@ -40,6 +41,15 @@ class LocalHost:
 
     def kv_delete(self, key):
         self.state.pop(key, None)
+
+    def session_get(self, key):
+        return self.sessions.get(current.session_id, {}).get(key)
+
+    def session_set(self, key, value):
+        self.sessions.setdefault(current.session_id, {})[key] = value
+
+    def session_delete(self, key):
+        self.sessions.get(current.session_id, {}).pop(key, None)
 
     def elicit(self, message, schema_json):
         raise HostError("elicitation needs an MCP client; it is not available when run locally")

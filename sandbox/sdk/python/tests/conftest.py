@@ -54,6 +54,7 @@ class FakeHost:
         self.types = types_module
         self.calls = []
         self.kv = {}
+        self.sessions = {}
         # Values longer than this are refused, as the platform's quota would.
         self.kv_max_value = None
         self.env = [("GREETING", "hi")]
@@ -83,6 +84,26 @@ class FakeHost:
 
     def kv_delete(self, key):
         self.kv.pop(key, None)
+
+    # Session state: the real host scopes it by the call's session; the fake reads the SDK's current call.
+    def _session(self):
+        from berth_sdk import runtime
+
+        return self.sessions.setdefault(runtime.current.session_id, {})
+
+    def session_get(self, key):
+        return self._session().get(key)
+
+    def session_set(self, key, value):
+        import componentize_py_types
+
+        self.calls.append(("session_set", key, value))
+        if self.kv_max_value is not None and len(value) > self.kv_max_value:
+            raise componentize_py_types.Err(f"values may be at most {self.kv_max_value} bytes")
+        self._session()[key] = value
+
+    def session_delete(self, key):
+        self._session().pop(key, None)
 
     def elicit(self, message, schema_json):
         import componentize_py_types
@@ -135,7 +156,7 @@ def fake_host(bindings, monkeypatch):
     host_module, types_module, _ = bindings
     fake = FakeHost(host_module, types_module)
     for name in ("log", "progress", "kv_get", "kv_set", "kv_delete", "elicit", "sample", "read_resource",
-                 "environment", "result_meta"):
+                 "environment", "result_meta", "session_get", "session_set", "session_delete"):
         monkeypatch.setattr(host_module, name, getattr(fake, name))
     # `list-roots` is not in every guest contract; the SDK looks it up per call.
     monkeypatch.setattr(host_module, "list_roots", fake.list_roots, raising=False)

@@ -187,10 +187,11 @@ def test_async_tool_logs_progress_and_prints(guest, bindings):
                                                      (2.0, 2.0, "step 2")]
 
 
-def test_state_goes_through_kv(guest, bindings):
+def test_state_goes_to_the_hosts_session_state(guest, bindings):
     assert text_of(call(guest, bindings, "counter")) == ["1"]
     assert text_of(call(guest, bindings, "counter")) == ["2"]
-    assert guest[1].kv["state:sess-1:n"] == "2"
+    assert guest[1].sessions["sess-1"]["n"] == "2"
+    assert guest[1].kv == {}, "not in the project's own keys"
 
 
 def call_in(guest_pair, bindings, session_id, name, args=None):
@@ -208,7 +209,7 @@ def test_state_belongs_to_one_session(guest, bindings):
     # A request outside any session keeps its state for that request only.
     assert text_of(call_in(guest, bindings, None, "counter")) == ["1"]
     assert text_of(call_in(guest, bindings, None, "counter")) == ["1"]
-    assert not any(k.startswith("state:None") for k in guest[1].kv)
+    assert not guest[1].sessions.get(None), "nothing reached the host without a session"
 
 
 def test_values_that_are_not_json_are_request_scoped(load_project, bindings):
@@ -268,8 +269,8 @@ async def careless(value: str, ctx: Context) -> str:
     pair[1].kv_max_value = 8
     assert text_of(call(pair, bindings, "remember", {"value": "short"})) == ["stored"]
     assert text_of(call(pair, bindings, "remember", {"value": "x" * 20})) == [
-        "refused: storing state failed: values may be at most 8 bytes"]
-    assert pair[1].kv["state:sess-1:v"] == '"short"', "the refused value was not stored"
+        "refused: storing session state failed: values may be at most 8 bytes"]
+    assert pair[1].sessions["sess-1"]["v"] == '"short"', "the refused value was not stored"
     uncaught = call(pair, bindings, "careless", {"value": "x" * 20})
     assert uncaught.is_error
     assert "values may be at most 8 bytes" in text_of(uncaught)[0]
