@@ -151,9 +151,9 @@ pub fn output_size(o: &core::GuestOutput) -> usize {
         }
     }
     fn meta(m: &Option<serde_json::Map<String, serde_json::Value>>) -> usize {
-        m.as_ref().map_or(0, |m| {
-            serde_json::Value::Object(m.clone()).to_string().len()
-        })
+        m.as_ref()
+            .and_then(|m| serde_json::to_string(m).ok())
+            .map_or(0, |s| s.len())
     }
     fn res(r: &core::ResourceContents) -> usize {
         r.uri.len()

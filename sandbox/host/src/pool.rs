@@ -26,7 +26,7 @@ use crate::bindings::{self, Server, ServerPre};
 use crate::blocking::{block_on, offload};
 use crate::egress::CallEgress;
 use crate::engine::{EPOCH_TICK, Runtime, RuntimeError};
-use crate::guests::{Drive, Heat, TargetHeat};
+use crate::guests::{Drive, Heat, SLICES_SAT_OUT, TICKS_BEFORE_MOVING, TargetHeat};
 use crate::state::{GuestState, Stop};
 
 struct Warm {
@@ -193,11 +193,20 @@ impl DeploymentPool {
         store.limiter(|s| &mut s.limiter);
         let ticks = Arc::new(AtomicU32::new(0));
         let counter = ticks.clone();
+        let guests = self.runtime.guests.clone();
         store.epoch_deadline_callback(move |ctx| {
             Ok(if Instant::now() >= ctx.data().deadline {
                 UpdateDeadline::Interrupt
+            } else if counter.fetch_add(1, Ordering::Relaxed) >= TICKS_BEFORE_MOVING
+                && guests.serving()
+            {
+                // Computing on the guest threads while requests are served: sit out some slices
+                // (see `guests::SLICES_SAT_OUT`).
+                UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::time::sleep(EPOCH_TICK * SLICES_SAT_OUT)),
+                )
             } else {
-                counter.fetch_add(1, Ordering::Relaxed);
                 // To the back of the run queue: tokio runs a task that wakes itself again first, which
                 // would let one guest keep its thread from the others.
                 UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))

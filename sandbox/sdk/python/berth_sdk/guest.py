@@ -21,6 +21,7 @@ except ImportError:
 
 from berth_sdk import runtime
 from berth_sdk.binding import ArgumentError
+from berth_sdk.content import WRAP_META
 from berth_sdk.errors import DefinitionError, McpError, NotFound, ReportedError
 from berth_sdk.options import _in_sdk, notice
 from berth_sdk.server import FastMCP
@@ -176,12 +177,15 @@ def _begin(ctx):
     _env_baseline = set(fresh)
 
 
+_WRAP_META_JSON = json.dumps(WRAP_META)  # every call of a tool with a wrapped result sends it: made once
+
+
 def _set_result_meta(meta):
     """Hands the host the result's own ``_meta``, when it has one."""
     if not meta:
         return
     try:
-        wit_host.result_meta(json.dumps(meta, ensure_ascii=False))
+        wit_host.result_meta(_WRAP_META_JSON if meta is WRAP_META else json.dumps(meta, ensure_ascii=False))
     except componentize_py_types.Err as err:
         raise ReportedError(f"the result's _meta was refused: {err.value}") from None
 
