@@ -223,6 +223,10 @@ pub struct MemorySessions {
     counts: Mutex<Counts>,
 }
 
+/// How many times an `initialize` at a full project looks for an idle session to close when racing
+/// ones keep taking the one it found.
+const MAKE_ROOM_TRIES: usize = 64;
+
 /// Sessions created between sweeps of expired ones (expired sessions are also dropped when looked up).
 const SWEEP_EVERY: u64 = 64;
 
@@ -296,33 +300,40 @@ impl MemorySessions {
     }
 
     /// Removes every expired session; then, when `project` is given, closes its least recently used idle
-    /// session. `false` when that project has no idle session to close.
+    /// session and hands its place to the caller's new session (the counts are left as they are, so no
+    /// other `initialize` can take the place in between). `false` when that project has no idle session.
     fn make_room(&self, project: Option<&str>, now: Instant) -> bool {
-        let mut oldest: Option<(Instant, String)> = None;
-        for m in &self.shards.0 {
-            let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
-            self.sweep_shard(&mut shard, now);
-            for (id, e) in shard.iter() {
-                if Some(e.info.project_id.as_str()) == project
-                    && e.idle()
-                    && oldest.as_ref().is_none_or(|(at, _)| e.expires < *at)
-                {
-                    oldest = Some((e.expires, id.clone()));
+        // Racing initializes all pick the same least recently used session and one of them gets it:
+        // the others look again (each miss means another initialize made progress).
+        for _ in 0..MAKE_ROOM_TRIES {
+            let mut oldest: Option<(Instant, String)> = None;
+            for m in &self.shards.0 {
+                let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
+                self.sweep_shard(&mut shard, now);
+                for (id, e) in shard.iter() {
+                    if Some(e.info.project_id.as_str()) == project
+                        && e.idle()
+                        && oldest.as_ref().is_none_or(|(at, _)| e.expires < *at)
+                    {
+                        oldest = Some((e.expires, id.clone()));
+                    }
                 }
             }
+            let Some((_, id)) = oldest else {
+                return project.is_none();
+            };
+            if let Some(e) = self.shards.shard(&id).remove(&id) {
+                tracing::debug!(
+                    project = e.info.project_id,
+                    "closed the least recently used session for a new one"
+                );
+                for log in e.streams.values() {
+                    log.notify.notify_waiters();
+                }
+                return true;
+            }
         }
-        let Some((_, id)) = oldest else {
-            return project.is_none();
-        };
-        let removed = self.shards.shard(&id).remove(&id);
-        if let Some(e) = removed {
-            tracing::debug!(
-                project = e.info.project_id,
-                "closed the least recently used session for a new one"
-            );
-            self.forget(&e);
-        }
-        true
+        false
     }
 
     fn with_stream<T>(
@@ -361,8 +372,8 @@ impl SessionStore for MemorySessions {
     async fn create(&self, info: SessionInfo, ttl: Duration) -> Result<(), CreateError> {
         let now = Instant::now();
         let project = info.project_id.clone();
-        // A full project closes its least recently used idle session; a full edge first drops expired
-        // ones. A few tries, as other requests may take the room made.
+        // A full project hands the place of its least recently used idle session to this one; a full
+        // edge first drops expired sessions, once.
         let (mut admitted, mut swept) = (false, false);
         for _ in 0..3 {
             match self.admit(&project) {
@@ -370,7 +381,11 @@ impl SessionStore for MemorySessions {
                     admitted = true;
                     break;
                 }
-                Admit::ProjectFull if self.make_room(Some(&project), now) => {}
+                // The closed session's place, still counted, is this one's.
+                Admit::ProjectFull if self.make_room(Some(&project), now) => {
+                    admitted = true;
+                    break;
+                }
                 // Expired sessions are dropped once; a full edge then refuses at once.
                 Admit::Full if !swept => swept = self.make_room(None, now),
                 Admit::ProjectFull => {
@@ -677,6 +692,55 @@ mod tests {
         assert!(
             matches!(&err, CreateError::Full(m) if m.contains("3 sessions")),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn initializes_racing_at_a_full_project_all_get_the_place_of_an_idle_session() {
+        // Clients opening a session per call against a project at its limit: each new session takes
+        // the place of an idle one, however the initializes interleave (a place freed for one must not
+        // go to another, leaving the first refused). Fewer clients than places: some session is idle.
+        let s = Arc::new(MemorySessions::with_limits(SessionLimits {
+            per_project: 8,
+            total: 100,
+            ..Default::default()
+        }));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .unwrap();
+        let refused = runtime.block_on(async {
+            let tasks: Vec<_> = (0..4)
+                .map(|t| {
+                    let s = s.clone();
+                    tokio::spawn(async move {
+                        let mut refused = Vec::new();
+                        for i in 0..500 {
+                            if let Err(e) = s.create(session(&format!("t{t}-{i}")), HOUR).await {
+                                refused.push(e.to_string());
+                            }
+                        }
+                        refused
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            all
+        });
+        assert!(
+            refused.is_empty(),
+            "{} refused, first: {:?}",
+            refused.len(),
+            refused.first()
+        );
+        assert_eq!(held(&s), 8);
+        let counts = s.counts();
+        assert_eq!(
+            (counts.total, counts.by_project.get("p1").copied()),
+            (8, Some(8))
         );
     }
 
