@@ -225,7 +225,7 @@ pub struct MemorySessions {
 
 /// How many times an `initialize` at a full project looks for an idle session to close when racing
 /// ones keep taking the one it found.
-const MAKE_ROOM_TRIES: usize = 64;
+const MAKE_ROOM_TRIES: usize = 8;
 
 /// Sessions created between sweeps of expired ones (expired sessions are also dropped when looked up).
 const SWEEP_EVERY: u64 = 64;
@@ -305,11 +305,13 @@ impl MemorySessions {
     fn make_room(&self, project: Option<&str>, now: Instant) -> bool {
         // Racing initializes all pick the same least recently used session and one of them gets it:
         // the others look again (each miss means another initialize made progress).
-        for _ in 0..MAKE_ROOM_TRIES {
+        for attempt in 0..MAKE_ROOM_TRIES {
             let mut oldest: Option<(Instant, String)> = None;
             for m in &self.shards.0 {
                 let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
-                self.sweep_shard(&mut shard, now);
+                if attempt == 0 {
+                    self.sweep_shard(&mut shard, now);
+                }
                 for (id, e) in shard.iter() {
                     if Some(e.info.project_id.as_str()) == project
                         && e.idle()
