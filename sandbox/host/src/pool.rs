@@ -352,7 +352,7 @@ impl DeploymentPool {
             data.stop = Stop::None;
             data.limiter.refused = false;
             data.result_meta = None;
-            data.session = ctx.session_id.clone();
+            data.session.clone_from(&ctx.session_id); // reuses the buffer: no allocation per call
         }
         arm(&mut w.store, &limits);
         let allow = self.allow.read().unwrap_or_else(|p| p.into_inner()).clone();

@@ -173,6 +173,13 @@ struct SessionState {
     written: Instant,
 }
 
+impl SessionState {
+    /// Not written for `ttl`.
+    fn expired(&self, now: Instant, ttl: Duration) -> bool {
+        now.duration_since(self.written) >= ttl
+    }
+}
+
 impl Project {
     fn keys(&self) -> usize {
         self.entries.len() + self.session_keys
@@ -205,7 +212,7 @@ impl Project {
         let expired: Vec<String> = self
             .sessions
             .iter()
-            .filter(|(_, s)| now.duration_since(s.written) >= ttl)
+            .filter(|(_, s)| s.expired(now, ttl))
             .map(|(id, _)| id.clone())
             .collect();
         for id in expired {
@@ -223,7 +230,7 @@ impl Project {
         let expired = self
             .sessions
             .get(session)
-            .is_some_and(|s| now.duration_since(s.written) >= ttl);
+            .is_some_and(|s| s.expired(now, ttl));
         if expired {
             self.drop_session(session);
         }
