@@ -14,6 +14,7 @@ mod pids;
 mod process;
 mod python;
 mod requirements;
+mod vendor;
 
 use berth_core::ServerDescription;
 use berth_sandbox_host::{ArtifactDir, DeploymentPool, Runtime};

@@ -2,7 +2,7 @@
 
 use crate::confine::{self, Jail, Mount};
 use crate::entry::EntryPoint;
-use crate::{BuildError, BuilderConfig, LogFn, process, requirements};
+use crate::{BuildError, BuilderConfig, LogFn, process, vendor};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -85,7 +85,7 @@ fn build_in(
             "warning: this Berth builds without namespaces (the operator allowed unconfined builds)",
         );
     }
-    let site = requirements::vendor(config, &jail, source, work, log)?;
+    let site = vendor::vendor(config, &jail, source, work, log)?;
     let stage = work.join("stage");
     std::fs::create_dir_all(&stage).map_err(platform)?;
     std::fs::write(

@@ -1,93 +1,9 @@
-//! Third-party requirements: read from `requirements.txt` or `pyproject.toml`, vendored as pure-Python
-//! wheels only. pip downloads wheels and Python's `zipfile` unpacks them; no package code runs on the
-//! host, and a package that only ships compiled wheels fails the build by name.
+//! Requirements from `requirements.txt` or `pyproject.toml`, parsed with a real PEP 508 parser: a name,
+//! extras, a version specifier and a marker, nothing else (no pip options, URLs or paths). What pip gets
+//! is written from the parsed form only ([`crate::vendor`]).
 
-use crate::confine::Jail;
-use crate::{BuildError, BuilderConfig, LogFn, process};
-use std::path::{Path, PathBuf};
-
-/// Packages the platform provides itself (Berth's SDK implements their API in pure Python, or the guest
-/// site bundles them), or that only serve a native server process. Listing them in requirements is normal
-/// and harmless: they are skipped.
-pub const PROVIDED: &[&str] = &[
-    "fastmcp",
-    "mcp",
-    "pydantic",
-    "pydantic-core",
-    "annotated-types",
-    "typing-extensions",
-    "typing-inspection",
-    "uvicorn",
-    "starlette",
-    "sse-starlette",
-    "anyio",
-];
-
-/// Packages Berth cannot install yet, with what to do instead. pip cannot vendor a package that depends
-/// on pydantic: it would resolve pydantic-core, which has no pure-Python wheel (the guest site's is built
-/// for WebAssembly), so such a requirement fails by name rather than deep inside pip.
-pub const UNAVAILABLE: &[(&str, &str)] = &[(
-    "pydantic-settings",
-    "read settings from `os.environ` (set them with `berth env set`), or validate them with a pydantic `BaseModel`",
-)];
-
-/// An error naming the first requirement Berth cannot install, and what to do instead.
-fn check_available(reqs: &[Requirement], from: &str) -> Result<(), BuildError> {
-    for r in reqs {
-        if let Some((name, instead)) = UNAVAILABLE.iter().find(|(n, _)| *n == r.name()) {
-            return Err(BuildError::Project(format!(
-                "{from} asks for {name}, which Berth cannot install yet (it depends on pydantic, and only the platform's own pydantic can run in a server); remove it and {instead}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The packages of the guest site (`sandbox/python-runtime/build.sh`), bundled into every Python build
-/// ahead of the project's own packages, and their versions. A requirement on one of them is skipped; one
-/// that excludes the bundled version fails the build, since the project would run against another.
-pub const PLATFORM_PACKAGES: &[(&str, &str)] = &[
-    ("pydantic", "2.14.4"),
-    ("pydantic-core", "2.50.5"),
-    ("annotated-types", "0.8.0"),
-    ("typing-extensions", "4.16.0"),
-    ("typing-inspection", "0.4.5"),
-];
-
-/// An error when `req` names a package of the guest site with a version range that excludes the bundled
-/// one (markers are not evaluated: a requirement with a marker is taken as harmless).
-fn check_platform_version(req: &Requirement, from: &str) -> Result<(), BuildError> {
-    let name = req.name();
-    let Some((_, bundled)) = PLATFORM_PACKAGES.iter().find(|(n, _)| *n == name) else {
-        return Ok(());
-    };
-    let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specs)) = &req.spec.version_or_url else {
-        return Ok(());
-    };
-    if !req.spec.marker.is_true() {
-        return Ok(());
-    }
-    let version: pep508_rs::pep440_rs::Version = bundled
-        .parse()
-        .map_err(|e| BuildError::Platform(format!("bad bundled version {bundled}: {e}")))?;
-    if specs.contains(&version) {
-        return Ok(());
-    }
-    Err(BuildError::Project(format!(
-        "{from} asks for `{}`, but Berth bundles {name} {bundled} into every Python server and cannot install another; allow {name} {bundled} (for pydantic, code written for pydantic 2) and deploy again",
-        req.spec
-    )))
-}
-
-/// Where systems keep their CA bundle (Debian/Ubuntu, then Fedora/RHEL); the jail shows `/etc/ssl` and
-/// `/etc/pki` read-only.
-const SYSTEM_CA_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-];
-
-/// The Python version of the interpreter inside the component (componentize-py 0.25 bundles 3.14).
-const GUEST_PYTHON: &str = "3.14";
+use crate::BuildError;
+use std::path::Path;
 
 /// Largest `requirements.txt` or `pyproject.toml` read. Real ones are a few KiB; a pinned lock file with
 /// hashes for a big dependency tree is well under 1 MiB.
@@ -181,7 +97,7 @@ fn check_names(t: &str) -> Result<(), String> {
 }
 
 /// Parses one requirement string as PEP 508, refusing everything that is not a package from the index.
-fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
+pub(crate) fn parse_spec(text: &str) -> Result<pep508_rs::Requirement, String> {
     no_control(text)?;
     let t = text.trim();
     if t.starts_with('-') {
@@ -419,175 +335,6 @@ pub fn read(source: &Path) -> Result<Option<ProjectRequirements>, BuildError> {
     Ok(None)
 }
 
-/// Downloads and unpacks the project's third-party packages into `/build/site-packages` of the jail;
-/// returns that folder's host path.
-pub fn vendor(
-    config: &BuilderConfig,
-    jail: &Jail<'_>,
-    source: &Path,
-    work: &Path,
-    log: LogFn<'_>,
-) -> Result<Option<PathBuf>, BuildError> {
-    let Some((from, reqs, notices)) = read(source)? else {
-        log("no requirements.txt or pyproject.toml: no third-party packages");
-        return Ok(None);
-    };
-    for n in notices {
-        log(&n);
-    }
-    check_available(&reqs, &from)?;
-    let (provided, wanted): (Vec<_>, Vec<_>) = reqs
-        .into_iter()
-        .partition(|r| PROVIDED.contains(&r.name().as_str()));
-    for r in &provided {
-        check_platform_version(r, &from)?;
-    }
-    let (bundled, sdk): (Vec<_>, Vec<_>) = provided.iter().partition(|r| {
-        PLATFORM_PACKAGES
-            .iter()
-            .any(|(n, _)| *n == r.name().as_str())
-    });
-    if !sdk.is_empty() {
-        let names: Vec<_> = sdk.iter().map(|r| r.name()).collect();
-        log(&format!(
-            "provided by Berth's SDK, not installed: {}",
-            names.join(", ")
-        ));
-    }
-    if !bundled.is_empty() {
-        let names: Vec<_> = bundled
-            .iter()
-            .map(|r| {
-                let name = r.name();
-                let version = PLATFORM_PACKAGES
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map_or("", |(_, v)| v);
-                format!("{name} {version}")
-            })
-            .collect();
-        log(&format!(
-            "provided by the platform, not installed: {}",
-            names.join(", ")
-        ));
-    }
-    if wanted.is_empty() {
-        log(&format!("{from}: no other packages to install"));
-        return Ok(None);
-    }
-    let lines: Vec<String> = wanted.iter().map(Requirement::to_pip_line).collect();
-    let names: Vec<String> = wanted.iter().map(|r| r.spec.to_string()).collect();
-    log(&format!(
-        "installing from {from} (pure-Python wheels only): {}",
-        names.join(", ")
-    ));
-    let platform = |e: std::io::Error| BuildError::Platform(e.to_string());
-    let wheels = work.join("wheels");
-    let site = work.join("site-packages");
-    std::fs::create_dir_all(&wheels).map_err(platform)?;
-    std::fs::create_dir_all(&site).map_err(platform)?;
-    let list = work.join("requirements.txt");
-    std::fs::write(&list, lines.join("\n") + "\n").map_err(platform)?;
-    let mut args: Vec<std::ffi::OsString> = [
-        "-I",
-        "-m",
-        "pip",
-        "download",
-        "--isolated",
-        "--no-input",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
-        "--only-binary=:all:",
-        "--platform",
-        "any",
-        "--implementation",
-        "py",
-        "--abi",
-        "none",
-        "--python-version",
-        GUEST_PYTHON,
-    ]
-    .map(Into::into)
-    .into();
-    // The system's trust roots, not the ones pip bundles: an operator's index or TLS proxy is trusted
-    // the way the rest of the machine trusts it.
-    if let Some(bundle) = SYSTEM_CA_BUNDLES
-        .iter()
-        .map(Path::new)
-        .find(|p| p.is_file())
-    {
-        args.push("--cert".into());
-        args.push(bundle.into());
-    }
-    if let Some(index) = &config.package_index {
-        args.push("--index-url".into());
-        args.push(index.into());
-    }
-    args.push("-d".into());
-    args.push(jail.path(&wheels).into());
-    args.push("-r".into());
-    args.push(jail.path(&list).into());
-    let pip = jail.command(&config.python, args, &[], true)?;
-    let (ok, lines) = process::run(pip, config.step_timeout, log, &|l| {
-        (l.starts_with("Collecting") || l.starts_with("ERROR") || l.starts_with("Saved"))
-            .then(|| format!("  {l}"))
-    })?;
-    if !ok {
-        return Err(BuildError::Project(explain_pip_failure(&lines)));
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&wheels)
-        .map_err(platform)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-        .collect();
-    found.sort();
-    for wheel in &found {
-        let unzip = jail.command(
-            &config.python,
-            [
-                std::ffi::OsString::from("-I"),
-                "-m".into(),
-                "zipfile".into(),
-                "-e".into(),
-                jail.path(wheel).into(),
-                jail.path(&site).into(),
-            ],
-            &[],
-            false,
-        )?;
-        let (ok, lines) = process::run(unzip, config.step_timeout, log, &|_| None)?;
-        if !ok {
-            return Err(BuildError::Project(format!(
-                "cannot unpack {}: {}",
-                wheel.file_name().unwrap_or_default().to_string_lossy(),
-                lines.join(" ")
-            )));
-        }
-    }
-    log(&format!("vendored {} packages", found.len()));
-    Ok(Some(site))
-}
-
-fn explain_pip_failure(lines: &[String]) -> String {
-    for l in lines {
-        if let Some(rest) = l.split("satisfies the requirement ").nth(1) {
-            let name = rest.split_whitespace().next().unwrap_or(rest);
-            return format!(
-                "`{name}` has no pure-Python wheel (py3-none-any) for Python {GUEST_PYTHON}. Berth runs Python inside WebAssembly, where packages with compiled extensions cannot load: remove it from your requirements or use a pure-Python alternative"
-            );
-        }
-    }
-    let last = lines
-        .iter()
-        .rev()
-        .find(|l| l.starts_with("ERROR"))
-        .cloned()
-        .unwrap_or_else(|| "pip failed".into());
-    format!("installing requirements failed: {last}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,41 +345,6 @@ mod tests {
             .iter()
             .map(Requirement::to_pip_line)
             .collect()
-    }
-
-    #[test]
-    fn a_pin_excluding_the_bundled_pydantic_is_an_error() {
-        let check = |line: &str| {
-            let spec = parse_spec(line).unwrap();
-            check_platform_version(
-                &Requirement {
-                    spec,
-                    hashes: vec![],
-                },
-                "requirements.txt",
-            )
-        };
-        for ok in [
-            "pydantic",
-            "pydantic>=2",
-            "pydantic==2.14.4",
-            "pydantic<2; python_version < '3'",
-            "typing-extensions>=4.6",
-            "httpx<0.1",
-        ] {
-            assert!(check(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "pydantic<2",
-            "pydantic==2.9.2",
-            "pydantic-core>=3",
-            "typing_extensions<4",
-        ] {
-            let Err(BuildError::Project(message)) = check(bad) else {
-                panic!("{bad} was accepted");
-            };
-            assert!(message.contains("Berth bundles"), "{message}");
-        }
     }
 
     #[test]
@@ -764,26 +476,5 @@ mod tests {
         std::fs::remove_file(root.join("requirements.txt")).unwrap();
         std::fs::write(root.join("requirements.txt"), vec![b'a'; 2 << 20]).unwrap();
         assert!(read(&root).unwrap_err().to_string().contains("limit"));
-    }
-
-    #[test]
-    fn explains_native_only_packages() {
-        let msg = explain_pip_failure(&["ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)".into()]);
-        assert!(msg.starts_with("`numpy` has no pure-Python wheel"), "{msg}");
-    }
-
-    #[test]
-    fn a_package_berth_cannot_install_fails_by_name_with_what_to_do() {
-        let reqs = parse_requirements_txt("httpx\npydantic-settings>=2\n").unwrap();
-        let err = check_available(&reqs, "requirements.txt")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("requirements.txt asks for pydantic-settings"),
-            "{err}"
-        );
-        assert!(err.contains("os.environ"), "{err}");
-        let fine = parse_requirements_txt("httpx\npydantic\n").unwrap();
-        assert!(check_available(&fine, "requirements.txt").is_ok());
     }
 }

@@ -573,9 +573,11 @@ fn a_build_step_past_its_time_limit_is_killed_whole() {
 fn confined_pip_vendors_pure_python_wheels_only() {
     let env = env();
     let server = "import six\nfrom fastmcp import FastMCP\nmcp = FastMCP('x')\n\n@mcp.tool()\ndef version() -> str:\n    \"\"\"six's version.\"\"\"\n    return six.__version__\n";
+    // Pinned with its hash, as pip-compile writes it: pip then checks every package's hash.
+    let pinned = "six==1.16.0 \\\n    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n";
     let dir = env.project(
         "six",
-        &[("server.py", server), ("requirements.txt", "six==1.16.0\n")],
+        &[("server.py", server), ("requirements.txt", pinned)],
     );
     let (result, log) = env.build(&dir, None);
     let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
@@ -593,6 +595,46 @@ fn confined_pip_vendors_pure_python_wheels_only() {
         err.contains("`numpy` has no pure-Python wheel"),
         "{err}\n{log}"
     );
+}
+
+/// Packages that depend on what the platform provides (pydantic-settings on pydantic, starlette on
+/// anyio) install; the provided packages themselves are resolved at the versions the server runs with
+/// and are not installed again.
+#[test]
+fn packages_built_on_the_provided_ones_install_and_run() {
+    let env = env();
+    let server = r#"
+import anyio
+from pydantic_settings import BaseSettings
+from starlette.responses import JSONResponse
+from fastmcp import FastMCP
+
+class Settings(BaseSettings):
+    greeting: str = "hello"
+
+mcp = FastMCP("deps")
+
+@mcp.tool
+async def greet(name: str) -> str:
+    """Greets, after yielding to the event loop once."""
+    await anyio.sleep(0)
+    return f"{Settings().greeting}, {name} ({JSONResponse.media_type})"
+"#;
+    let dir = env.project(
+        "deps",
+        &[
+            ("server.py", server),
+            (
+                "requirements.txt",
+                "pydantic-settings>=2\nstarlette\nanyio\n",
+            ),
+        ],
+    );
+    let (result, log) = env.build(&dir, None);
+    let out = result.unwrap_or_else(|e| panic!("build failed: {e}\n{log}"));
+    assert!(log.contains("Collecting pydantic-settings"), "{log}");
+    let got = env.call_with(&out.artifact, "greet", serde_json::json!({"name": "Ada"}));
+    assert_eq!(got, ("hello, Ada (application/json)".to_string(), false));
 }
 
 const MODELS: &str = r#"

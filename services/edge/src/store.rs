@@ -202,17 +202,52 @@ impl SessionEntry {
     }
 }
 
-/// How many sessions each project holds, and all together.
+/// The sessions each project holds (their ids, so a full project's idle session is found without
+/// looking at every session of the edge), and how many all together.
 #[derive(Default)]
 struct Counts {
     total: usize,
-    by_project: HashMap<String, usize>,
+    by_project: HashMap<String, ProjectSessions>,
 }
 
-enum Admit {
-    Yes,
-    ProjectFull,
-    Full,
+/// The ids of one project's sessions: added and removed in O(1), sampled at random.
+#[derive(Default)]
+struct ProjectSessions {
+    ids: Vec<String>,
+    at: HashMap<String, usize>,
+}
+
+impl ProjectSessions {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn add(&mut self, id: &str) {
+        if !self.at.contains_key(id) {
+            self.at.insert(id.to_string(), self.ids.len());
+            self.ids.push(id.to_string());
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(i) = self.at.remove(id) {
+            self.ids.swap_remove(i);
+            if let Some(moved) = self.ids.get(i) {
+                self.at.insert(moved.clone(), i);
+            }
+        }
+    }
+
+    /// Up to `n` of the ids, at random (all of them when there are no more than `n`).
+    fn sample(&self, n: usize) -> Vec<String> {
+        if self.ids.len() <= n {
+            return self.ids.clone();
+        }
+        rand::seq::index::sample(&mut rand::rng(), self.ids.len(), n)
+            .into_iter()
+            .map(|i| self.ids[i].clone())
+            .collect()
+    }
 }
 
 /// Sessions in this process's memory: for one edge (the embedded default and tests).
@@ -229,6 +264,11 @@ const MAKE_ROOM_TRIES: usize = 8;
 
 /// Sessions created between sweeps of expired ones (expired sessions are also dropped when looked up).
 const SWEEP_EVERY: u64 = 64;
+
+/// Sessions of a full project looked at to find the least recently used idle one (as Redis samples
+/// keys for its LRU eviction): an `initialize` costs the same however many sessions the edge holds,
+/// and the one closed is among the least recently used few.
+const LRU_SAMPLE: usize = 16;
 
 impl Default for MemorySessions {
     fn default() -> Self {
@@ -255,9 +295,9 @@ impl MemorySessions {
     }
 
     /// Counts a new session of `project` in, if there is room. Lock order: a shard, then the counts.
-    fn admit(&self, project: &str) -> Admit {
+    fn admit(&self, project: &str, id: &str) -> Admit {
         let mut c = self.counts();
-        let mine = c.by_project.get(project).copied().unwrap_or(0);
+        let mine = c.by_project.get(project).map_or(0, ProjectSessions::len);
         if mine >= self.limits.per_project {
             return Admit::ProjectFull;
         }
@@ -265,7 +305,7 @@ impl MemorySessions {
             return Admit::Full;
         }
         c.total += 1;
-        *c.by_project.entry(project.to_string()).or_default() += 1;
+        c.by_project.entry(project.to_string()).or_default().add(id);
         Admit::Yes
     }
 
@@ -277,9 +317,9 @@ impl MemorySessions {
         let project = &removed.info.project_id;
         let mut c = self.counts();
         c.total = c.total.saturating_sub(1);
-        if let Some(n) = c.by_project.get_mut(project) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+        if let Some(sessions) = c.by_project.get_mut(project) {
+            sessions.remove(&removed.info.id);
+            if sessions.len() == 0 {
                 c.by_project.remove(project);
             }
         }
@@ -299,32 +339,60 @@ impl MemorySessions {
         }
     }
 
-    /// Removes every expired session; then, when `project` is given, closes its least recently used idle
-    /// session and hands its place to the caller's new session (the counts are left as they are, so no
-    /// other `initialize` can take the place in between). `false` when that project has no idle session.
-    fn make_room(&self, project: Option<&str>, now: Instant) -> bool {
-        // Racing initializes all pick the same least recently used session and one of them gets it:
-        // the others look again (each miss means another initialize made progress).
+    /// Removes every expired session of the edge (when it is full: rare, and it refuses after).
+    fn sweep_all(&self, now: Instant) -> bool {
+        for m in &self.shards.0 {
+            let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
+            self.sweep_shard(&mut shard, now);
+        }
+        true
+    }
+
+    /// Closes the least recently used idle (or expired) session of `project` among a sample of its
+    /// sessions and hands its place to the new session `id` (the counts are left as they are, so no
+    /// other `initialize` can take the place in between). When the sample holds no idle session, all
+    /// of the project's sessions are looked at (never the other projects'). `false` when the project
+    /// has no idle session.
+    fn make_room(&self, project: &str, id: &str, now: Instant) -> bool {
+        // Racing initializes may pick the same session and one of them gets it: the others look
+        // again (each miss means another initialize made progress).
         for attempt in 0..MAKE_ROOM_TRIES {
-            let mut oldest: Option<(Instant, String)> = None;
-            for m in &self.shards.0 {
-                let mut shard = m.lock().unwrap_or_else(|p| p.into_inner());
-                if attempt == 0 {
-                    self.sweep_shard(&mut shard, now);
+            let candidates = {
+                let c = self.counts();
+                let Some(sessions) = c.by_project.get(project) else {
+                    return false;
+                };
+                match attempt {
+                    0 => sessions.sample(LRU_SAMPLE),
+                    _ => sessions.ids.clone(),
                 }
-                for (id, e) in shard.iter() {
-                    if Some(e.info.project_id.as_str()) == project
-                        && e.idle()
-                        && oldest.as_ref().is_none_or(|(at, _)| e.expires < *at)
-                    {
-                        oldest = Some((e.expires, id.clone()));
-                    }
+            };
+            let mut oldest: Option<(Instant, String)> = None;
+            for candidate in candidates {
+                let shard = self.shards.shard(&candidate);
+                if let Some(e) = shard.get(&candidate)
+                    && e.info.project_id == project
+                    && (e.idle() || e.expires <= now)
+                    && oldest.as_ref().is_none_or(|(at, _)| e.expires < *at)
+                {
+                    oldest = Some((e.expires, candidate));
                 }
             }
-            let Some((_, id)) = oldest else {
-                return project.is_none();
+            let Some((_, victim)) = oldest else {
+                if attempt == 0 {
+                    continue;
+                }
+                return false;
             };
-            if let Some(e) = self.shards.shard(&id).remove(&id) {
+            let mut shard = self.shards.shard(&victim);
+            if let Some(e) = shard.remove(&victim) {
+                {
+                    let mut c = self.counts();
+                    let sessions = c.by_project.entry(project.to_string()).or_default();
+                    sessions.remove(&victim);
+                    sessions.add(id);
+                }
+                drop(shard);
                 tracing::debug!(
                     project = e.info.project_id,
                     "closed the least recently used session for a new one"
@@ -378,18 +446,18 @@ impl SessionStore for MemorySessions {
         // edge first drops expired sessions, once.
         let (mut admitted, mut swept) = (false, false);
         for _ in 0..3 {
-            match self.admit(&project) {
+            match self.admit(&project, &info.id) {
                 Admit::Yes => {
                     admitted = true;
                     break;
                 }
                 // The closed session's place, still counted, is this one's.
-                Admit::ProjectFull if self.make_room(Some(&project), now) => {
+                Admit::ProjectFull if self.make_room(&project, &info.id, now) => {
                     admitted = true;
                     break;
                 }
                 // Expired sessions are dropped once; a full edge then refuses at once.
-                Admit::Full if !swept => swept = self.make_room(None, now),
+                Admit::Full if !swept => swept = self.sweep_all(now),
                 Admit::ProjectFull => {
                     return Err(CreateError::Full(format!(
                         "this project has {} sessions, its limit, and every one is in a call; retry when one ends",
@@ -423,7 +491,13 @@ impl SessionStore for MemorySessions {
             info,
         };
         if let Some(old) = shard.insert(entry.info.id.clone(), entry) {
-            self.forget(&old);
+            // The same id again (ids are random, so only a client replaying one): one session, one place.
+            let mut c = self.counts();
+            c.total = c.total.saturating_sub(1);
+            drop(c);
+            for log in old.streams.values() {
+                log.notify.notify_waiters();
+            }
         }
         Ok(())
     }

@@ -345,6 +345,33 @@ impl Berth {
         std::fs::read_to_string(self.data_dir.path().join("berth-up.log")).unwrap_or_default()
     }
 
+    /// The CLI (`berth <args>`), pointed at this server with its operator's data directory and a
+    /// config file of its own (not the user's).
+    pub fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
+            .args(["--server", &self.base_url(), "--data-dir"])
+            .arg(self.data_path())
+            .env("BERTH_CONFIG", self.data_path().join("cli-config.toml"))
+            .env_remove("BERTH_TOKEN")
+            .env_remove("BERTH_SERVER");
+        cmd
+    }
+
+    /// Runs the CLI and returns what it printed (stdout, then stderr); fails unless it exits 0.
+    pub fn cli_ok(&self, args: &[&str]) -> Result<String> {
+        let out = self.cli(args).output().context("running the CLI")?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !out.status.success() {
+            bail!("berth {args:?} failed:\n{text}");
+        }
+        Ok(text)
+    }
+
     /// Runs `berth deploy <dir> --project <name>` against this server, whatever the outcome.
     pub fn deploy(&self, dir: &Path, project: &str) -> Result<Deploy> {
         let Output {

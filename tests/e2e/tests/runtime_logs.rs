@@ -6,13 +6,13 @@
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use berth_e2e::mcp::Session;
-use berth_e2e::{Berth, Profile, berth_bin};
+use berth_e2e::Berth;
 use serde_json::{Value, json};
 
 const PROJECT: &str = "runlog";
@@ -53,30 +53,6 @@ def fail() -> str:
     """Always fails."""
     raise ValueError("this tool always fails")
 "#;
-
-fn cli(berth: &Berth, args: &[&str]) -> Command {
-    let mut cmd = Command::new(berth_bin(Profile::Debug).expect("the berth binary"));
-    cmd.args(args)
-        .args(["--server", &berth.base_url(), "--data-dir"])
-        .arg(berth.data_path())
-        .env("BERTH_CONFIG", berth.data_path().join("cli-config.toml"))
-        .env_remove("BERTH_TOKEN")
-        .env_remove("BERTH_SERVER");
-    cmd
-}
-
-fn cli_ok(berth: &Berth, args: &[&str]) -> Result<String> {
-    let out = cli(berth, args).output().context("running the CLI")?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
-        bail!("berth {args:?} failed:\n{text}");
-    }
-    Ok(text)
-}
 
 /// The project's events (texts) that pass `query`, once `ready` holds of them (or the deadline).
 fn events_until(
@@ -122,8 +98,7 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
         .tempdir()?;
     std::fs::write(dir.path().join("server.py"), SERVER)?;
     let url = berth.deploy_ok(dir.path(), PROJECT)?;
-    cli_ok(
-        &berth,
+    berth.cli_ok(
         &[
             "env",
             "set",
@@ -206,12 +181,12 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
     assert!(err.contains("404"), "{err}");
 
     // Through the CLI.
-    let printed = cli_ok(&berth, &["logs", PROJECT, "--runtime"])?;
+    let printed = berth.cli_ok(&["logs", PROJECT, "--runtime"])?;
     for text in ["output: printing alpha", "logged alpha", "tools/call shout"] {
         assert!(printed.contains(text), "`{text}` in:\n{printed}");
     }
     assert!(!printed.contains(SECRET), "{printed}");
-    let errors_only = cli_ok(&berth, &["logs", PROJECT, "--runtime", "--errors"])?;
+    let errors_only = berth.cli_ok(&["logs", PROJECT, "--runtime", "--errors"])?;
     assert!(
         errors_only.contains("tools/call fail") && !errors_only.contains("printing alpha"),
         "{errors_only}"
@@ -219,7 +194,7 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
 
     // `--follow` prints what happens after it started.
     let mut follow = Stop(
-        cli(&berth, &["logs", PROJECT, "--runtime", "--follow"])
+        berth.cli(&["logs", PROJECT, "--runtime", "--follow"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

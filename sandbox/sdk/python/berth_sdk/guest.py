@@ -25,7 +25,7 @@ from berth_sdk.content import WRAP_META
 from berth_sdk.errors import DefinitionError, McpError, NotFound, ReportedError
 from berth_sdk.options import _in_sdk, notice
 from berth_sdk.server import FastMCP
-from berth_sdk import http_clients
+from berth_sdk import http_clients, import_env
 
 # Before the user's module is imported: httpx, urllib and requests send through wasi:http.
 http_clients.install()
@@ -158,10 +158,12 @@ def _describe_exception(exc):
 
 
 _env_baseline = None
+_entry = None  # the user's module and server (import_env.Entry), once load_entry has run
 
 
 def _begin(ctx):
-    """Per call: who is asking, and the project's environment as it is now."""
+    """Per call: who is asking, and the project's environment as it is now (the user's modules run
+    again first when their top level read variables this environment changes)."""
     global _env_baseline
     runtime.current = runtime._Call(ctx.request_id, ctx.session_id)
     env = runtime.host.environment()
@@ -175,6 +177,13 @@ def _begin(ctx):
         os.environ.pop(key, None)
     os.environ.update(fresh)
     _env_baseline = set(fresh)
+    if _entry is not None:
+        try:
+            _entry.refresh(os.environ)
+        except Exception as exc:
+            raise componentize_py_types.Err(wit_types.GuestError_Internal(
+                f"{_user_line(exc, _entry.module_name)}: running the module again with the project's "
+                f"environment failed: {_describe_exception(exc)}")) from None
 
 
 _WRAP_META_JSON = json.dumps(WRAP_META)  # every call of a tool with a wrapped result sends it: made once
@@ -190,13 +199,14 @@ def _set_result_meta(meta):
         raise ReportedError(f"the result's _meta was refused: {err.value}") from None
 
 
-def make_guest(server):
-    """The class componentize-py instantiates for the ``guest`` export, serving ``server``."""
+def make_guest(entry):
+    """The class componentize-py instantiates for the ``guest`` export, serving ``entry.server``
+    (which a run of the module with the project's environment may replace)."""
 
     class Guest:
         def describe(self):
             try:
-                return json.dumps(server.describe(), ensure_ascii=False)
+                return json.dumps(entry.server.describe(), ensure_ascii=False)
             except Exception as exc:
                 raise componentize_py_types.Err(f"describing the server failed: {_describe_exception(exc)}") from None
 
@@ -207,7 +217,7 @@ def make_guest(server):
             except ValueError as exc:
                 raise componentize_py_types.Err(wit_types.GuestError_InvalidParams(f"arguments are not JSON: {exc}")) from None
             try:
-                blocks, structured, is_error, meta = server.call_tool_result(
+                blocks, structured, is_error, meta = entry.server.call_tool_result(
                     name, arguments if arguments is not None else {})
                 content = [_block_to_wit(b) for b in blocks]
                 structured_json = None if structured is None else json.dumps(structured, ensure_ascii=False)
@@ -219,14 +229,14 @@ def make_guest(server):
         def read_resource(self, ctx, uri):
             _begin(ctx)
             try:
-                return [_contents_to_wit(c) for c in server.read_resource(uri)]
+                return [_contents_to_wit(c) for c in entry.server.read_resource(uri)]
             except Exception as exc:
                 raise _guest_error(exc) from None
 
         def get_prompt(self, ctx, name, arguments):
             _begin(ctx)
             try:
-                description, messages, meta = server.get_prompt_result(name, dict(arguments))
+                description, messages, meta = entry.server.get_prompt_result(name, dict(arguments))
                 _set_result_meta(meta)
                 wit_messages = [
                     wit_guest.PromptMessage(
@@ -242,12 +252,12 @@ def make_guest(server):
             _begin(ctx)
             kind = "prompt" if isinstance(target, wit_guest.CompletionRef_Prompt) else "resource-template"
             try:
-                values, total, has_more = server.complete(kind, target.value, argument, value, list(context_arguments))
+                values, total, has_more = entry.server.complete(kind, target.value, argument, value, list(context_arguments))
             except Exception as exc:
                 raise _guest_error(exc) from None
             return wit_guest.Completion(values, total, has_more)
 
-    Guest.server = server
+    Guest.entry = entry
     return Guest
 
 
@@ -306,8 +316,11 @@ def _no_server(module, module_name, attribute):
 
 def load_entry(module_name, attribute):
     """Imports the user's module, finds the server object and returns the ``Guest`` class for it."""
+    global _entry
+    entry = import_env.Entry(module_name, attribute,
+                             lambda module, at_build: _find_server(module, module_name, attribute, at_build))
     try:
-        module = importlib.import_module(module_name)
+        entry.load(at_build=True)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             raise DefinitionError(
@@ -323,12 +336,31 @@ def load_entry(module_name, attribute):
         if str(exc).startswith("Berth does not provide"):
             raise DefinitionError(f"{_user_line(exc, module_name)}: {exc}") from None
         raise
+    except DefinitionError:
+        raise
+    except Exception as exc:
+        hint = import_env.hint(entry.recorder)
+        if not hint:
+            raise
+        raise DefinitionError(
+            f"{_user_line(exc, module_name)}: importing it failed: {_describe_exception(exc)}{hint}") from None
+    server = entry.server
+    json.dumps(server.describe())  # fail the build now if listing would fail later
+    runtime.host = WitHost()
+    _redirect_output()
+    _entry = entry
+    return make_guest(entry)
+
+
+def _find_server(module, module_name, attribute, at_build=True):
+    """The entry point's server in ``module`` (else one called mcp, server or app, as `fastmcp run`)."""
     if not hasattr(module, attribute):
         # As `fastmcp run` does: without the named object, a server called mcp, server or app.
         fallback = next((n for n in ("mcp", "server", "app") if isinstance(getattr(module, n, None), FastMCP)), None)
         if fallback is None:
             raise DefinitionError(_no_server(module, module_name, attribute))
-        notice(f"{module_name}.py: no '{attribute}'; serving the FastMCP server '{fallback}'")
+        if at_build:
+            notice(f"{module_name}.py: no '{attribute}'; serving the FastMCP server '{fallback}'")
         attribute = fallback
     server = getattr(module, attribute)
     if callable(server) and not isinstance(server, FastMCP):
@@ -337,7 +369,4 @@ def load_entry(module_name, attribute):
         raise DefinitionError(
             f"{module_name}.py: '{attribute}' is a {type(server).__name__}, not a FastMCP server; "
             f"set the entry point to the FastMCP object (e.g. `{attribute} = FastMCP(\"name\")`)")
-    json.dumps(server.describe())  # fail the build now if listing would fail later
-    runtime.host = WitHost()
-    _redirect_output()
-    return make_guest(server)
+    return server

@@ -172,7 +172,7 @@ fn initializes_racing_at_a_full_project_all_get_the_place_of_an_idle_session() {
     assert_eq!(held(&s), 8);
     let counts = s.counts();
     assert_eq!(
-        (counts.total, counts.by_project.get("p1").copied()),
+        (counts.total, counts.by_project.get("p1").map(|p| p.len())),
         (8, Some(8))
     );
 }
@@ -247,4 +247,67 @@ async fn event_logs_keep_within_their_byte_budget() {
     let live = s.read_events("a", "s1", 0, Duration::ZERO).await.unwrap();
     assert_eq!(live.events, vec![(seq, "y".repeat(500))]);
     assert_eq!(bytes(&s), 500);
+}
+
+#[tokio::test]
+async fn a_full_project_finds_its_one_idle_session_among_many_busy_ones() {
+    // The sample of a full project's sessions may miss its only idle one: then all of the
+    // project's sessions are looked at, and never another project's.
+    let s = MemorySessions::with_limits(SessionLimits {
+        per_project: 200,
+        total: 1_000,
+        ..Default::default()
+    });
+    for i in 0..200 {
+        s.create(session(&format!("b{i}")), HOUR).await.unwrap();
+    }
+    for i in (0..200).filter(|i| *i != 137) {
+        s.open_stream(&format!("b{i}"), "s1").await.unwrap();
+    }
+    for i in 0..100 {
+        s.create(in_project(&format!("o{i}"), "p2"), HOUR)
+            .await
+            .unwrap();
+    }
+    s.create(session("new"), HOUR).await.unwrap();
+    assert!(s.get("p1", "b137").await.unwrap().is_none(), "the idle one went");
+    for i in (0..200).filter(|i| *i != 137) {
+        assert!(s.get("p1", &format!("b{i}")).await.unwrap().is_some(), "b{i}");
+    }
+    for i in 0..100 {
+        assert!(s.get("p2", &format!("o{i}")).await.unwrap().is_some(), "o{i}");
+    }
+    assert_eq!(held(&s), 301);
+    s.open_stream("new", "s1").await.unwrap();
+    let err = s.create(session("newer"), HOUR).await.unwrap_err();
+    assert!(
+        matches!(&err, CreateError::Full(m) if m.contains("every one is in a call")),
+        "{err}"
+    );
+    let counts = s.counts();
+    assert_eq!(counts.total, 301);
+    assert_eq!(counts.by_project["p1"].len(), 200);
+}
+
+#[test]
+fn a_projects_session_ids_stay_consistent_as_they_come_and_go() {
+    let mut ids = super::ProjectSessions::default();
+    for i in 0..50 {
+        ids.add(&format!("s{i}"));
+    }
+    ids.add("s3");
+    for i in (0..50).step_by(3) {
+        ids.remove(&format!("s{i}"));
+    }
+    ids.remove("absent");
+    assert_eq!(ids.len(), 33);
+    for (i, id) in ids.ids.iter().enumerate() {
+        assert_eq!(ids.at[id], i, "{id}");
+    }
+    let sample = ids.sample(16);
+    assert_eq!(sample.len(), 16);
+    let distinct: std::collections::HashSet<_> = sample.iter().collect();
+    assert_eq!(distinct.len(), 16);
+    assert!(sample.iter().all(|id| ids.at.contains_key(id)));
+    assert_eq!(ids.sample(100).len(), 33);
 }
