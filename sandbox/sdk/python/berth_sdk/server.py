@@ -96,6 +96,23 @@ class FastMCP(Composition):
     def __class_getitem__(cls, item):
         return cls
 
+    @classmethod
+    def from_openapi(cls, openapi_spec, client=None, name="OpenAPI Server", route_maps=None, route_map_fn=None,
+                     mcp_component_fn=None, mcp_names=None, tags=None, validate_output=True, timeout=None,
+                     **settings):
+        """A server whose tools (and resources, by route maps) call the API an OpenAPI document describes."""
+        from berth_sdk import openapi
+
+        return openapi.from_openapi(cls, openapi_spec, client, name, route_maps, route_map_fn, mcp_component_fn,
+                                    mcp_names, tags, validate_output, timeout, **settings)
+
+    @classmethod
+    def from_fastapi(cls, app=None, *args, **kwargs):
+        """Refused: it needs the FastAPI app in process (see ``berth_sdk.openapi.from_fastapi``)."""
+        from berth_sdk import openapi
+
+        openapi.from_fastapi(cls, app, *args, **kwargs)
+
     @property
     def settings(self):
         if "_settings" not in vars(self):
@@ -668,7 +685,10 @@ def _function_name(component):
 
 def _bind_tool(tool, arguments):
     """A tool's keyword arguments; arguments pydantic refuses are the tool's error result (a ToolError
-    with pydantic's message, as fastmcp answers), not a protocol error."""
+    with pydantic's message, as fastmcp answers), not a protocol error. An OpenAPI tool takes them as they came
+    (fastmcp does not validate them either: the API does)."""
+    if getattr(tool, "takes_raw_arguments", False):
+        return {"arguments": dict(arguments or {})}
     try:
         kwargs = bind(_function_name(tool), tool.params, arguments if arguments is not None else {})
     except ArgumentValidationError as exc:
