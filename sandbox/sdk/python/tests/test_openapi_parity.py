@@ -280,3 +280,31 @@ def test_openapi_30_nullable_and_exclusive_bounds():
         "type": "object", "properties": {"count": {"type": "integer", "exclusiveMinimum": 0.0},
                                          "note": {"type": ["string", "null"]}},
         "required": ["count"]}
+
+
+def test_an_openapi_server_serves_through_the_guest_export(load_project, bindings):
+    # The whole path the component takes: load_entry finds the server, describe lists it, call-tool runs it
+    # (the API is httpx's MockTransport here; in the guest the default transport is Berth's wasi:http one).
+    from conftest import call_context
+
+    guest, _host = load_project('''
+import httpx
+from fastmcp import FastMCP
+
+def answer(request):
+    return httpx.Response(404 if request.url.path.endswith("/0") else 200, json={"id": 7, "path": request.url.path})
+
+spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/things/{id}": {"get": {
+    "operationId": "getThing", "parameters": [{"name": "id", "in": "path", "required": True,
+                                               "schema": {"type": "integer"}}],
+    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"id": {"type": "integer"}, "path": {"type": "string"}}}}}}}}}}}
+mcp = FastMCP.from_openapi(spec, client=httpx.AsyncClient(base_url="https://api.example.com/v2",
+                                                          transport=httpx.MockTransport(answer)))
+''')
+    doc = json.loads(guest.describe())
+    assert [t["name"] for t in doc["tools"]] == ["getThing"]
+    result = guest.call_tool(call_context(bindings[1]), "getThing", json.dumps({"id": 3}))
+    assert not result.is_error and json.loads(result.structured_json) == {"id": 7, "path": "/v2/things/3"}
+    failed = guest.call_tool(call_context(bindings[1]), "getThing", json.dumps({"id": 0}))
+    assert failed.is_error and failed.content[0].value.startswith("Error calling tool 'getThing': HTTP error 404")
