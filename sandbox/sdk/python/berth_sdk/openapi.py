@@ -21,6 +21,7 @@ from berth_sdk.components import Resource, Tool, _annotations, _meta, template_r
 from berth_sdk.content import WRAP_META, ToolResult
 from berth_sdk.errors import DefinitionError
 from berth_sdk.mcp_types import ToolAnnotations
+from berth_sdk.openapi_jsonschema import dereference
 from berth_sdk.openapi_request import (
     RequestBuildError,
     build,
@@ -35,7 +36,6 @@ from berth_sdk.openapi_schema import (
     RequestBodyInfo,
     ResponseInfo,
     SpecError,
-    dereference,
     output_schema,
     parse,
     success_response,

@@ -264,7 +264,8 @@ def test_openapi_provider_adds_the_same_components(servers):
 
 def test_openapi_30_nullable_and_exclusive_bounds():
     # As fastmcp converts them (its json_schema_converter): type lists, numeric exclusive bounds.
-    from berth_sdk.openapi_schema import dereference, parse
+    from berth_sdk.openapi_jsonschema import dereference
+    from berth_sdk.openapi_schema import parse
 
     spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/n": {"post": {
         "operationId": "n",
