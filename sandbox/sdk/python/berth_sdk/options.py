@@ -80,7 +80,8 @@ SERVER_NOTICES = {
 SERVER_ERRORS = {
     "auth": _AUTH, "auth_server_provider": _AUTH, "token_verifier": _AUTH,
     "providers": "add tools, resources and prompts with the decorators, or mount another FastMCP server with "
-                 "mcp.mount(server, namespace=...)",
+                 "mcp.mount(server, namespace=...) (an OpenAPIProvider is supported: "
+                 "fastmcp.server.providers.openapi)",
     "transforms": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
     "tool_transformations": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
     "sampling_handler": "call a model's API from the tool instead (name its host under [network] allow in berth.toml)",

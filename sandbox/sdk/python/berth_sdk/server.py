@@ -25,6 +25,7 @@ from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContex
     ResourceTemplateReference
 from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
     MiddlewareContext, ReadResourceRequestParams, run_chain
+from berth_sdk.openapi import OpenAPIProvider
 from berth_sdk.schema import strip_annotated, to_jsonable
 
 _DUPLICATES = ("warn", "error", "replace", "ignore")
@@ -74,6 +75,9 @@ class FastMCP(Composition):
         include_tags = kwargs.pop("include_tags", None)
         exclude_tags = kwargs.pop("exclude_tags", None)
         tools = kwargs.pop("tools", None) or []
+        openapi_providers = []
+        if kwargs.get("providers") and all(isinstance(p, OpenAPIProvider) for p in kwargs["providers"]):
+            openapi_providers = kwargs.pop("providers")
         opts.check(self._api, kwargs, at, opts.SERVER_NOTICES, opts.SERVER_ERRORS)
         self._tools = {}
         self._resources = {}
@@ -92,9 +96,39 @@ class FastMCP(Composition):
             self.disable(tags=set(exclude_tags))
         for tool in tools:
             self.add_tool(tool)
+        for provider in openapi_providers:
+            provider.add_to(self)
 
     def __class_getitem__(cls, item):
         return cls
+
+    def add_provider(self, provider, namespace=None):
+        """Adds an ``OpenAPIProvider``'s components (the only provider Berth's SDK has)."""
+        at = opts.caller()
+        if not isinstance(provider, OpenAPIProvider):
+            raise DefinitionError(f"{at}: add_provider takes an OpenAPIProvider (fastmcp.server.providers.openapi); "
+                                  f"for {type(provider).__name__}, " + opts.SERVER_ERRORS["providers"])
+        if namespace:
+            raise DefinitionError(f"{at}: add_provider(namespace=...) is not supported; build the server with "
+                                  "FastMCP.from_openapi(...) and mcp.mount(it, namespace=...)")
+        provider.add_to(self)
+
+    @classmethod
+    def from_openapi(cls, openapi_spec, client=None, name="OpenAPI Server", route_maps=None, route_map_fn=None,
+                     mcp_component_fn=None, mcp_names=None, tags=None, validate_output=True, timeout=None,
+                     **settings):
+        """A server whose tools (and resources, by route maps) call the API an OpenAPI document describes."""
+        from berth_sdk import openapi
+
+        return openapi.from_openapi(cls, openapi_spec, client, name, route_maps, route_map_fn, mcp_component_fn,
+                                    mcp_names, tags, validate_output, timeout, **settings)
+
+    @classmethod
+    def from_fastapi(cls, app=None, *args, **kwargs):
+        """Refused: it needs the FastAPI app in process (see ``berth_sdk.openapi.from_fastapi``)."""
+        from berth_sdk import openapi
+
+        openapi.from_fastapi(cls, app, *args, **kwargs)
 
     @property
     def settings(self):
@@ -668,7 +702,10 @@ def _function_name(component):
 
 def _bind_tool(tool, arguments):
     """A tool's keyword arguments; arguments pydantic refuses are the tool's error result (a ToolError
-    with pydantic's message, as fastmcp answers), not a protocol error."""
+    with pydantic's message, as fastmcp answers), not a protocol error. An OpenAPI tool takes them as they came
+    (fastmcp does not validate them either: the API does)."""
+    if getattr(tool, "takes_raw_arguments", False):
+        return {"arguments": dict(arguments or {})}
     try:
         kwargs = bind(_function_name(tool), tool.params, arguments if arguments is not None else {})
     except ArgumentValidationError as exc:

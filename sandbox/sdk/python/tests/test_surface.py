@@ -470,7 +470,12 @@ mcp.add_resource(lambda key: key.upper(), uri="data://upper/{key}", name="upper"
 
 
 def test_unknown_server_attributes_say_they_are_not_part_of_the_sdk(load_project):
-    with pytest.raises(AttributeError, match=r"FastMCP.add_provider is not part of Berth's SDK"):
+    with pytest.raises(AttributeError, match=r"FastMCP.add_transform is not part of Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_transform(None)\n")
+    from berth_sdk.errors import DefinitionError
+
+    # add_provider exists for OpenAPIProvider only; anything else is a definition error naming it.
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: add_provider takes an OpenAPIProvider"):
         load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_provider(None)\n")
 
 
