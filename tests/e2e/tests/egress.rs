@@ -1,8 +1,10 @@
 //! Outbound HTTP from a Python server, end to end: `berth up --allow-private-egress` (the API the test
 //! starts listens on loopback) hosts a FastMCP server whose tools call a small JSON API through httpx's
-//! async client (a module-level shared client), httpx's sync client, `urllib.request` and `requests`,
+//! async client (a module-level shared client, made with the key when the module is imported), httpx's
+//! sync client, `urllib.request` and `requests`,
 //! as pure-Python packages from the project's `requirements.txt`, with an API key from a Berth secret.
-//! Their results equal the same server run natively. A host that `berth.toml` does not allow, and a
+//! Their results equal the same server run natively, and so do those of a server that
+//! `FastMCP.from_openapi` makes from the API's OpenAPI document in the repository. A host that `berth.toml` does not allow, and a
 //! redirect to one, are refused with an error that names the host and says how to allow it; the
 //! runtime log shows each request (never its headers), and `/metrics` counts them.
 
@@ -37,8 +39,11 @@ from fastmcp import FastMCP
 API = "{API}"
 mcp = FastMCP("egress")
 
-# The FastMCP guides' pattern: one client for the module, made when the module is imported.
-client = httpx.AsyncClient(base_url=API, timeout=10)
+# The FastMCP guides' pattern: one client for the module, made when the module is imported, with a
+# bearer token from the environment.
+client = httpx.AsyncClient(
+    base_url=API, timeout=10, headers={"Authorization": f"Bearer {os.environ.get('API_KEY', '')}"}
+)
 
 
 def auth():
@@ -47,8 +52,8 @@ def auth():
 
 @mcp.tool
 async def item_async(item: int) -> dict:
-    """An item, through the module's shared httpx.AsyncClient."""
-    r = await client.get(f"/items/{item}", headers=auth())
+    """An item, through the module's shared httpx.AsyncClient and the key it was made with."""
+    r = await client.get(f"/items/{item}")
     r.raise_for_status()
     return r.json()
 
@@ -99,6 +104,62 @@ def elsewhere() -> str:
     return httpx.get("{CLOSED}/").text
 "#;
 
+/// A server made from the API's OpenAPI document in the repository, as the FastMCP guides show.
+const OPENAPI_SERVER: &str = r#"import json
+import os
+import pathlib
+
+import httpx
+from fastmcp import FastMCP
+
+spec = json.loads((pathlib.Path(__file__).parent / "openapi.json").read_text())
+client = httpx.AsyncClient(
+    base_url="{API}", headers={"Authorization": f"Bearer {os.environ.get('API_KEY', '')}"}
+)
+mcp = FastMCP.from_openapi(openapi_spec=spec, client=client, name="items-api")
+"#;
+
+/// The API's OpenAPI document.
+const OPENAPI_SPEC: &str = r#"{
+  "openapi": "3.1.0",
+  "info": {"title": "Items", "version": "1.0"},
+  "paths": {
+    "/items/{id}": {
+      "get": {
+        "operationId": "get_item",
+        "summary": "One item by its id",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {
+          "type": "object",
+          "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+          "required": ["id", "name"]
+        }}}}}
+      }
+    },
+    "/echo": {
+      "post": {
+        "operationId": "echo",
+        "summary": "Returns the body it was sent",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object",
+          "properties": {"city": {"type": "string"}, "n": {"type": "array", "items": {"type": "integer"}}},
+          "required": ["city"]
+        }}}},
+        "responses": {"200": {"description": "What the API saw"}}
+      }
+    }
+  }
+}"#;
+
+/// The calls of the OpenAPI server compared with native.
+fn openapi_calls() -> Vec<(&'static str, Value)> {
+    vec![
+        ("get_item", json!({"id": 7})),
+        ("echo", json!({"city": "Oslo", "n": [1, 2]})),
+        ("get_item", json!({})),
+    ]
+}
+
 /// The calls compared with the native server: `(tool, arguments)`.
 fn calls() -> Vec<(&'static str, Value)> {
     vec![
@@ -110,7 +171,8 @@ fn calls() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Runs `server.py` natively (fastmcp's in-memory client) and prints each call's text and error flag.
+/// Runs `server.py` natively (fastmcp's in-memory client) and prints its tools and each call's text
+/// and error flag.
 const NATIVE: &str = r#"
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
@@ -120,10 +182,11 @@ from fastmcp import Client
 async def main():
     out = []
     async with Client(server.mcp) as c:
+        tools = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in await c.list_tools()]
         for name, args in json.loads(sys.argv[2]):
             r = await c.call_tool(name, args, raise_on_error=False)
             out.append([r.content[0].text if r.content else "", r.is_error])
-    print(json.dumps(out))
+    print(json.dumps({"tools": tools, "calls": out}))
 
 asyncio.run(main())
 "#;
@@ -177,6 +240,20 @@ async fn start_api() -> Result<SocketAddr> {
     Ok(addr)
 }
 
+fn openapi_files(dir: &std::path::Path, api: SocketAddr) -> Result<()> {
+    std::fs::write(
+        dir.join("server.py"),
+        OPENAPI_SERVER.replace("{API}", &format!("http://{api}")),
+    )?;
+    std::fs::write(dir.join("openapi.json"), OPENAPI_SPEC)?;
+    std::fs::write(dir.join("requirements.txt"), "httpx\n")?;
+    std::fs::write(
+        dir.join("berth.toml"),
+        format!("[network]\nallow = [\"{api}\"]\n"),
+    )?;
+    Ok(())
+}
+
 fn project_files(dir: &std::path::Path, api: SocketAddr, closed: SocketAddr) -> Result<()> {
     let server = SERVER
         .replace("{API}", &format!("http://{api}"))
@@ -190,10 +267,16 @@ fn project_files(dir: &std::path::Path, api: SocketAddr, closed: SocketAddr) -> 
     Ok(())
 }
 
-/// The native server's `[text, isError]` for each of `calls()`.
-fn native(dir: &std::path::Path) -> Result<Vec<(String, bool)>> {
+/// What the native server answers: its tools, and `[text, isError]` for each call.
+struct Native {
+    tools: Value,
+    calls: Vec<(String, bool)>,
+}
+
+/// Runs the server in `dir` natively, with the API key in its environment.
+fn native(dir: &std::path::Path, calls: &[(&str, Value)]) -> Result<Native> {
     let python = Tools::from_env()?.compat_python(false)?;
-    let calls: Vec<Value> = calls().into_iter().map(|(t, a)| json!([t, a])).collect();
+    let calls: Vec<Value> = calls.iter().map(|(t, a)| json!([t, a])).collect();
     let out = berth_e2e::cmd::run_json(
         Command::new(python)
             .args(["-c", NATIVE])
@@ -201,7 +284,8 @@ fn native(dir: &std::path::Path) -> Result<Vec<(String, bool)>> {
             .arg(serde_json::to_string(&calls)?)
             .env("API_KEY", API_KEY),
     )?;
-    out.as_array()
+    let calls = out["calls"]
+        .as_array()
         .context("the native run's results")?
         .iter()
         .map(|r| {
@@ -210,7 +294,25 @@ fn native(dir: &std::path::Path) -> Result<Vec<(String, bool)>> {
                 r[1].as_bool().context("isError")?,
             ))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Native {
+        tools: out["tools"].clone(),
+        calls,
+    })
+}
+
+/// What a client sees of each tool: name, description, and input and output schemas.
+fn tool_shapes(tools: &Value) -> Vec<Value> {
+    tools
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|t| {
+                    json!([t["name"], t["description"], t["inputSchema"], t["outputSchema"]])
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn text_of(result: &Value) -> (String, bool) {
@@ -243,12 +345,40 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     ])?;
 
     let path = dir.path().to_path_buf();
-    let expected = tokio::task::spawn_blocking(move || native(&path)).await??;
+    let expected = tokio::task::spawn_blocking(move || native(&path, &calls())).await??;
     let mut mcp = Session::connect(&url).await?;
-    for ((tool, args), want) in calls().into_iter().zip(&expected) {
+    for ((tool, args), want) in calls().into_iter().zip(&expected.calls) {
         assert!(!want.1, "natively, {tool} failed: {}", want.0);
         let got = text_of(&mcp.call_tool(tool, args).await?);
         assert_eq!(&got, want, "{tool}: Berth, then native");
+    }
+
+    // FastMCP.from_openapi over the API's document in the repository: the same tools and answers.
+    let spec_dir = tempfile::Builder::new()
+        .prefix("berth-e2e-openapi-")
+        .tempdir()?;
+    openapi_files(spec_dir.path(), api)?;
+    let openapi_url = berth.deploy_ok(spec_dir.path(), "egress-openapi")?;
+    berth.cli_ok(&[
+        "env",
+        "set",
+        &format!("API_KEY={API_KEY}"),
+        "--secret",
+        "--project",
+        "egress-openapi",
+    ])?;
+    let path = spec_dir.path().to_path_buf();
+    let want = tokio::task::spawn_blocking(move || native(&path, &openapi_calls())).await??;
+    let mut openapi = Session::connect(&openapi_url).await?;
+    let listed = openapi.request("tools/list", json!({})).await?;
+    assert_eq!(
+        tool_shapes(&listed["tools"]),
+        tool_shapes(&want.tools),
+        "tools/list: Berth, then native"
+    );
+    for ((tool, args), want) in openapi_calls().into_iter().zip(&want.calls) {
+        let got = text_of(&openapi.call_tool(tool, args.clone()).await?);
+        assert_eq!(&got, want, "{tool} {args}: Berth, then native");
     }
 
     // A redirect to a host the project did not allow is refused at that hop.

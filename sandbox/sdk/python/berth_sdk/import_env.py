@@ -10,12 +10,23 @@ own modules (those under its root, not the SDK nor vendored packages) are run ag
 with the project's environment, and the server they define serves it (the build's import counts as
 having seen no variable). Servers that read nothing of the environment at import, or none that the
 project sets, pay nothing: the snapshot taken at build time serves them as it is.
+
+A server has no file system when it runs, so the project's files that the build's import read (a
+spec, a config file) are kept and read from memory when the module runs again.
 """
 
+import builtins
 import collections.abc
 import importlib
+import io
 import os
 import sys
+
+# Files of the project that the import read, kept for running the module again: a server has no file
+# system when it runs (only at build time), so a module that loads `openapi.json` or a config file at
+# import gets the same bytes again. Bounded, so that the snapshot stays small.
+MAX_KEPT_FILE_BYTES = 4 * 1024 * 1024
+MAX_KEPT_BYTES = 16 * 1024 * 1024
 
 
 class Recorder(collections.abc.MutableMapping):
@@ -73,6 +84,7 @@ class Entry:
         self.seen = None  # what the last import saw of the variables it read
         self.root = None
         self.recorder = None  # the last import's
+        self.files = {}  # absolute path -> bytes: the project's files the build's import read
 
     def load(self, at_build=False):
         """Imports the module (noting what it reads of the environment) and finds its server. At build
@@ -81,15 +93,22 @@ class Entry:
         as it was imported then."""
         recorder = self.recorder = Recorder(os.environ)
         os.environ = recorder
+        opened = []
+        real_open = builtins.open
+        stand_in = _noting_open(real_open, opened) if at_build else _replaying_open(real_open, self.files)
+        builtins.open = io.open = stand_in
         try:
             module = importlib.import_module(self.module_name)
             self.server = self.find_server(module, at_build)
         finally:
             os.environ = recorder._real
+            builtins.open = io.open = real_open
         self.names = frozenset(recorder.names)
         self.listed = recorder.listed
         self.seen = self._view({} if at_build else os.environ)
         self.root = _project_root(module, self.module_name)
+        if at_build:
+            self.files = _keep(opened, self.root)
         return recorder
 
     def _view(self, env):
@@ -109,6 +128,55 @@ class Entry:
                 del sys.modules[name]
         self.load()
         return True
+
+
+def _reading(mode):
+    return not any(c in mode for c in "wax+")
+
+
+def _noting_open(real_open, opened):
+    """``open`` that notes the files opened for reading (by absolute path)."""
+
+    def noting_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and _reading(mode):
+            opened.append(os.path.abspath(os.fsdecode(file)))
+        return real_open(file, mode, *args, **kwargs)
+
+    return noting_open
+
+
+def _replaying_open(real_open, files):
+    """``open`` that reads the kept files from memory (and anything else as ``open`` would)."""
+
+    def replaying_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and _reading(mode):
+            data = files.get(os.path.abspath(os.fsdecode(file)))
+            if data is not None:
+                raw = io.BytesIO(data)
+                if "b" in mode:
+                    return raw
+                return io.TextIOWrapper(raw, encoding=encoding or "utf-8", errors=errors, newline=newline)
+        return real_open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
+
+    return replaying_open
+
+
+def _keep(paths, root):
+    """The contents of the project's files among ``paths``, within the bounds."""
+    kept, total = {}, 0
+    for path in dict.fromkeys(paths):
+        if not path.startswith(root) or "site-packages" in path:
+            continue
+        try:
+            size = os.path.getsize(path)
+            if size > MAX_KEPT_FILE_BYTES or total + size > MAX_KEPT_BYTES:
+                continue
+            with open(path, "rb") as f:
+                kept[path] = f.read()
+            total += size
+        except OSError:
+            continue
+    return kept
 
 
 def _project_root(module, module_name):

@@ -180,3 +180,32 @@ def limit() -> int:
     host.env = [("LIMIT", "12")]
     result = guest.call_tool(call_context(bindings[1]), "limit", "{}")
     assert result.content[0].value == "12"
+
+
+def test_files_the_import_read_are_read_again_from_memory(load_project, bindings, tmp_path):
+    # A running server has no file system: what the build's import read comes from memory.
+    (tmp_path / "spec.json").write_text('{"title": "Items"}')
+    (tmp_path / "banner.txt").write_text("héllo\n")
+    guest, host = load_project('''
+import json
+import os
+import pathlib
+from fastmcp import FastMCP
+
+HERE = pathlib.Path(__file__).parent
+SPEC = json.load(open(HERE / "spec.json"))
+BANNER = (HERE / "banner.txt").read_text(encoding="utf-8").strip()
+RAW = open(HERE / "spec.json", "rb").read()
+KEY = os.environ.get("KEY", "")
+mcp = FastMCP("files")
+
+
+@mcp.tool
+def describe() -> str:
+    """What the module read."""
+    return f"{SPEC['title']}|{BANNER}|{len(RAW)}|{KEY}"
+''')
+    (tmp_path / "spec.json").unlink()
+    (tmp_path / "banner.txt").unlink()
+    host.env = [("KEY", "k1")]
+    assert call(guest, bindings[1], "describe") == "Items|héllo|18|k1"
