@@ -105,10 +105,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     {
         tracing::warn!("runtime log metrics not registered: {e}");
     }
+    let egress_figures = recorder.clone();
     let edge = Edge::builder(routes.clone(), Arc::new(upstream))
         .runtime_log(runtime_logs.recorder())
         .config(edge_config)
         .metrics(&registry)
+        .egress_observer(Arc::new(move |project, event| {
+            egress_figures.egress(project, event)
+        }))
         .into_router();
     let secrets = crate::keys::keyring(args.secret_key.as_deref(), &data)?;
     let queue = BuildQueue::start_with_secrets(

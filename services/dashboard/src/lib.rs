@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 pub use api::{Api, Refusal};
 pub use error::PageError;
-pub use recorder::{CallRecorder, Recorder};
+pub use recorder::{CallRecorder, EgressCounts, Recorder};
 
 /// Everything the pages need. Cheap to clone.
 #[derive(Clone)]

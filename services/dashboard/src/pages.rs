@@ -501,6 +501,9 @@ struct Panel {
     latency_svg: String,
     /// (tool, calls, bar width in percent of the busiest tool's).
     tools: Vec<(String, u64, u64)>,
+    /// The guests' outbound HTTP requests, and what is said of them.
+    egress_requests: u64,
+    egress_detail: String,
 }
 
 #[derive(Template)]
@@ -508,6 +511,18 @@ struct Panel {
 struct Metrics {
     nav: Nav,
     panels: Vec<Panel>,
+}
+
+/// `2 refused, 0 failed; 1.5 KiB out, 12.0 KiB in`.
+fn egress_text(e: &recorder::EgressCounts) -> String {
+    let kib = |b: u64| format!("{:.1} KiB", b as f64 / 1024.0);
+    format!(
+        "{} refused, {} failed; {} out, {} in",
+        e.refused,
+        e.failed,
+        kib(e.bytes_out),
+        kib(e.bytes_in)
+    )
 }
 
 fn ms_text(v: Option<f64>) -> String {
@@ -540,6 +555,8 @@ fn panel(d: &Dashboard, project_id: &str, title: &'static str, minutes: u64, ste
         error_rate,
         p50: ms_text(w.total_p50),
         p95: ms_text(w.total_p95),
+        egress_requests: w.egress.requests,
+        egress_detail: egress_text(&w.egress),
         calls_svg: charts::calls(
             &format!("Calls and errors, {}", title.to_lowercase()),
             &w.calls,

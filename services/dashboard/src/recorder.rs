@@ -1,6 +1,7 @@
 //! Per-project time series of calls, kept in memory: a ring of per-minute buckets per project (a day's
-//! worth), each with a call count, an error count, a latency histogram and counts per tool. The binary
-//! feeds it from the edge's upstream; the metrics page reads windows of it.
+//! worth), each with a call count, an error count, a latency histogram, counts per tool and the guests'
+//! outbound HTTP. The binary feeds it from the edge's upstream and its egress observer; the metrics
+//! page reads windows of it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,26 @@ pub trait CallRecorder: Send + Sync + 'static {
     fn record(&self, project_id: &str, tool: Option<&str>, ok: bool, elapsed: Duration);
 }
 
+/// Guests' outbound HTTP requests: how many, how many the policy refused or failed, and body bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EgressCounts {
+    pub requests: u64,
+    pub refused: u64,
+    pub failed: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+}
+
+impl EgressCounts {
+    fn add(&mut self, other: &EgressCounts) {
+        self.requests += other.requests;
+        self.refused += other.refused;
+        self.failed += other.failed;
+        self.bytes_out += other.bytes_out;
+        self.bytes_in += other.bytes_in;
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Minute {
     /// Minutes since the unix epoch this bucket holds; buckets of older minutes are stale.
@@ -36,6 +57,7 @@ struct Minute {
     errors: u64,
     latency: [u64; LATENCY_BOUNDS_MS.len() + 1],
     tools: HashMap<String, u64>,
+    egress: EgressCounts,
 }
 
 #[derive(Default)]
@@ -81,6 +103,8 @@ pub struct Window {
     pub total_errors: u64,
     pub total_p50: Option<f64>,
     pub total_p95: Option<f64>,
+    /// The guests' outbound HTTP over the whole window.
+    pub egress: EgressCounts,
 }
 
 impl Recorder {
@@ -126,6 +150,30 @@ impl Recorder {
         }
     }
 
+    /// Records one outbound HTTP request of a guest of `project_id` at unix minute `minute`.
+    pub fn egress_at(&self, minute: u64, project_id: &str, event: &berth_core::EgressEvent) {
+        use berth_core::EgressOutcome;
+        let mut projects = self.lock();
+        let slot = &mut projects
+            .entry(project_id.to_string())
+            .or_default()
+            .slot(minute)
+            .egress;
+        slot.requests += 1;
+        match event.outcome {
+            EgressOutcome::Answered(_) => {}
+            EgressOutcome::Refused(_) => slot.refused += 1,
+            EgressOutcome::Failed(_) => slot.failed += 1,
+        }
+        slot.bytes_out += event.bytes_out;
+        slot.bytes_in += event.bytes_in;
+    }
+
+    /// Records one outbound HTTP request of a guest of `project_id`, now.
+    pub fn egress(&self, project_id: &str, event: &berth_core::EgressEvent) {
+        self.egress_at(now_minute(), project_id, event);
+    }
+
     /// Forgets a project's series (when the project is deleted).
     pub fn forget(&self, project_id: &str) {
         self.lock().remove(project_id);
@@ -148,6 +196,7 @@ impl Recorder {
             total_errors: 0,
             total_p50: None,
             total_p95: None,
+            egress: EgressCounts::default(),
         };
         let mut histograms = vec![[0u64; LATENCY_BOUNDS_MS.len() + 1]; steps as usize];
         let mut total = [0u64; LATENCY_BOUNDS_MS.len() + 1];
@@ -168,6 +217,7 @@ impl Recorder {
                 for (tool, n) in &m.tools {
                     *tools.entry(tool.clone()).or_default() += n;
                 }
+                w.egress.add(&m.egress);
             }
         }
         w.p50 = histograms.iter().map(|h| quantile(h, 0.5)).collect();
@@ -246,6 +296,39 @@ mod tests {
         let day = r.window("p1", now, 24 * 60, 60);
         assert_eq!(day.calls.len(), 24);
         assert_eq!(day.total_calls, 5);
+    }
+
+    #[test]
+    fn outbound_requests_are_counted_per_window() {
+        use berth_core::{EgressEvent, EgressOutcome};
+        let event = |outcome, bytes_in| EgressEvent {
+            method: "GET".into(),
+            host: "api.example.com".into(),
+            port: 443,
+            outcome,
+            bytes_out: 10,
+            bytes_in,
+            duration: MS(3),
+        };
+        let r = Recorder::new();
+        r.egress_at(100, "p", &event(EgressOutcome::Answered(200), 500));
+        r.egress_at(100, "p", &event(EgressOutcome::Refused("not allowed".into()), 0));
+        r.egress_at(99, "p", &event(EgressOutcome::Failed("timed out".into()), 0));
+        r.egress_at(40, "p", &event(EgressOutcome::Answered(200), 7)); // outside the hour
+        r.egress_at(100, "q", &event(EgressOutcome::Answered(200), 9)); // another project
+        let w = r.window("p", 100, 60, 1);
+        assert_eq!(
+            w.egress,
+            EgressCounts {
+                requests: 3,
+                refused: 1,
+                failed: 1,
+                bytes_out: 30,
+                bytes_in: 500,
+            }
+        );
+        assert_eq!(w.total_calls, 0, "outbound requests are not calls");
+        assert_eq!(r.window("p", 100, 24 * 60, 30).egress.requests, 4);
     }
 
     #[test]

@@ -75,6 +75,8 @@ struct Fixture {
     app: Router,
     alice: String,
     bob: String,
+    recorder: crate::Recorder,
+    weather_id: String,
 }
 
 async fn fixture() -> Fixture {
@@ -89,7 +91,7 @@ async fn fixture_with(limits: berth_core::LimitPolicy) -> Fixture {
     };
     let alice = store.upsert_user(user("alice")).await.unwrap().id;
     let bob = store.upsert_user(user("bob")).await.unwrap().id;
-    store
+    let weather = store
         .create_project(NewProject {
             slug: ProjectSlug::parse("weather").unwrap(),
             owner_id: alice.clone(),
@@ -102,10 +104,18 @@ async fn fixture_with(limits: berth_core::LimitPolicy) -> Fixture {
         .unwrap();
     let dir = std::env::temp_dir().join(format!("berth-dashboard-{}", rand::random::<u32>()));
     let queue = BuildQueue::start(store, Arc::new(NoBuilds), Arc::new(NoRoutes), dir, 1);
+    let recorder = crate::Recorder::new();
     let app = Dashboard::new(queue, fake_api(), "https://mcp.example.com/")
         .limit_policy(limits)
+        .recorder(recorder.clone())
         .into_router();
-    Fixture { app, alice, bob }
+    Fixture {
+        app,
+        alice,
+        bob,
+        recorder,
+        weather_id: weather.id,
+    }
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
@@ -317,8 +327,27 @@ async fn the_settings_form_shows_and_keeps_the_operators_bounds() {
 #[tokio::test]
 async fn metrics_render_svg_charts_from_the_recorder() {
     let f = fixture().await;
+    let event = |outcome| berth_core::EgressEvent {
+        method: "GET".into(),
+        host: "api.example.com".into(),
+        port: 443,
+        outcome,
+        bytes_out: 0,
+        bytes_in: 3 * 1024,
+        duration: std::time::Duration::from_millis(5),
+    };
+    f.recorder
+        .egress(&f.weather_id, &event(berth_core::EgressOutcome::Answered(200)));
+    f.recorder.egress(
+        &f.weather_id,
+        &event(berth_core::EgressOutcome::Refused("not allowed".into())),
+    );
     let (status, _, body) = send(&f.app, get_as(&f.alice, "/projects/weather/metrics")).await;
     assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("<dt>Outbound HTTP</dt><dd>2 <span class=\"muted\">(1 refused, 0 failed; 0.0 KiB out, 6.0 KiB in)</span>"),
+        "{body}"
+    );
     assert_eq!(
         body.matches("<svg class=\"chart\"").count(),
         4,

@@ -55,6 +55,7 @@ impl Edge {
             tasks: None,
             registry: None,
             runlog: None,
+            egress_observer: None,
         }
     }
 }
@@ -68,6 +69,7 @@ pub struct EdgeBuilder {
     tasks: Option<Arc<dyn TaskStore>>,
     registry: Option<prometheus::Registry>,
     runlog: Option<berth_runlog::Recorder>,
+    egress_observer: Option<crate::metrics::EgressObserver>,
 }
 
 impl EdgeBuilder {
@@ -105,6 +107,12 @@ impl EdgeBuilder {
         self
     }
 
+    /// Tells `observer` of every guest's outbound HTTP request (project id, the request).
+    pub fn egress_observer(mut self, observer: crate::metrics::EgressObserver) -> Self {
+        self.egress_observer = Some(observer);
+        self
+    }
+
     pub fn into_router(self) -> Router {
         let key = match &self.config.request_state_key {
             Some(k) => k.clone(),
@@ -138,7 +146,10 @@ impl EdgeBuilder {
                 self.config.max_pending,
             )),
             running: Default::default(),
-            metrics: Arc::new(Metrics::new(self.registry.as_ref())),
+            metrics: Arc::new(Metrics::new(
+                self.registry.as_ref(),
+                self.egress_observer,
+            )),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             config: self.config,
         });

@@ -485,7 +485,8 @@ impl CallHooks for EdgeHooks {
     }
 
     fn egress(&self, event: &berth_core::EgressEvent) {
-        self.metrics.egress(self.route.slug.as_str(), event);
+        self.metrics
+            .egress(self.route.slug.as_str(), &self.route.project_id, event);
         self.runlog.egress(EventKind::egress(event));
     }
 }

@@ -39,6 +39,7 @@ pub use edge::{Edge, EdgeBuilder};
 pub use error::RpcError;
 pub use hooks::ClientCaps;
 pub use kv::{KvError, KvLimits};
+pub use metrics::EgressObserver;
 pub use protocol::Era;
 pub use routes::{Route, RouteTable, Upstream};
 pub use store::{

@@ -38,12 +38,16 @@ pub fn project_label<'a>(routes: &crate::routes::RouteTable, project: &'a str) -
     }
 }
 
+/// Told of every outbound HTTP request of a guest, with the project's id (the dashboard's figures).
+pub type EgressObserver = std::sync::Arc<dyn Fn(&str, &berth_core::EgressEvent) + Send + Sync>;
+
 pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     tool_calls: IntCounterVec,
     egress_requests: IntCounterVec,
     egress_bytes: IntCounterVec,
+    egress_observer: Option<EgressObserver>,
 }
 
 /// How a request ended, for the `outcome` label.
@@ -69,7 +73,7 @@ impl Outcome {
 impl Metrics {
     /// Registers the edge's metrics. Registering twice on one registry fails, so each edge gets its own
     /// (or a fresh registry); a failure leaves the metrics unregistered rather than stopping the edge.
-    pub fn new(registry: Option<&Registry>) -> Self {
+    pub fn new(registry: Option<&Registry>, egress_observer: Option<EgressObserver>) -> Self {
         let requests = IntCounterVec::new(
             Opts::new(
                 "berth_edge_requests_total",
@@ -133,6 +137,7 @@ impl Metrics {
             tool_calls,
             egress_requests,
             egress_bytes,
+            egress_observer,
         }
     }
 
@@ -150,8 +155,12 @@ impl Metrics {
         self.tool_calls.with_label_values(&[project, tool]).inc();
     }
 
-    /// One outbound HTTP request of a guest of `project` (a deployed project: only routes call guests).
-    pub fn egress(&self, project: &str, event: &berth_core::EgressEvent) {
+    /// One outbound HTTP request of a guest of `project` (a deployed project: only routes call guests;
+    /// `project_id` is its id, for the observer).
+    pub fn egress(&self, project: &str, project_id: &str, event: &berth_core::EgressEvent) {
+        if let Some(observe) = &self.egress_observer {
+            observe(project_id, event);
+        }
         use berth_core::EgressOutcome;
         let outcome = match event.outcome {
             EgressOutcome::Answered(_) => "answered",

@@ -250,6 +250,12 @@ impl ProjectSessions {
     }
 }
 
+enum Admit {
+    Yes,
+    ProjectFull,
+    Full,
+}
+
 /// Sessions in this process's memory: for one edge (the embedded default and tests).
 pub struct MemorySessions {
     shards: Sharded<HashMap<String, SessionEntry>>,
