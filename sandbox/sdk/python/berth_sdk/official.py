@@ -92,18 +92,15 @@ def _returns_content(tp):
 
 def _class_model(cls):
     """An annotated class (a dataclass, ...) as a model of its annotated fields, read from attributes."""
-    try:
-        hints = typing.get_type_hints(cls)
-    except Exception:
-        return None
+    hints = typing.get_type_hints(cls)
+    if not hints:
+        return None  # a class without annotations has no structured output
     fields = {}
     for name, tp in hints.items():
         if name.startswith("_"):
             continue
         default = getattr(cls, name, inspect.Parameter.empty)
         fields[name] = tp if default is inspect.Parameter.empty else (tp, default)
-    if not fields:
-        return None
     return create_model(cls.__name__, __config__=ConfigDict(from_attributes=True), **fields)
 
 
@@ -218,6 +215,64 @@ def output(sdk, fn, name, structured_output, at):
     return found
 
 
+_JSON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+               "null": (type(None),), "object": (dict,), "array": (list, tuple)}
+
+
+def _is_type(value, name):
+    if name in ("integer", "number") and isinstance(value, bool):
+        return False
+    if name == "integer" and isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, _JSON_TYPES.get(name, object))
+
+
+def _errors(value, schema, root, depth):
+    """``(depth, message)`` for each keyword ``value`` fails, in the schema's keyword order."""
+    if not isinstance(schema, dict):
+        return
+    for key, expected in schema.items():
+        if key == "$ref" and isinstance(expected, str) and expected.startswith("#/$defs/"):
+            yield from _errors(value, root.get("$defs", {}).get(expected[len("#/$defs/"):]), root, depth)
+        elif key == "type":
+            names = expected if isinstance(expected, list) else [expected]
+            if not any(_is_type(value, n) for n in names):
+                yield depth, f"{value!r} is not of type {', '.join(repr(n) for n in names)}"
+        elif key == "enum" and value not in expected:
+            yield depth, f"{value!r} is not one of {expected!r}"
+        elif key == "const" and value != expected:
+            yield depth, f"{expected!r} was expected"
+        elif key == "required" and isinstance(value, dict):
+            for name in expected:
+                if name not in value:
+                    yield depth, f"{name!r} is a required property"
+        elif key == "properties" and isinstance(value, dict):
+            for name, sub in expected.items():
+                if name in value:
+                    yield from _errors(value[name], sub, root, depth + 1)
+        elif key == "additionalProperties" and isinstance(value, dict) and isinstance(expected, dict):
+            for name, item in value.items():
+                if name not in schema.get("properties", {}):
+                    yield from _errors(item, expected, root, depth + 1)
+        elif key == "items" and isinstance(value, (list, tuple)) and isinstance(expected, dict):
+            for item in value:
+                yield from _errors(item, expected, root, depth + 1)
+        elif key == "anyOf" and not any(next(_errors(value, sub, root, depth), None) is None for sub in expected):
+            yield depth, f"{value!r} is not valid under any of the given schemas"
+
+
+def schema_error(value, schema):
+    """The message of the SDK 1.x's check of structured content against the output schema (jsonschema's
+    ``validate``: of the failures, one nearest the root, the first found), or None when it fits. The keywords
+    pydantic writes are checked (type, enum, const, required, properties, additionalProperties, items, anyOf,
+    ``$ref``); an ``anyOf`` failure is reported as a whole."""
+    found = list(_errors(value, schema, schema, 0))
+    if not found:
+        return None
+    shallowest = min(depth for depth, _ in found)
+    return next(message for depth, message in found if depth == shallowest)
+
+
 def pre_parse(model, arguments):
     """A string sent for a non-``str`` parameter that holds JSON (a list or an object) is read as JSON."""
     fields = {}
@@ -282,7 +337,12 @@ class OfficialTool(Tool):
         blocks = official_blocks(value)
         if self.output is None:
             return blocks, None, False, None
-        return blocks, self.output.structured(value), False, None
+        structured = self.output.structured(value)
+        if self.sdk == 1:  # its server checks the structured content against the output schema
+            problem = schema_error(structured, self.output.schema)
+            if problem is not None:
+                return [{"type": "text", "text": f"Output validation error: {problem}"}], None, True, None
+        return blocks, structured, False, None
 
 
 class Sdk2Tool(OfficialTool):

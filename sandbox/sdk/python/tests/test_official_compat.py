@@ -1,7 +1,8 @@
-"""The compatibility corpus's servers written with the official SDK's spellings (tests/compat/servers/sdk1_*
-and sdk2_*) answer through Berth's guest export as the real SDK answers them: every tool as listed (input and
-output schemas included), and every tool call, resource read and prompt render of their calls.json, error
-texts and codes included.
+"""Servers written with the official SDK's spellings answer through Berth's guest export as the real SDK
+answers them: every tool as listed (input and output schemas included), and every tool call, resource read and
+prompt render of their calls.json, error texts and codes included. The servers are the compatibility corpus's
+(tests/compat/servers/sdk1_* and sdk2_*) and this corpus's (corpus/sdk1_*, sdk2_*: signatures and failures
+each SDK version shapes its own way).
 
 The real SDK runs each server in a subprocess (``reference_official.py``): the SDK 1.x from the compat venv
 (``compat-mcp1``), the SDK 2.x from this interpreter's. Berth's side is the ``guest`` export through the real
@@ -23,8 +24,9 @@ import pytest
 from conftest import REPO, call_context
 
 HERE = pathlib.Path(__file__).resolve().parent
-SERVERS_DIR = REPO / "tests" / "compat" / "servers"
-SERVERS = sorted(p.name for p in SERVERS_DIR.iterdir() if p.name.startswith(("sdk1_", "sdk2_")))
+SERVER_DIRS = {p.name: p for root in (REPO / "tests" / "compat" / "servers", HERE / "corpus")
+               for p in sorted(root.iterdir()) if p.name.startswith(("sdk1_", "sdk2_"))}
+SERVERS = sorted(SERVER_DIRS)
 TOOLS = pathlib.Path(os.environ.get("BERTH_TOOLS") or pathlib.Path.home() / ".cache" / "berth-tools")
 PYTHONS = {"sdk1": TOOLS / "compat-mcp1" / "bin" / "python", "sdk2": pathlib.Path(sys.executable)}
 ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+>")  # default reprs differ by process
@@ -34,7 +36,7 @@ LOADED_AS = re.compile(r"<server_\d+\.")  # load_project imports server.py as se
 def _reference(server):
     python = PYTHONS[server.split("_")[0]]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([str(python), str(HERE / "reference_official.py"), str(SERVERS_DIR / server)],
+    proc = subprocess.run([str(python), str(HERE / "reference_official.py"), str(SERVER_DIRS[server])],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         pytest.fail(f"the real SDK ({python}) failed on {server}:\n{proc.stderr[-3000:]}")
@@ -49,7 +51,7 @@ def berth(load_project):
     """Loads a server of the corpus as Berth's guest (a fresh module, so its state starts anew)."""
 
     def load(server):
-        source = (SERVERS_DIR / server / "server.py").read_text()
+        source = (SERVER_DIRS[server] / "server.py").read_text()
         return load_project(source)[0]
 
     return load
@@ -142,7 +144,7 @@ def test_tools_list_as_the_sdk_lists_them(server, berth):
 @pytest.mark.parametrize("server", SERVERS)
 def test_calls_answer_as_the_sdk_answers(server, berth, bindings):
     guest = berth(server)
-    calls = [c for c in json.loads((SERVERS_DIR / server / "calls.json").read_text())["calls"]
+    calls = [c for c in json.loads((SERVER_DIRS[server] / "calls.json").read_text())["calls"]
              if c["method"] in ("tools/call", "resources/read", "prompts/get")]
     assert len(calls) == len(REFERENCES[server]["calls"])
     for call, expected in zip(calls, REFERENCES[server]["calls"]):
