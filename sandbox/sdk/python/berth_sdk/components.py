@@ -12,9 +12,9 @@ import time
 import typing
 import urllib.parse
 
-from berth_sdk.binding import coerce, prepare
+from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare
 from berth_sdk.content import as_block, jsonable, resource_contents
-from berth_sdk.errors import DefinitionError, where
+from berth_sdk.errors import DefinitionError, ToolError, where
 from berth_sdk.mcp_types import Annotations, ToolAnnotations
 from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema
 
@@ -155,16 +155,7 @@ class Tool(Component):
         for p in self.params:
             p.description = param_docs.get(p.name)
         try:
-            self.input_schema = input_schema(self.params)
-            if structured_output is False:
-                output_schema_override = None
-            hint = _return_hint(fn)
-            if output_schema_override is not ...:
-                self.output_schema = output_schema_override
-            elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):
-                self.output_schema = None  # the tool builds its whole result
-            else:
-                self.output_schema = output_schema(hint)
+            self.input_schema, self.output_schema = self._schemas(fn, output_schema_override, structured_output)
         except TypeError as exc:
             raise DefinitionError(f"{where(fn)}: tool '{self.name}': {exc}; use a JSON-compatible type "
                                   "(str, int, float, bool, list, dict, a dataclass, ...)") from exc
@@ -185,6 +176,29 @@ class Tool(Component):
                    "returns (Berth cannot interrupt it inside WebAssembly; the project's per-call time limit "
                    "still ends it); make it `async def` to have it cut off on time")
         self.timeout = timeout
+
+    def _schemas(self, fn, output_schema_override, structured_output):
+        """``(inputSchema, outputSchema)`` as fastmcp 4.x derives them from the signature."""
+        if structured_output is False:
+            output_schema_override = None
+        hint = _return_hint(fn)
+        if output_schema_override is not ...:
+            output = output_schema_override
+        elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):
+            output = None  # the tool builds its whole result
+        else:
+            output = output_schema(hint)
+        return input_schema(self.params), output
+
+    def bind_arguments(self, arguments):
+        """The keyword arguments for a call; arguments pydantic refuses are the tool's error result (a
+        ToolError with pydantic's message, as fastmcp answers), not a protocol error."""
+        try:
+            kwargs = bind(_function_name(self), self.params, arguments if arguments is not None else {})
+        except ArgumentValidationError as exc:
+            raise ToolError(str(exc)) from None
+        kwargs.update(self.hidden)
+        return kwargs
 
     def _exclude(self, names, at):
         hidden = {}
@@ -493,10 +507,22 @@ class Prompt(Component):
         self.icons = _icons(icons, at or where(fn))
         self.version = version
         try:
-            properties = input_schema(self.params)["properties"]
-            self.arguments = [self._argument(p, properties[p.name]) for p in self.params]
+            self.arguments = self._listed_arguments()
         except TypeError as exc:
             raise DefinitionError(f"{where(fn)}: prompt '{self.name}': {exc}") from exc
+
+    def _listed_arguments(self):
+        properties = input_schema(self.params)["properties"]
+        return [self._argument(p, properties[p.name]) for p in self.params]
+
+    def bind_arguments(self, arguments):
+        """The keyword arguments for a render (MCP sends strings; one for a non-``str`` parameter is read
+        as JSON first, as fastmcp does); raises ArgumentValidationError with pydantic's message."""
+        return bind(_function_name(self), self.params, arguments, from_strings=True)
+
+    def call(self, kwargs):
+        """Calls the function: its value, or an awaitable of it."""
+        return self.fn(**kwargs)
 
     @classmethod
     def from_function(cls, fn, name=None, title=None, description=None, tags=None, meta=None, icons=None,
@@ -592,3 +618,7 @@ def prompt_messages(value):
         else:
             out.append({"role": "user", "content": as_block(item)})
     return out
+
+
+def _function_name(component):
+    return getattr(component.fn, "__name__", None) or component.name

@@ -1,13 +1,16 @@
 """The official MCP SDK's spellings of the server: ``mcp.server.fastmcp.FastMCP`` (SDK 1.x) and
-``mcp.server.mcpserver.MCPServer`` (SDK 2.x). Same server, with their positional arguments and the
-error texts clients see from them (SDK 2.x hides the text of unexpected exceptions).
+``mcp.server.mcpserver.MCPServer`` (SDK 2.x). Same server, with their positional arguments, their tools'
+and prompts' schemas and argument checks (``berth_sdk.official``), and the error texts and codes clients see
+from them (SDK 2.x hides the text of unexpected exceptions).
 """
 
 import json
 
 from berth_sdk.content import CONTENT_TYPES, ToolResult, _Media, as_block, jsonable, tool_result
-from berth_sdk.errors import PromptError, ResourceError, ToolError
-from berth_sdk.mcp_types import CallToolResult
+from berth_sdk.binding import ArgumentError
+from berth_sdk.errors import McpError, NotFound, PromptError, ReportedError, ResourceError, ToolError
+from berth_sdk.mcp_types import INTERNAL_ERROR, INVALID_PARAMS, CallToolResult
+from berth_sdk.official import OfficialPrompt, OfficialTool, Sdk2Tool
 from berth_sdk.server import FastMCP
 
 
@@ -30,10 +33,12 @@ class _Official(FastMCP):
     """What both official SDK spellings share: result conversion and JSON text."""
 
     _json_indent = 2
+    _tool_class = OfficialTool
+    _prompt_class = OfficialPrompt
 
     def describe(self):
         """Listed as the official SDK lists: no title derived from the name, no fastmcp tags in ``_meta``, an
-        empty description when none (JSON Schemas stay as fastmcp shapes them)."""
+        empty description when none."""
         doc = super().describe()
         for item in doc["tools"]:
             found = self._find_tool(item["name"])
@@ -56,6 +61,8 @@ class _Official(FastMCP):
         return description if description is not None else "", messages, meta
 
     def _tool_result(self, value, tool):
+        if isinstance(tool, OfficialTool):
+            return tool.result(value)
         if isinstance(value, (ToolResult, CallToolResult)):
             return tool_result(value, tool.output_schema, tool.name)
         _, structured, _, _ = tool_result(value, tool.output_schema, tool.name)
@@ -63,7 +70,9 @@ class _Official(FastMCP):
 
 
 class OfficialFastMCP(_Official):
-    """``from mcp.server.fastmcp import FastMCP`` (the official SDK before 2.0)."""
+    """``from mcp.server.fastmcp import FastMCP`` (the official SDK before 2.0). Its failed reads and renders
+    are JSON-RPC errors with code 0, which the guest contract cannot carry: Berth sends them as internal
+    errors (-32603) with the SDK's message."""
 
     _positional = ("name", "instructions", "website_url", "icons", "auth_server_provider", "token_verifier",
                    "event_store", "retry_interval")
@@ -91,12 +100,27 @@ class OfficialFastMCP(_Official):
             return str(exc)
         return f"Error rendering prompt {name}: {exc}"
 
+    def read_resource(self, uri):
+        try:
+            return super().read_resource(uri)
+        except NotFound:
+            raise ReportedError(f"Unknown resource: {uri}") from None
+
+    def get_prompt_result(self, name, arguments):
+        try:
+            return super().get_prompt_result(name, arguments)
+        except NotFound:
+            raise ReportedError(f"Unknown prompt: {name}") from None
+        except ArgumentError as exc:  # missing arguments: the SDK's message
+            raise ReportedError(str(exc)) from None
+
 
 class MCPServer(_Official):
     """``from mcp.server.mcpserver import MCPServer`` (the official SDK 2.x)."""
 
     _api = "MCPServer()"
     _middleware_base_only = True
+    _tool_class = Sdk2Tool
     _positional = ("name", "title", "description", "instructions", "website_url", "icons", "version",
                    "auth_server_provider", "token_verifier")
 
@@ -127,3 +151,20 @@ class MCPServer(_Official):
         if isinstance(exc, PromptError):
             return str(exc)
         return f"Error rendering prompt {name}"
+
+    def read_resource(self, uri):
+        try:
+            return super().read_resource(uri)
+        except NotFound:
+            raise McpError(code=INVALID_PARAMS, message=f"Unknown resource: {uri}") from None
+
+    def get_prompt_result(self, name, arguments):
+        """A render that fails for any reason but an ``McpError`` (an unknown prompt, missing arguments, the
+        prompt raising) is an internal error without its text, as the SDK answers on 2026-07-28 sessions (on
+        2025 ones it sends the text with code 0, which the guest contract cannot carry)."""
+        try:
+            return super().get_prompt_result(name, arguments)
+        except McpError:
+            raise
+        except (NotFound, ArgumentError, ReportedError):
+            raise McpError(code=INTERNAL_ERROR, message="Internal server error") from None

@@ -13,7 +13,7 @@ import typing
 
 from berth_sdk import options as opts
 from berth_sdk import runtime
-from berth_sdk.binding import ArgumentError, ArgumentValidationError, bind
+from berth_sdk.binding import ArgumentError
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
 from berth_sdk.compose import Composition, Exposed
@@ -38,6 +38,8 @@ class FastMCP(Composition):
     _positional = ("name", "instructions")
     _middleware_base_only = False
     _json_indent = None  # how a resource's non-text value is written as JSON text
+    _tool_class = Tool  # what a tool of this spelling is (its schemas, arguments and results)
+    _prompt_class = Prompt
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -162,7 +164,7 @@ class FastMCP(Composition):
             name = name_or_fn
 
         def decorator(fn):
-            tool = Tool(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
+            tool = self._tool_class(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                         timeout, exclude_args, structured_output, at=at,
                         task=self._tasks_default if task is None else task)
             if enabled is not False:
@@ -175,7 +177,7 @@ class FastMCP(Composition):
 
     def add_tool(self, fn, **options):
         at = opts.caller()
-        tool = fn if isinstance(fn, Tool) else Tool.from_function(fn, **options)
+        tool = fn if isinstance(fn, Tool) else self._tool_class.from_function(fn, **options)
         self._register(self._tools, tool.name, tool, "tool", at)
         return fn
 
@@ -221,7 +223,7 @@ class FastMCP(Composition):
             name = name_or_fn
 
         def decorator(fn):
-            prompt = Prompt(fn, name, title, description, tags, meta, icons, version, at=at)
+            prompt = self._prompt_class(fn, name, title, description, tags, meta, icons, version, at=at)
             if enabled is not False:
                 self._register(self._prompts, prompt.name, prompt, "prompt", at)
             return fn
@@ -233,7 +235,7 @@ class FastMCP(Composition):
     def add_prompt(self, prompt, **options):
         """Adds a ``Prompt`` (``Prompt.from_function(fn, ...)``) or a function."""
         at = opts.caller()
-        prompt = prompt if isinstance(prompt, Prompt) else Prompt.from_function(prompt, **options)
+        prompt = prompt if isinstance(prompt, Prompt) else self._prompt_class.from_function(prompt, **options)
         self._register(self._prompts, prompt.name, prompt, "prompt", at)
         return prompt
 
@@ -472,12 +474,14 @@ class FastMCP(Composition):
         tool, owner, original = found
         if owner is not self:
             return _as_tool_result(await owner._call_tool(original, arguments))
-        kwargs = _bind_tool(tool, arguments)
-        for ctx_name in tool.context_params:
-            kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
+            kwargs = _bind_tool(tool, arguments)
+            for ctx_name in tool.context_params:
+                kwargs[ctx_name] = context.fastmcp_context or self._context()
             value = await tool.run(kwargs)
             blocks, structured, is_error, meta = self._tool_result(value, tool)
+        except ArgumentError:  # arguments that are not an object: a protocol error
+            raise
         except Exception as exc:
             raise ToolError(self._tool_error_text(name, exc)) from exc
         return ToolResult._of(blocks, structured, is_error, meta)
@@ -562,11 +566,11 @@ class FastMCP(Composition):
         prompt, owner, original = found
         if owner is not self:
             return await owner._get_prompt(original, arguments)
-        kwargs = bind(_function_name(prompt), prompt.params, arguments, from_strings=True)
+        kwargs = prompt.bind_arguments(arguments)
         for ctx_name in prompt.context_params:
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
-            value = prompt.fn(**kwargs)
+            value = prompt.call(kwargs)
             if inspect.isawaitable(value):
                 value = await value
             description = getattr(value, "description", None) or prompt.description
@@ -696,22 +700,12 @@ def _choices(annotation):
     return []
 
 
-def _function_name(component):
-    return getattr(component.fn, "__name__", None) or component.name
-
-
 def _bind_tool(tool, arguments):
-    """A tool's keyword arguments; arguments pydantic refuses are the tool's error result (a ToolError
-    with pydantic's message, as fastmcp answers), not a protocol error. An OpenAPI tool takes them as they came
+    """A tool's keyword arguments (``Tool.bind_arguments``). An OpenAPI tool takes them as they came
     (fastmcp does not validate them either: the API does)."""
     if getattr(tool, "takes_raw_arguments", False):
         return {"arguments": dict(arguments or {})}
-    try:
-        kwargs = bind(_function_name(tool), tool.params, arguments if arguments is not None else {})
-    except ArgumentValidationError as exc:
-        raise ToolError(str(exc)) from None
-    kwargs.update(tool.hidden)
-    return kwargs
+    return tool.bind_arguments(arguments)
 
 
 __all__ = ["Completion", "FastMCP", "Message", "Middleware", "PromptMessage", "to_jsonable"]

@@ -1,8 +1,7 @@
 """Prints the official MCP SDK 2.x's call results, reads and renders for a corpus module, as JSON.
 
 Run with the real ``mcp`` importable and Berth's SDK *not* on sys.path:
-``python reference_mcpserver.py <corpus dir> <module>``. Listings are compared without their JSON Schemas,
-which keep pydantic's titles here and are shaped as fastmcp's in Berth.
+``python reference_mcpserver.py <corpus dir> <module>``.
 """
 
 import asyncio

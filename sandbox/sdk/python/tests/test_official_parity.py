@@ -1,6 +1,6 @@
-"""The official SDK 2.x spelling (``MCPServer``) answers as the real ``mcp`` 2.x does: listings (apart from JSON
-Schemas), call results, reads
-and renders of ``corpus/official.py`` compared with the real SDK run in a subprocess.
+"""The official SDK 2.x spelling (``MCPServer``) answers as the real ``mcp`` 2.x does: listings (JSON Schemas
+included), call results, reads and renders of ``corpus/official.py`` compared with the real SDK run in a
+subprocess.
 """
 
 import importlib
@@ -69,12 +69,8 @@ def test_prompt_renders_match(official, index):
     assert {"description": description, "messages": _wire(messages)} == expected
 
 
-def _without_schemas(tool):
-    return {k: v for k, v in tool.items() if k not in ("inputSchema", "outputSchema")}
-
-
-def test_listings_match_apart_from_schema_titles(official):
+def test_listings_match(official):
     mine = official.mcp.describe()
-    assert [_without_schemas(t) for t in mine["tools"]] == [_without_schemas(t) for t in REFERENCE["tools"]]
+    assert mine["tools"] == REFERENCE["tools"]
     for kind in ("resources", "resourceTemplates", "prompts"):
         assert mine[kind] == REFERENCE[kind], kind
