@@ -311,12 +311,13 @@ mod tests {
             duration: MS(3),
         };
         let r = Recorder::new();
-        r.egress_at(100, "p", &event(EgressOutcome::Answered(200), 500));
-        r.egress_at(100, "p", &event(EgressOutcome::Refused("not allowed".into()), 0));
-        r.egress_at(99, "p", &event(EgressOutcome::Failed("timed out".into()), 0));
-        r.egress_at(40, "p", &event(EgressOutcome::Answered(200), 7)); // outside the hour
-        r.egress_at(100, "q", &event(EgressOutcome::Answered(200), 9)); // another project
-        let w = r.window("p", 100, 60, 1);
+        let now = 1_000_000;
+        r.egress_at(now, "p", &event(EgressOutcome::Answered(200), 500));
+        r.egress_at(now, "p", &event(EgressOutcome::Refused("not allowed".into()), 0));
+        r.egress_at(now - 1, "p", &event(EgressOutcome::Failed("timed out".into()), 0));
+        r.egress_at(now - 60, "p", &event(EgressOutcome::Answered(200), 7)); // outside the hour
+        r.egress_at(now, "q", &event(EgressOutcome::Answered(200), 9)); // another project
+        let w = r.window("p", now, 60, 1);
         assert_eq!(
             w.egress,
             EgressCounts {
@@ -328,7 +329,7 @@ mod tests {
             }
         );
         assert_eq!(w.total_calls, 0, "outbound requests are not calls");
-        assert_eq!(r.window("p", 100, 24 * 60, 30).egress.requests, 4);
+        assert_eq!(r.window("p", now, 24 * 60, 30).egress.requests, 4);
     }
 
     #[test]
