@@ -249,6 +249,7 @@ async fn update(
         branch: s.branch,
         entry: s.entry,
         limits,
+        private: None,
     };
     let project = state
         .queue
