@@ -84,6 +84,7 @@ impl RoutePublisher for EdgeRoutes {
             env: r.env,
             network_allow: r.network_allow,
             secrets: r.secrets,
+            access: Default::default(),
         };
         let (routes, worker) = (&self.routes, &self.worker);
         {
