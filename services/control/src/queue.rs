@@ -288,6 +288,10 @@ impl BuildQueue {
     /// Publishes a project's live deployments (production and previews) again, after its environment,
     /// limits, privacy or API keys changed; returns how many.
     pub async fn republish(&self, project_id: &str) -> Result<usize, ApiError> {
+        // In promotion order: a republish that read the live deployments (or the project's keys)
+        // before a promotion (or another change) must not publish its older view after it, putting a
+        // superseded deployment or a revoked key back on the edges.
+        let _order = self.inner.promoting.lock().await;
         let live = self.inner.store.live_deployments().await?;
         let mut published = 0;
         for (_, d) in live.iter().filter(|(p, _)| p.id == project_id) {
