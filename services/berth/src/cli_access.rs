@@ -127,3 +127,67 @@ fn scope_list(scopes: &serde_json::Value) -> String {
         .unwrap_or_default();
     names.join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::args::{Args, Command, KeysCommand, ProjectsCommand};
+    use clap::Parser;
+
+    fn private_of(args: &[&str]) -> Option<bool> {
+        match Args::try_parse_from(args).map(|a| a.command) {
+            Ok(Command::Projects(p)) => match p.command {
+                Some(ProjectsCommand::Set { private, .. }) => private,
+                None => panic!("no subcommand"),
+            },
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn private_is_a_flag_or_a_boolean() {
+        assert_eq!(
+            private_of(&["berth", "projects", "set", "--private", "-p", "x"]),
+            Some(true)
+        );
+        let off = [
+            "berth",
+            "projects",
+            "set",
+            "--private",
+            "false",
+            "--project",
+            "x",
+        ];
+        assert_eq!(private_of(&off), Some(false));
+        assert!(Args::try_parse_from(["berth", "projects", "set", "-p", "x"]).is_err());
+        assert!(Args::try_parse_from(["berth", "projects", "set", "--private", "maybe"]).is_err());
+        // Listing is as it was.
+        let list = Args::try_parse_from(["berth", "projects", "--server", "http://h"]).unwrap();
+        assert!(matches!(list.command, Command::Projects(p) if p.command.is_none()));
+    }
+
+    #[test]
+    fn keys_take_a_project_name_and_scopes() {
+        let args = [
+            "berth", "keys", "create", "--name", "ci", "--scope", "mcp", "-p", "x",
+        ];
+        match Args::try_parse_from(args).unwrap().command {
+            Command::Keys(k) => match k.command {
+                KeysCommand::Create {
+                    name,
+                    scopes,
+                    project,
+                    ..
+                } => {
+                    assert_eq!((name.as_str(), project.as_deref()), ("ci", Some("x")));
+                    assert_eq!(scopes, ["mcp"]);
+                }
+                other => panic!("{other:?}"),
+            },
+            _ => panic!("not keys"),
+        }
+        let revoke = ["berth", "keys", "revoke", "k-1", "--project", "x"];
+        assert!(Args::try_parse_from(revoke).is_ok());
+        assert!(Args::try_parse_from(["berth", "keys", "revoke"]).is_err());
+    }
+}
