@@ -24,8 +24,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Sign the CLI in to a Berth and save the server and an API token.
     Login(LoginArgs),
-    /// List your projects.
-    Projects(Remote),
+    /// List your projects (`projects set`: change a project's settings).
+    Projects(ProjectsArgs),
     /// Print a fresh one-time link that signs a browser in to the dashboard as you (against a local
     /// `berth up`'s data directory: as its operator), for when the link `berth up` printed was used or
     /// expired.
@@ -34,6 +34,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// A project's environment variables and secrets.
     Env(EnvArgs),
+    /// A project's API keys, for MCP clients of a private project.
+    Keys(KeysArgs),
     /// Serve an earlier deployment of a project again.
     Rollback(RollbackArgs),
     /// Build a project and measure the sandbox alone: warm call, fresh instance, cold start (JSON).

@@ -1,9 +1,10 @@
-//! The CLI's commands over the REST API: `login`, `projects`, `logs`, `env set/list/unset`, `rollback`.
+//! The CLI's commands over the REST API: `login`, `projects`, `logs`, `env set/list/unset`, `rollback`
+//! (`projects set` and `keys` are in `cli_access.rs`).
 
 use anyhow::{Context, bail};
 use reqwest::Method;
 
-use crate::args::{EnvArgs, EnvCommand, LoginArgs, LogsArgs, Remote, RollbackArgs};
+use crate::args::{EnvArgs, EnvCommand, LoginArgs, LogsArgs, ProjectsArgs, Remote, RollbackArgs};
 use crate::client::{
     Client, Config, DEFAULT_SERVER, load_config, operator_token, project_or_cwd, save_config,
 };
@@ -61,9 +62,12 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `berth projects`: the caller's projects and their URLs.
-pub async fn projects(remote: Remote) -> anyhow::Result<()> {
-    let client = Client::from_remote(&remote)?;
+/// `berth projects`: the caller's projects and their URLs (`projects set`: see `cli_access.rs`).
+pub async fn projects(args: ProjectsArgs) -> anyhow::Result<()> {
+    if let Some(command) = args.command {
+        return crate::cli_access::projects(command).await;
+    }
+    let client = Client::from_remote(&args.remote)?;
     let list = client.get("/api/v1/projects").await?;
     let projects = list["projects"].as_array().cloned().unwrap_or_default();
     if projects.is_empty() {
@@ -83,8 +87,13 @@ pub async fn projects(remote: Remote) -> anyhow::Result<()> {
             .as_str()
             .map(|r| format!("  ({r})"))
             .unwrap_or_default();
+        let private = if p["private"] == true {
+            "  [private]"
+        } else {
+            ""
+        };
         println!(
-            "{:width$}  {}{repo}",
+            "{:width$}  {}{repo}{private}",
             p["slug"].as_str().unwrap_or("?"),
             p["url"].as_str().unwrap_or("?")
         );

@@ -113,3 +113,68 @@ pub struct RollbackArgs {
     #[command(flatten)]
     pub remote: Remote,
 }
+
+#[derive(clap::Args, Debug)]
+pub struct ProjectsArgs {
+    #[command(subcommand)]
+    pub command: Option<ProjectsCommand>,
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectsCommand {
+    /// Change a project's settings; live deployments (previews too) follow at once.
+    Set {
+        /// `--private` (or `--private true`): only requests with one of the project's API keys
+        /// (`berth keys create`) are served. `--private false`: anyone may call it.
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", required = true)]
+        private: Option<bool>,
+        /// The project (default: the current directory's name).
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// API keys for a project's headless MCP clients (`Authorization: Bearer <key>`).
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Make a key; its token is printed once, on stdout, and never shown again.
+    Create {
+        /// What uses it (a machine, a CI job).
+        #[arg(long, default_value = "berth CLI")]
+        name: String,
+        /// What it may do (repeatable; default `mcp`: call the project's MCP endpoint).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// The project (default: the current directory's name).
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List the project's keys (never their tokens).
+    List {
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Revoke a key: requests with it are refused from then on.
+    Revoke {
+        /// The key's id (`k-...`, from `berth keys list`).
+        id: String,
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}

@@ -1,5 +1,6 @@
 //! The seams between the crates, wired in process for `berth up`: the worker as the edge's upstream,
-//! the builder as the control plane's build runner, and route changes published to the edge.
+//! the builder as the control plane's build runner, route changes published to the edge, and the
+//! edge's reports of API key uses written by the control plane.
 
 use berth_builder::Builder;
 use berth_control::{BuildRunner, LiveRoute, LogSink, RoutePublisher};
@@ -84,6 +85,7 @@ impl RoutePublisher for EdgeRoutes {
             env: r.env,
             network_allow: r.network_allow,
             secrets: r.secrets,
+            access: r.access,
         };
         let (routes, worker) = (&self.routes, &self.worker);
         {
@@ -107,6 +109,15 @@ impl RoutePublisher for EdgeRoutes {
             self.routes.remove(slug);
             self.worker.evict(&old.deployment);
         }
+    }
+}
+
+/// Hands the edge's reports of API key uses to the control plane's writer (never waiting).
+pub struct KeyUseWriter(pub berth_control::KeyUses);
+
+impl berth_edge::KeyUseReporter for KeyUseWriter {
+    fn used(&self, _project_id: &str, key_id: &str, at_ms: i64) {
+        self.0.note(key_id, at_ms);
     }
 }
 

@@ -4,6 +4,7 @@ mod admin;
 mod args;
 mod bench;
 mod cli;
+mod cli_access;
 mod cli_args;
 mod cli_runtime_logs;
 mod client;
@@ -43,6 +44,7 @@ fn main() -> anyhow::Result<()> {
             args::Command::SignIn(a) => cli::sign_in(a).await,
             args::Command::Logs(a) => cli::logs(a).await,
             args::Command::Env(a) => cli::env(a).await,
+            args::Command::Keys(a) => cli_access::keys(a).await,
             args::Command::Rollback(a) => cli::rollback(a).await,
             args::Command::BenchSandbox(a) => bench::run(a).await,
         }

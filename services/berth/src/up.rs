@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::args::UpArgs;
-use crate::glue::{EdgeRoutes, LocalBuilds, RecordedUpstream, WorkerUpstream};
+use crate::glue::{EdgeRoutes, KeyUseWriter, LocalBuilds, RecordedUpstream, WorkerUpstream};
 use crate::toolchain;
 
 /// The example project's slug.
@@ -89,6 +89,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .to_string();
     let mut edge_config = EdgeConfig {
         public_hosts: vec![public_host],
+        public_url: Some(public_url.clone()),
         ..EdgeConfig::default()
     };
     let mut build_log = berth_control::BuildLogLimits::default();
@@ -108,6 +109,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let egress_figures = recorder.clone();
     let edge = Edge::builder(routes.clone(), Arc::new(upstream))
         .runtime_log(runtime_logs.recorder())
+        .key_uses(Arc::new(KeyUseWriter(berth_control::KeyUses::start(
+            store.clone(),
+        ))))
         .config(edge_config)
         .metrics(&registry)
         .egress_observer(Arc::new(move |project, event| {

@@ -1,5 +1,5 @@
 //! The REST API (`/api/v1`): token or cookie-session auth, projects, deployments, build logs (SSE),
-//! promote; sign-in, tokens, env and rollback routes come from their own modules. Handlers are thin:
+//! promote; sign-in, tokens, API keys, env and rollback routes come from their own modules. Handlers are thin:
 //! extract, one call, convert. `API.md` documents every endpoint.
 
 use axum::body::Bytes;
@@ -88,6 +88,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/deployments/{id}", get(deployment))
         .route("/api/v1/deployments/{id}/logs", get(logs))
         .route("/api/v1/deployments/{id}/promote", post(promote))
+        .merge(crate::api_keys::routes())
         .merge(crate::auth::routes())
         .merge(crate::env::routes())
         .merge(crate::rollback::routes())
@@ -163,7 +164,7 @@ async fn owned_deployment(
 pub(crate) fn project_json(state: &ApiState, p: &Project) -> serde_json::Value {
     serde_json::json!({
         "id": p.id, "slug": p.slug, "repo": p.repo, "branch": p.branch, "entry": p.entry, "limits": p.limits,
-        "url": format!("{}/{}/mcp", state.public_url, p.slug), "createdAt": p.created_at,
+        "private": p.private, "url": format!("{}/{}/mcp", state.public_url, p.slug), "createdAt": p.created_at,
     })
 }
 

@@ -8,6 +8,7 @@
 //! deployment keeps serving.
 
 mod api;
+mod api_keys;
 mod auth;
 mod build_log;
 mod env;
@@ -23,12 +24,15 @@ mod sources;
 mod upload;
 mod webhooks;
 
-use berth_core::{AllowList, Limits, ProjectSlug, ServerDescription};
+use berth_core::{Access, AllowList, Limits, ProjectSlug, ServerDescription};
 use berth_store::{Deployment, Project};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use api::{ApiState, Authed, router, token_hash};
+pub use api_keys::{
+    API_KEY_PREFIX, KeyUses, MAX_API_KEYS_PER_PROJECT, SCOPES, access_for, new_api_key,
+};
 pub use auth::{Auth, Authorization, IdentityProvider, new_api_token};
 pub use build_log::BuildLogLimits;
 pub use env::{
@@ -75,6 +79,8 @@ pub struct LiveRoute {
     pub network_allow: Arc<AllowList>,
     /// The values of the project's secrets, for the runtime log to hide.
     pub secrets: Arc<berth_core::redact::SecretValues>,
+    /// Who may call it: anyone, or (a private project, previews included) holders of its API keys.
+    pub access: Arc<Access>,
 }
 
 impl std::fmt::Debug for LiveRoute {
@@ -86,6 +92,7 @@ impl std::fmt::Debug for LiveRoute {
             .field("artifact", &self.artifact)
             .field("limits", &self.limits)
             .field("env", &berth_core::redact::EnvNames(&self.env))
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
@@ -99,12 +106,13 @@ pub trait RoutePublisher: Send + Sync + 'static {
     async fn withdraw(&self, slug: &str);
 }
 
-/// Builds the route a live deployment is served by.
+/// Builds the route a live deployment is served by; `access` is the project's (see [`access_for`]).
 pub fn live_route(
     project: &Project,
     deployment: &Deployment,
     env: Vec<(String, String)>,
     secrets: berth_core::redact::SecretValues,
+    access: Arc<Access>,
 ) -> Option<LiveRoute> {
     let slug = match deployment.target {
         berth_store::Target::Production => project.slug.clone(),
@@ -124,5 +132,6 @@ pub fn live_route(
         env: Arc::new(env),
         network_allow: Arc::new(network_allow),
         secrets: Arc::new(secrets),
+        access,
     })
 }

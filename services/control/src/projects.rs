@@ -200,6 +200,20 @@ struct Settings {
     entry: Option<String>,
     /// Some of the project's limits; those not named keep their value.
     limits: Option<serde_json::Map<String, Value>>,
+    /// Whether only requests with one of the project's API keys are served (checked by [`privacy`]).
+    private: Option<Value>,
+}
+
+/// The `private` setting: `true` or `false`, nothing else.
+fn privacy(value: Option<Value>) -> Result<Option<bool>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "`private` is true (only requests with one of the project's API keys are served) or false \
+             (anyone may call it), not {other}"
+        ))),
+    }
 }
 
 /// The project's limits with the named ones changed, if every one is a limit and the result is within
@@ -245,18 +259,22 @@ async fn update(
         .map(|changes| changed_limits(&state.limits, &project.limits, changes))
         .transpose()?;
     let limits_changed = limits.as_ref().is_some_and(|l| *l != project.limits);
+    let private = privacy(s.private)?;
+    let access_changed = private.is_some_and(|p| p != project.private);
     let update = ProjectUpdate {
         branch: s.branch,
         entry: s.entry,
         limits,
+        private,
     };
     let project = state
         .queue
         .store()
         .update_project(&project.id, update)
         .await?;
-    // Live deployments serve under the new limits from the next call on, without a rebuild.
-    let applied = if limits_changed {
+    // Live deployments serve under the new limits and access rule from the next call on, without a
+    // rebuild.
+    let applied = if limits_changed || access_changed {
         state.queue.republish(&project.id).await?
     } else {
         0

@@ -214,7 +214,8 @@ impl BuildQueue {
                 preview,
             )
             .await?;
-            if let Some(route) = live_route(&project, &deployment, env, secrets) {
+            let access = Arc::new(crate::access_for(&self.inner.store, &project).await?);
+            if let Some(route) = live_route(&project, &deployment, env, secrets, access) {
                 self.inner.routes.publish(route).await;
             }
         }
@@ -277,15 +278,20 @@ impl BuildQueue {
         let (env, secrets) =
             environment_and_secrets(&self.inner.store, &self.inner.secrets, &project.id, preview)
                 .await?;
-        let route = live_route(&project, d, env, secrets)
+        let access = Arc::new(crate::access_for(&self.inner.store, &project).await?);
+        let route = live_route(&project, d, env, secrets, access)
             .ok_or_else(|| ApiError::Internal(format!("deployment {} has no artifact", d.id)))?;
         self.inner.routes.publish(route).await;
         Ok(())
     }
 
-    /// Publishes a project's live deployments (production and previews) again, after its environment
-    /// or limits changed; returns how many.
+    /// Publishes a project's live deployments (production and previews) again, after its environment,
+    /// limits, privacy or API keys changed; returns how many.
     pub async fn republish(&self, project_id: &str) -> Result<usize, ApiError> {
+        // In promotion order: a republish that read the live deployments (or the project's keys)
+        // before a promotion (or another change) must not publish its older view after it, putting a
+        // superseded deployment or a revoked key back on the edges.
+        let _order = self.inner.promoting.lock().await;
         let live = self.inner.store.live_deployments().await?;
         let mut published = 0;
         for (_, d) in live.iter().filter(|(p, _)| p.id == project_id) {

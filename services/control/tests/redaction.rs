@@ -29,8 +29,15 @@ fn a_live_route_shows_its_environment_names_only() {
         ]),
         network_allow: Default::default(),
         secrets: Default::default(),
+        access: Arc::new(berth_core::Access::new(
+            true,
+            [("k-1".to_string(), [0xab; 32])],
+        )),
     };
-    let shown = assert_hidden(&route, &["sk-live-secret-value", "eu-west-plain-value"]);
+    let shown = assert_hidden(
+        &route,
+        &["sk-live-secret-value", "eu-west-plain-value", "abab", "171"],
+    );
     assert!(
         shown.contains("API_KEY") && shown.contains("weather"),
         "{shown}"

@@ -5,6 +5,7 @@
 //! and the callbacks a guest may make while it runs. Nothing here knows about databases, HTTP or wasm;
 //! the edge translates these types to MCP's wire format, the sandbox host to and from WIT.
 
+pub mod access;
 pub mod ceilings;
 pub mod egress;
 pub mod guest;
@@ -14,6 +15,7 @@ pub mod redact;
 pub mod runlog;
 pub mod util;
 
+pub use access::{Access, AccessKey};
 pub use ceilings::{LIMIT_FIELDS, LimitField, LimitPolicy};
 pub use egress::{AllowList, EgressEvent, EgressOutcome, HostPattern};
 pub use guest::*;

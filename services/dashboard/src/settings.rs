@@ -319,6 +319,7 @@ fn parse_settings(
                 fresh_instance_per_call: form.fresh.is_some(),
                 ..limits
             }),
+            ..ProjectUpdate::default()
         }),
         Ok(_) => Err(errors),
         Err(limit_errors) => {

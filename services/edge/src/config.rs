@@ -37,6 +37,10 @@ pub struct EdgeConfig {
     /// Host names (without port) the edge is reached at, besides loopback: e.g. `mcp.example.com`.
     /// `*` accepts any host (only behind a proxy that checks it).
     pub public_hosts: Vec<String>,
+    /// The base URL clients reach the edge at (`https://mcp.example.com`, no trailing `/`): a project's
+    /// MCP URL is `<public_url>/<project>/mcp`, and it names the resources and the authorization server
+    /// in OAuth protected resource metadata. When absent, `http://` and the request's (checked) `Host`.
+    pub public_url: Option<String>,
     pub max_body_bytes: usize,
     /// Key for the HMAC that protects 2026-07-28 request state. At least 32 bytes; every edge of a
     /// deployment must share it. When absent a random per-process key is used.
@@ -69,6 +73,7 @@ impl std::fmt::Debug for EdgeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EdgeConfig")
             .field("public_hosts", &self.public_hosts)
+            .field("public_url", &self.public_url)
             .field("max_body_bytes", &self.max_body_bytes)
             .field(
                 "request_state_key",
@@ -91,6 +96,7 @@ impl Default for EdgeConfig {
     fn default() -> Self {
         Self {
             public_hosts: Vec::new(),
+            public_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_state_key: None,
             request_state_ttl: DEFAULT_REQUEST_STATE_TTL,

@@ -39,6 +39,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Where requests, guest logs and output go for the runtime log (disabled by default).
     pub runlog: berth_runlog::Recorder,
+    /// Where uses of private projects' API keys are reported (nowhere by default).
+    pub key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
 }
 
 /// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
@@ -56,6 +58,7 @@ impl Edge {
             registry: None,
             runlog: None,
             egress_observer: None,
+            key_uses: None,
         }
     }
 }
@@ -70,6 +73,7 @@ pub struct EdgeBuilder {
     registry: Option<prometheus::Registry>,
     runlog: Option<berth_runlog::Recorder>,
     egress_observer: Option<crate::metrics::EgressObserver>,
+    key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
 }
 
 impl EdgeBuilder {
@@ -99,6 +103,12 @@ impl EdgeBuilder {
     /// Records every request, and what guests log and print, in the runtime log.
     pub fn runtime_log(mut self, recorder: berth_runlog::Recorder) -> Self {
         self.runlog = Some(recorder);
+        self
+    }
+
+    /// Reports uses of API keys (at most once a minute per key), for their "last used" time.
+    pub fn key_uses(mut self, reporter: Arc<dyn crate::KeyUseReporter>) -> Self {
+        self.key_uses = Some(reporter);
         self
     }
 
@@ -151,6 +161,7 @@ impl EdgeBuilder {
                 self.egress_observer,
             )),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
+            key_uses: self.key_uses,
             config: self.config,
         });
         Router::new()
@@ -160,6 +171,8 @@ impl EdgeBuilder {
                     .get(crate::session_http::handle_get)
                     .delete(crate::session_http::handle_delete),
             )
+            .merge(crate::resource_metadata::routes())
+            .layer(crate::cors::layer())
             .with_state(shared)
     }
 }
@@ -279,6 +292,7 @@ async fn post_inner(
     let null = || Value::Null;
     check_origin(&shared.config, headers).map_err(|e| (null(), e))?;
     let route = find_route(shared, project).map_err(|e| (null(), e))?;
+    crate::access::check(shared, &route, headers).map_err(|e| (null(), e))?;
     crate::request_log::set_route(shared, &route);
     let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
     if !content_type.starts_with("application/json") {

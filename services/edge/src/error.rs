@@ -13,8 +13,12 @@ pub struct RpcError {
     pub message: String,
     pub data: Option<Value>,
     /// Seconds after which the client may try again, sent as `Retry-After` (a 429 or 503 refusal of
-    /// work the edge has no room for now).
-    pub retry_after: Option<u64>,
+    /// work the edge has no room for now). 32 bits, like the boxed challenge below, keep the error
+    /// (and every `Result` that carries one) small.
+    pub retry_after: Option<u32>,
+    /// Sent as `WWW-Authenticate` (a 401 refusal: how to authenticate). Boxed: errors travel in
+    /// `Result`s on every request's path, and only a refusal of a private project's request has one.
+    pub www_authenticate: Option<Box<str>>,
 }
 
 impl RpcError {
@@ -25,6 +29,7 @@ impl RpcError {
             message: message.into(),
             data: None,
             retry_after: None,
+            www_authenticate: None,
         }
     }
 
@@ -35,7 +40,13 @@ impl RpcError {
 
     /// Sends `Retry-After: <seconds>` with the error.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
+        self
+    }
+
+    /// Sends `WWW-Authenticate: <challenge>` with the error.
+    pub fn with_www_authenticate(mut self, challenge: String) -> Self {
+        self.www_authenticate = Some(challenge.into_boxed_str());
         self
     }
 
@@ -97,6 +108,14 @@ impl RpcError {
         if let Some(seconds) = self.retry_after {
             res.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        if let Some(challenge) = self
+            .www_authenticate
+            .as_deref()
+            .and_then(|c| axum::http::HeaderValue::from_str(c).ok())
+        {
+            res.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
         }
         res
     }

@@ -10,11 +10,17 @@
 //! (`notifications/cancelled`), which stops its guest. Listing
 //! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
 //! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
+//!
+//! A private project's endpoint answers only requests with one of its API keys (`Authorization:
+//! Bearer`), and refuses others with 401 and a challenge pointing at its OAuth protected resource
+//! metadata (RFC 9728), served under `/.well-known/oauth-protected-resource`. Browser clients get CORS.
 
+mod access;
 mod busy;
 mod call;
 mod cancel;
 mod config;
+mod cors;
 mod edge;
 mod error;
 mod hooks;
@@ -24,6 +30,7 @@ mod metrics;
 mod param_headers;
 mod protocol;
 mod request_log;
+mod resource_metadata;
 mod routes;
 mod session_http;
 mod sse;
@@ -34,6 +41,7 @@ mod task_store;
 mod tasks;
 mod wire;
 
+pub use access::KeyUseReporter;
 pub use config::EdgeConfig;
 pub use edge::{Edge, EdgeBuilder};
 pub use error::RpcError;
@@ -41,6 +49,7 @@ pub use hooks::ClientCaps;
 pub use kv::{KvError, KvLimits};
 pub use metrics::EgressObserver;
 pub use protocol::Era;
+pub use resource_metadata::WELL_KNOWN;
 pub use routes::{Route, RouteTable, Upstream};
 pub use store::{
     CreateError, EventBatch, MemorySessions, MemoryState, SessionInfo, SessionLimits, SessionStore,

@@ -26,6 +26,8 @@ pub struct Route {
     pub network_allow: Arc<berth_core::AllowList>,
     /// The values of the project's secrets: the runtime log never shows them.
     pub secrets: Arc<berth_core::redact::SecretValues>,
+    /// Who may call it: anyone, or (a private project) only with one of its API keys.
+    pub access: Arc<berth_core::Access>,
 }
 
 impl std::fmt::Debug for Route {
@@ -37,6 +39,7 @@ impl std::fmt::Debug for Route {
             .field("artifact", &self.artifact)
             .field("limits", &self.limits)
             .field("env", &berth_core::redact::EnvNames(&self.env))
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +120,7 @@ mod redaction_tests {
             env: Arc::new(vec![("API_KEY".into(), "sk-live-secret-value".into())]),
             network_allow: Default::default(),
             secrets: Default::default(),
+            access: Default::default(),
         };
         let shown = format!("{route:?} {route:#?}");
         assert!(shown.contains("API_KEY"), "{shown}");

@@ -65,6 +65,7 @@ async fn get_inner(
 ) -> Result<Response, RpcError> {
     check_origin(&shared.config, headers)?;
     let route = find_route(shared, project)?;
+    crate::access::check(shared, &route, headers)?;
     if !accepts(headers, "text/event-stream") {
         return Err(RpcError::invalid_request(
             "Not Acceptable: a GET stream needs `Accept: text/event-stream`",
@@ -99,6 +100,7 @@ pub(crate) async fn handle_delete(
     let reply = async {
         check_origin(&shared.config, &headers)?;
         let route = find_route(&shared, &project)?;
+        crate::access::check(&shared, &route, &headers)?;
         let session = existing_session(&shared, &route, &headers).await?;
         shared
             .sessions

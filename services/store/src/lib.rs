@@ -1,12 +1,14 @@
-//! Berth's database: users, API tokens, projects, deployments, build logs, environment variables and
-//! webhook delivery ids, on SQLite (the embedded default) or PostgreSQL (production).
+//! Berth's database: users, API tokens, projects and their API keys, deployments, build logs,
+//! environment variables and webhook delivery ids, on SQLite (the embedded default) or PostgreSQL
+//! (production).
 //!
 //! One code path serves both: [`Store`] speaks SQL that both databases accept through sqlx's `Any`
 //! driver, and the URL given to [`Store::connect`] picks the backend. The schemas live in
 //! `migrations/sqlite` and `migrations/postgres` and are applied on connect. Every change that touches
 //! more than one row runs in one transaction, so a crash never leaves half a project or deployment.
-//! Timestamps are unix milliseconds; ids are random with a kind prefix (`u-`, `t-`, `p-`, `d-`).
+//! Timestamps are unix milliseconds; ids are random with a kind prefix (`u-`, `t-`, `p-`, `d-`, `k-`).
 
+mod api_keys;
 mod deliveries;
 mod deployments;
 mod github;

@@ -57,6 +57,8 @@ pub struct Project {
     pub entry: String,
     pub limits: Limits,
     pub created_at: i64,
+    /// Whether its MCP endpoint (production and previews) answers only requests with one of its API keys.
+    pub private: bool,
 }
 
 /// A partial change to a project; `None` leaves a field as it is.
@@ -65,6 +67,31 @@ pub struct ProjectUpdate {
     pub branch: Option<String>,
     pub entry: Option<String>,
     pub limits: Option<Limits>,
+    pub private: Option<bool>,
+}
+
+/// An API key of a project, for its headless MCP clients. The key itself is never stored, only its
+/// SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    /// `k-` followed by 16 hex digits.
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    /// What the key may do; today only `mcp` (call the project's MCP endpoint).
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    /// When it was last used, to within a minute or so (uses are noted at most once a minute).
+    pub last_used_at: Option<i64>,
+}
+
+/// A key to record: its hash ([`crate::hash_token`] of the key) and what the key may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub project_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub key_hash: String,
 }
 
 /// Where a deployment serves: the project's production URL, or the preview of one pull request.

@@ -110,13 +110,15 @@ impl Store {
         let limits = u.limits.as_ref().map(limits_json).transpose()?;
         let row = sqlx::query(&format!(
             "UPDATE projects SET branch = COALESCE($1, branch), entry = COALESCE($2, entry), \
-             limits_json = COALESCE($3, limits_json), updated_at = $4 WHERE id = $5 RETURNING {PROJECT_COLS}"
+             limits_json = COALESCE($3, limits_json), private = COALESCE($6, private), updated_at = $4 \
+             WHERE id = $5 RETURNING {PROJECT_COLS}"
         ))
         .bind(&u.branch)
         .bind(&u.entry)
         .bind(&limits)
         .bind(self.now())
         .bind(id)
+        .bind(u.private)
         .fetch_optional(&self.pool)
         .await?;
         match row {
@@ -125,13 +127,14 @@ impl Store {
         }
     }
 
-    /// Deletes a project with all its deployments, build logs and environment variables, at once.
+    /// Deletes a project with all its deployments, build logs, environment variables and API keys, at once.
     pub async fn delete_project(&self, id: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let statements = [
             "DELETE FROM deployment_logs WHERE deployment_id IN (SELECT id FROM deployments WHERE project_id = $1)",
             "DELETE FROM deployments WHERE project_id = $1",
             "DELETE FROM env_vars WHERE project_id = $1",
+            "DELETE FROM project_api_keys WHERE project_id = $1",
         ];
         for sql in statements {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;

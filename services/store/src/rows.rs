@@ -5,7 +5,7 @@
 
 use crate::StoreError;
 use crate::model::{
-    ApiToken, Deployment, DeploymentStatus, EnvScope, EnvVar, Project, Source, Target, User,
+    ApiKey, ApiToken, Deployment, DeploymentStatus, EnvScope, EnvVar, Project, Source, Target, User,
 };
 use berth_core::{Limits, ProjectSlug};
 use sqlx::any::{Any, AnyRow};
@@ -14,15 +14,16 @@ use sqlx::{Decode, Row, Type};
 pub(crate) const USER_COLS: &str = "id, github_id, login, name, avatar_url, created_at";
 pub(crate) const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at";
 pub(crate) const PROJECT_COLS: &str =
-    "id, slug, owner_id, repo, branch, entry, limits_json, created_at";
+    "id, slug, owner_id, repo, branch, entry, limits_json, created_at, private";
 pub(crate) const DEPLOYMENT_COLS: &str = "id, project_id, target, pr, source_kind, source_commit, source_branch, \
      source_author, source_message, status, live, artifact, description_json, error, created_at, started_at, finished_at";
 /// [`PROJECT_COLS`] of the table aliased `p`, then [`DEPLOYMENT_COLS`] of the table aliased `d`.
 pub(crate) const PROJECT_DEPLOYMENT_COLS: &str = "p.id, p.slug, p.owner_id, p.repo, p.branch, p.entry, \
-     p.limits_json, p.created_at, d.id, d.project_id, d.target, d.pr, d.source_kind, d.source_commit, d.source_branch, \
+     p.limits_json, p.created_at, p.private, d.id, d.project_id, d.target, d.pr, d.source_kind, d.source_commit, d.source_branch, \
      d.source_author, d.source_message, d.status, d.live, d.artifact, d.description_json, d.error, d.created_at, \
      d.started_at, d.finished_at";
 pub(crate) const ENV_COLS: &str = "key, value, secret, scope, updated_at";
+pub(crate) const API_KEY_COLS: &str = "id, project_id, name, scopes, created_at, last_used_at";
 
 /// Reads a row's columns one after another.
 pub(crate) struct Cols<'r> {
@@ -100,6 +101,22 @@ impl<'r> Cols<'r> {
             entry,
             limits,
             created_at,
+            private: self.next_bool()?,
+        })
+    }
+
+    pub(crate) fn api_key(&mut self) -> Result<ApiKey, StoreError> {
+        let id = self.next()?;
+        let project_id = self.next()?;
+        let name = self.next()?;
+        let scopes: String = self.next()?;
+        Ok(ApiKey {
+            id,
+            project_id,
+            name,
+            scopes: scopes.split_whitespace().map(str::to_string).collect(),
+            created_at: self.next()?,
+            last_used_at: self.next()?,
         })
     }
 

@@ -154,7 +154,7 @@ fn check_len(what: &str, value: &str, max: usize) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn check_hash(token_hash: &str) -> Result<(), StoreError> {
+pub(crate) fn check_hash(token_hash: &str) -> Result<(), StoreError> {
     let is_hex = token_hash
         .bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));

@@ -21,12 +21,25 @@ pub struct Session {
     uri: Uri,
     session_id: Option<HeaderValue>,
     protocol_version: HeaderValue,
+    /// `Authorization` sent with every request (a private project's API key).
+    authorization: Option<HeaderValue>,
     next_id: u64,
 }
 
 impl Session {
     /// Connects to an MCP endpoint, sends `initialize` and `notifications/initialized`.
     pub async fn connect(url: &str) -> Result<Session> {
+        Session::open(url, None).await
+    }
+
+    /// [`Session::connect`], sending `Authorization: Bearer <token>` with every request.
+    pub async fn connect_with_bearer(url: &str, token: &str) -> Result<Session> {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("a bearer token that is not a header value")?;
+        Session::open(url, Some(value)).await
+    }
+
+    async fn open(url: &str, authorization: Option<HeaderValue>) -> Result<Session> {
         let uri: Uri = url.parse().with_context(|| format!("bad MCP URL {url}"))?;
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(1)
@@ -36,6 +49,7 @@ impl Session {
             uri,
             session_id: None,
             protocol_version: HeaderValue::from_static(PROTOCOL_VERSION),
+            authorization,
             next_id: 0,
         };
         let init = json!({
@@ -140,6 +154,9 @@ impl Session {
             .header("mcp-protocol-version", self.protocol_version.clone());
         if let Some(id) = &self.session_id {
             builder = builder.header("mcp-session-id", id.clone());
+        }
+        if let Some(auth) = &self.authorization {
+            builder = builder.header(hyper::header::AUTHORIZATION, auth.clone());
         }
         Ok(builder.body(Full::new(Bytes::from(serde_json::to_vec(body)?)))?)
     }

@@ -210,6 +210,7 @@ pub fn route(slug: &str) -> Route {
         env: Arc::new(vec![("GREETING".into(), "hello".into())]),
         network_allow: Default::default(),
         secrets: Default::default(),
+        access: Default::default(),
     }
 }
 

@@ -53,6 +53,8 @@ on_both_backends!(
     runtime_events_round_trip_with_filters,
     runtime_events_survive_reopening_and_are_pruned,
     runtime_events_go_with_their_project,
+    projects_are_public_until_made_private,
+    api_keys_are_kept_by_hash_and_revocable,
 );
 
 #[tokio::test]

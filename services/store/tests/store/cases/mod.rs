@@ -1,10 +1,12 @@
 //! The cases, each run on both backends by `on_both_backends!`, and the helpers they share.
 
+mod access;
 mod accounts;
 mod deploys;
 mod faults;
 mod runtime_logs;
 
+pub use access::*;
 pub use accounts::*;
 pub use deploys::*;
 pub use faults::*;
