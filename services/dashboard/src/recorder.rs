@@ -313,8 +313,16 @@ mod tests {
         let r = Recorder::new();
         let now = 1_000_000;
         r.egress_at(now, "p", &event(EgressOutcome::Answered(200), 500));
-        r.egress_at(now, "p", &event(EgressOutcome::Refused("not allowed".into()), 0));
-        r.egress_at(now - 1, "p", &event(EgressOutcome::Failed("timed out".into()), 0));
+        r.egress_at(
+            now,
+            "p",
+            &event(EgressOutcome::Refused("not allowed".into()), 0),
+        );
+        r.egress_at(
+            now - 1,
+            "p",
+            &event(EgressOutcome::Failed("timed out".into()), 0),
+        );
         r.egress_at(now - 60, "p", &event(EgressOutcome::Answered(200), 7)); // outside the hour
         r.egress_at(now, "q", &event(EgressOutcome::Answered(200), 9)); // another project
         let w = r.window("p", now, 60, 1);

@@ -336,8 +336,10 @@ async fn metrics_render_svg_charts_from_the_recorder() {
         bytes_in: 3 * 1024,
         duration: std::time::Duration::from_millis(5),
     };
-    f.recorder
-        .egress(&f.weather_id, &event(berth_core::EgressOutcome::Answered(200)));
+    f.recorder.egress(
+        &f.weather_id,
+        &event(berth_core::EgressOutcome::Answered(200)),
+    );
     f.recorder.egress(
         &f.weather_id,
         &event(berth_core::EgressOutcome::Refused("not allowed".into())),

@@ -156,10 +156,7 @@ impl EdgeBuilder {
                 self.config.max_pending,
             )),
             running: Default::default(),
-            metrics: Arc::new(Metrics::new(
-                self.registry.as_ref(),
-                self.egress_observer,
-            )),
+            metrics: Arc::new(Metrics::new(self.registry.as_ref(), self.egress_observer)),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             key_uses: self.key_uses,
             config: self.config,

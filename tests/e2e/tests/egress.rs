@@ -308,7 +308,12 @@ fn tool_shapes(tools: &Value) -> Vec<Value> {
         .map(|all| {
             all.iter()
                 .map(|t| {
-                    json!([t["name"], t["description"], t["inputSchema"], t["outputSchema"]])
+                    json!([
+                        t["name"],
+                        t["description"],
+                        t["inputSchema"],
+                        t["outputSchema"]
+                    ])
                 })
                 .collect()
         })
@@ -316,7 +321,10 @@ fn tool_shapes(tools: &Value) -> Vec<Value> {
 }
 
 fn text_of(result: &Value) -> (String, bool) {
-    let text = result["content"][0]["text"].as_str().unwrap_or("").to_string();
+    let text = result["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     (text, result["isError"] == true)
 }
 
@@ -399,9 +407,9 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     let egress: Vec<&Value> = events.iter().filter(|e| e["kind"] == "egress").collect();
     let api_host = api.to_string();
     assert!(
-        egress
-            .iter()
-            .any(|e| e["method"] == "POST" && e["status"] == 200 && e.to_string().contains(&api_host)),
+        egress.iter().any(|e| e["method"] == "POST"
+            && e["status"] == 200
+            && e.to_string().contains(&api_host)),
         "{egress:#?}"
     );
     assert!(
@@ -411,7 +419,10 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
         "{egress:#?}"
     );
     let all = serde_json::to_string(&events)?;
-    assert!(!all.contains(API_KEY), "the key never reaches the log: {all}");
+    assert!(
+        !all.contains(API_KEY),
+        "the key never reaches the log: {all}"
+    );
 
     let metrics = http_get_text(berth.admin_port(), "/metrics")?;
     let line = metrics

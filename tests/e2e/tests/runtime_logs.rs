@@ -11,8 +11,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use berth_e2e::mcp::Session;
 use berth_e2e::Berth;
+use berth_e2e::mcp::Session;
 use serde_json::{Value, json};
 
 const PROJECT: &str = "runlog";
@@ -98,16 +98,14 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
         .tempdir()?;
     std::fs::write(dir.path().join("server.py"), SERVER)?;
     let url = berth.deploy_ok(dir.path(), PROJECT)?;
-    berth.cli_ok(
-        &[
-            "env",
-            "set",
-            &format!("API_KEY={SECRET}"),
-            "--secret",
-            "--project",
-            PROJECT,
-        ],
-    )?;
+    berth.cli_ok(&[
+        "env",
+        "set",
+        &format!("API_KEY={SECRET}"),
+        "--secret",
+        "--project",
+        PROJECT,
+    ])?;
 
     let mut mcp = Session::connect(&url).await?;
     assert_eq!(
@@ -194,7 +192,8 @@ async fn runtime_logs_through_the_api_the_cli_and_the_dashboard() -> Result<()> 
 
     // `--follow` prints what happens after it started.
     let mut follow = Stop(
-        berth.cli(&["logs", PROJECT, "--runtime", "--follow"])
+        berth
+            .cli(&["logs", PROJECT, "--runtime", "--follow"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

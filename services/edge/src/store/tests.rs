@@ -270,12 +270,21 @@ async fn a_full_project_finds_its_one_idle_session_among_many_busy_ones() {
             .unwrap();
     }
     s.create(session("new"), HOUR).await.unwrap();
-    assert!(s.get("p1", "b137").await.unwrap().is_none(), "the idle one went");
+    assert!(
+        s.get("p1", "b137").await.unwrap().is_none(),
+        "the idle one went"
+    );
     for i in (0..200).filter(|i| *i != 137) {
-        assert!(s.get("p1", &format!("b{i}")).await.unwrap().is_some(), "b{i}");
+        assert!(
+            s.get("p1", &format!("b{i}")).await.unwrap().is_some(),
+            "b{i}"
+        );
     }
     for i in 0..100 {
-        assert!(s.get("p2", &format!("o{i}")).await.unwrap().is_some(), "o{i}");
+        assert!(
+            s.get("p2", &format!("o{i}")).await.unwrap().is_some(),
+            "o{i}"
+        );
     }
     assert_eq!(held(&s), 300);
     s.open_stream("new", "s1").await.unwrap();
