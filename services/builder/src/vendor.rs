@@ -51,6 +51,9 @@ const SYSTEM_CA_BUNDLES: &[&str] = &[
     "/etc/pki/tls/certs/ca-bundle.crt",
 ];
 
+/// The file that marks the folder of vendored packages for the SDK (`berth_sdk/import_env.py`).
+const VENDORED_MARKER: &str = "berth-vendored.txt";
+
 /// The Python version of the interpreter inside the component (componentize-py 0.25 bundles 3.14).
 const GUEST_PYTHON: &str = "3.14";
 
@@ -215,6 +218,13 @@ pub fn vendor(
             lines.join(" ")
         )));
     }
+    // Tells the SDK which folder of the search path holds vendored packages (it imports the rest of
+    // those a server uses ahead, at build time: the component holds only what was imported then).
+    std::fs::write(
+        site.join(VENDORED_MARKER),
+        "Packages vendored from the project's requirements by Berth's builder.\n",
+    )
+    .map_err(platform)?;
     log(&format!("vendored {} packages", found.len()));
     Ok(Some(site))
 }

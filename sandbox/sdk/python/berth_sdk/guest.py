@@ -345,6 +345,7 @@ def load_entry(module_name, attribute):
         raise DefinitionError(
             f"{_user_line(exc, module_name)}: importing it failed: {_describe_exception(exc)}{hint}") from None
     server = entry.server
+    import_env.import_vendored_ahead()  # the component holds only what is imported now
     json.dumps(server.describe())  # fail the build now if listing would fail later
     runtime.host = WitHost()
     _redirect_output()

@@ -20,6 +20,7 @@ import collections.abc
 import importlib
 import io
 import os
+import pkgutil
 import sys
 
 # Files of the project that the import read, kept for running the module again: a server has no file
@@ -207,3 +208,44 @@ def hint(recorder):
     return (f" (while imported, the module read {names}, which the build does not set: the build never sees "
             f"the project's environment. Read them with a default, e.g. os.environ.get({missing[0]!r}, ''): "
             f"the module runs again with the project's environment before the server's first call)")
+
+
+# The builder's mark on the folder of vendored packages (services/builder/src/vendor.rs).
+VENDORED_MARKER = "berth-vendored.txt"
+
+# Parts of a module name that mark tests, scripts and the like: never imported ahead.
+_NOT_AHEAD = {"tests", "test", "testing", "__main__", "conftest"}
+
+
+def import_vendored_ahead():
+    """Imports every module of the vendored packages that the server's import used.
+
+    The component holds only the modules imported at build time: a package that imports a module of
+    its own later, when first needed (anyio's backends, a settings source, a codec), would find it
+    missing when the server runs. So, at build time, the rest of each vendored package the server
+    uses is imported ahead (its tests and scripts excepted); a module that cannot be imported here
+    (it needs an optional dependency, say) is left out, as it would fail when the server runs too.
+    Returns how many modules it imported.
+    """
+    roots = [os.path.abspath(p) + os.sep for p in sys.path
+             if p and os.path.isfile(os.path.join(p, VENDORED_MARKER))]
+    if not roots:
+        return 0
+    used = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__path__", None)
+        file = getattr(module, "__file__", None)
+        if "." in name or not path or not file:
+            continue
+        if any(os.path.abspath(file).startswith(root) for root in roots):
+            used.append((name, list(path)))
+    before = len(sys.modules)
+    for name, path in used:
+        for info in pkgutil.walk_packages(path, name + ".", onerror=lambda _name: None):
+            if info.name in sys.modules or _NOT_AHEAD.intersection(info.name.split(".")):
+                continue
+            try:
+                importlib.import_module(info.name)
+            except Exception:  # an optional dependency missing: it would fail when running too
+                continue
+    return len(sys.modules) - before
