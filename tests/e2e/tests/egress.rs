@@ -18,8 +18,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use berth_e2e::mcp::Session;
+use berth_e2e::server::{free_port, http_get_text};
 use berth_e2e::tools::Tools;
-use berth_e2e::{Berth, Profile, http_get_text};
+use berth_e2e::{Berth, Profile};
 use serde_json::{Value, json};
 
 const PROJECT: &str = "egress";
@@ -277,7 +278,7 @@ struct Native {
 fn native(dir: &std::path::Path, calls: &[(&str, Value)]) -> Result<Native> {
     let python = Tools::from_env()?.compat_python(false)?;
     let calls: Vec<Value> = calls.iter().map(|(t, a)| json!([t, a])).collect();
-    let out = berth_e2e::cmd::run_json(
+    let out = berth_e2e::run_json(
         Command::new(python)
             .args(["-c", NATIVE])
             .arg(dir)
@@ -332,7 +333,7 @@ fn text_of(result: &Value) -> (String, bool) {
 async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     let api = start_api().await?;
     // A port that was free a moment ago: nothing allows it, so nothing connects to it.
-    let closed: SocketAddr = format!("127.0.0.1:{}", berth_e2e::free_port()?).parse()?;
+    let closed: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let dir = tempfile::Builder::new()
         .prefix("berth-e2e-egress-")
         .tempdir()?;
