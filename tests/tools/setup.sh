@@ -22,8 +22,8 @@ fi
 
 # The compatibility corpus (tests/compat) serves each server natively next to Berth: the newest fastmcp 4.x
 # (with the mcp 2.x it brings, for `fastmcp` and `mcp.server.mcpserver` servers) in one venv, the official
-# SDK before 2.0 (`mcp.server.fastmcp` servers) in another. requests is there for the egress test's
-# native run (httpx comes with fastmcp).
+# SDK before 2.0 (`mcp.server.fastmcp` servers) in another. httpx and requests are there for the egress test's
+# native run.
 compat_venv() { # dir check pip-requirements...
   local dir=$1 check=$2
   shift 2
@@ -33,7 +33,7 @@ compat_venv() { # dir check pip-requirements...
     "$TOOLS/$dir/bin/pip" install -q --disable-pip-version-check "$@"
   fi
 }
-compat_venv compat-fastmcp4 'import fastmcp, mcp.server.mcpserver, uvicorn, requests' "fastmcp<5" "uvicorn" "requests"
+compat_venv compat-fastmcp4 'import fastmcp, mcp.server.mcpserver, uvicorn, requests, httpx' "fastmcp<5" "uvicorn" "requests" "httpx"
 compat_venv compat-mcp1 'import mcp.server.fastmcp, uvicorn' "mcp<2" "uvicorn"
 
 # Node 22 (the conformance suite and the inspector need it) and the MCP test tools.
