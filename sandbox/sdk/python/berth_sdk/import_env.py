@@ -18,6 +18,7 @@ spec, a config file) are kept and read from memory when the module runs again.
 import builtins
 import collections.abc
 import importlib
+import importlib.util
 import io
 import os
 import pkgutil
@@ -86,6 +87,7 @@ class Entry:
         self.root = None
         self.recorder = None  # the last import's
         self.files = {}  # absolute path -> bytes: the project's files the build's import read
+        self.sources = {}  # module name -> (path, source, is package): the project's modules
 
     def load(self, at_build=False):
         """Imports the module (noting what it reads of the environment) and finds its server. At build
@@ -110,6 +112,7 @@ class Entry:
         self.root = _project_root(module, self.module_name)
         if at_build:
             self.files = _keep(opened, self.root)
+            self.sources = _sources(self.root)
         return recorder
 
     def _view(self, env):
@@ -127,8 +130,55 @@ class Entry:
         for name, module in list(sys.modules.items()):
             if _is_project_module(module, self.root):
                 del sys.modules[name]
-        self.load()
+        # A running server has no file system: its modules come from the sources kept at build time.
+        finder = _KeptSources(self.sources)
+        sys.meta_path.insert(0, finder)
+        try:
+            self.load()
+        finally:
+            sys.meta_path.remove(finder)
         return True
+
+
+def _sources(root):
+    """The source of every project module imported now (by module name)."""
+    kept = {}
+    for name, module in list(sys.modules.items()):
+        if not _is_project_module(module, root):
+            continue
+        path = os.path.abspath(module.__file__)
+        try:
+            with open(path, encoding="utf-8") as f:
+                kept[name] = (path, f.read(), hasattr(module, "__path__"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return kept
+
+
+class _KeptSources:
+    """Finds and runs the project's modules from the sources kept at build time."""
+
+    def __init__(self, sources):
+        self._sources = sources
+
+    def find_spec(self, name, path=None, target=None):
+        kept = self._sources.get(name)
+        if kept is None:
+            return None
+        file, _, is_package = kept
+        spec = importlib.util.spec_from_loader(name, self, origin=file, is_package=is_package)
+        spec.has_location = True
+        if is_package:
+            spec.submodule_search_locations = [os.path.dirname(file)]
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        file, source, _ = self._sources[module.__name__]
+        module.__file__ = file
+        exec(compile(source, file, "exec"), module.__dict__)
 
 
 def _reading(mode):
