@@ -241,13 +241,10 @@ async fn start_api() -> Result<SocketAddr> {
     Ok(addr)
 }
 
-fn openapi_files(dir: &std::path::Path, api: SocketAddr) -> Result<()> {
-    std::fs::write(
-        dir.join("server.py"),
-        OPENAPI_SERVER.replace("{API}", &format!("http://{api}")),
-    )?;
-    std::fs::write(dir.join("openapi.json"), OPENAPI_SPEC)?;
-    std::fs::write(dir.join("requirements.txt"), "httpx\n")?;
+/// Writes a project: `server.py`, its requirements, and a `berth.toml` allowing the API alone.
+fn write_project(dir: &std::path::Path, api: SocketAddr, server: &str, reqs: &str) -> Result<()> {
+    std::fs::write(dir.join("server.py"), server)?;
+    std::fs::write(dir.join("requirements.txt"), reqs)?;
     std::fs::write(
         dir.join("berth.toml"),
         format!("[network]\nallow = [\"{api}\"]\n"),
@@ -255,17 +252,17 @@ fn openapi_files(dir: &std::path::Path, api: SocketAddr) -> Result<()> {
     Ok(())
 }
 
+fn openapi_files(dir: &std::path::Path, api: SocketAddr) -> Result<()> {
+    std::fs::write(dir.join("openapi.json"), OPENAPI_SPEC)?;
+    let server = OPENAPI_SERVER.replace("{API}", &format!("http://{api}"));
+    write_project(dir, api, &server, "httpx\n")
+}
+
 fn project_files(dir: &std::path::Path, api: SocketAddr, closed: SocketAddr) -> Result<()> {
     let server = SERVER
         .replace("{API}", &format!("http://{api}"))
         .replace("{CLOSED}", &format!("http://{closed}"));
-    std::fs::write(dir.join("server.py"), server)?;
-    std::fs::write(dir.join("requirements.txt"), "httpx\nrequests\n")?;
-    std::fs::write(
-        dir.join("berth.toml"),
-        format!("[network]\nallow = [\"{api}\"]\n"),
-    )?;
-    Ok(())
+    write_project(dir, api, &server, "httpx\nrequests\n")
 }
 
 /// What the native server answers: its tools, and `[text, isError]` for each call.
