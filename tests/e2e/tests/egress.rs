@@ -318,6 +318,13 @@ fn tool_shapes(tools: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Keeps the API's key as a secret of `project`.
+fn set_api_key(berth: &Berth, project: &str) -> Result<()> {
+    let pair = format!("API_KEY={API_KEY}");
+    berth.cli_ok(&["env", "set", &pair, "--secret", "--project", project])?;
+    Ok(())
+}
+
 fn text_of(result: &Value) -> (String, bool) {
     let text = result["content"][0]["text"]
         .as_str()
@@ -341,14 +348,7 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     })
     .await??;
     let url = berth.deploy_ok(dir.path(), PROJECT)?;
-    berth.cli_ok(&[
-        "env",
-        "set",
-        &format!("API_KEY={API_KEY}"),
-        "--secret",
-        "--project",
-        PROJECT,
-    ])?;
+    set_api_key(&berth, PROJECT)?;
 
     let path = dir.path().to_path_buf();
     let expected = tokio::task::spawn_blocking(move || native(&path, &calls())).await??;
@@ -365,14 +365,7 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
         .tempdir()?;
     openapi_files(spec_dir.path(), api)?;
     let openapi_url = berth.deploy_ok(spec_dir.path(), "egress-openapi")?;
-    berth.cli_ok(&[
-        "env",
-        "set",
-        &format!("API_KEY={API_KEY}"),
-        "--secret",
-        "--project",
-        "egress-openapi",
-    ])?;
+    set_api_key(&berth, "egress-openapi")?;
     let path = spec_dir.path().to_path_buf();
     let want = tokio::task::spawn_blocking(move || native(&path, &openapi_calls())).await??;
     let mut openapi = Session::connect(&openapi_url).await?;
