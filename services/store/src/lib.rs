@@ -1,5 +1,6 @@
 //! Berth's database: users, API tokens, projects and their API keys, deployments, build logs,
-//! environment variables and webhook delivery ids, on SQLite (the embedded default) or PostgreSQL
+//! environment variables, webhook delivery ids, and what the OAuth authorization server remembers
+//! (clients, consents, codes, refresh tokens, signing keys), on SQLite (the embedded default) or PostgreSQL
 //! (production).
 //!
 //! One code path serves both: [`Store`] speaks SQL that both databases accept through sqlx's `Any`
@@ -13,6 +14,7 @@ mod deliveries;
 mod deployments;
 mod github;
 mod model;
+mod oauth;
 mod projects;
 mod rows;
 mod runtime_events;
@@ -24,6 +26,10 @@ pub use deployments::{
     MAX_DEPLOYMENTS_PER_PAGE, MAX_LOG_LINE_BYTES, MAX_LOG_LINES_PER_READ, Promotion,
 };
 pub use model::*;
+pub use oauth::{
+    ClientKind, CodeRedemption, MAX_CLIENT_ID_BYTES, NewOauthClient, NewOauthCode, NewRefreshToken,
+    OauthClient, OauthCode, OauthGrant, RefreshToken, Rotation, SigningKey,
+};
 
 use sqlx::AnyPool;
 use sqlx::any::{Any, AnyPoolOptions};

@@ -55,6 +55,10 @@ on_both_backends!(
     runtime_events_go_with_their_project,
     projects_are_public_until_made_private,
     api_keys_are_kept_by_hash_and_revocable,
+    oauth_clients_register_and_go_with_their_consents,
+    oauth_codes_are_single_use_and_a_replay_revokes_their_tokens,
+    refresh_tokens_rotate_and_a_reuse_revokes_the_family,
+    signing_keys_are_kept_and_retired,
 );
 
 #[tokio::test]

@@ -4,12 +4,14 @@ mod access;
 mod accounts;
 mod deploys;
 mod faults;
+mod oauth;
 mod runtime_logs;
 
 pub use access::*;
 pub use accounts::*;
 pub use deploys::*;
 pub use faults::*;
+pub use oauth::*;
 pub use runtime_logs::*;
 
 use berth_core::{Limits, ProjectSlug};
