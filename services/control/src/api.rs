@@ -38,6 +38,10 @@ pub struct ApiState {
     pub limits: Arc<LimitPolicy>,
     /// What deployments did (see `ApiState::with_runtime_logs`); `None` answers that there is none.
     pub runtime_logs: Option<berth_runlog::RuntimeLogs>,
+    /// The OAuth authorization server for private projects' MCP clients.
+    pub oauth: crate::oauth::Oauth,
+    /// The operator's user id (`berth up`'s local operator): who manages pre-registered OAuth clients.
+    pub operator: Option<String>,
 }
 
 impl ApiState {
@@ -45,6 +49,11 @@ impl ApiState {
     pub fn new(queue: BuildQueue, public_url: impl Into<String>) -> ApiState {
         let public_url = public_url.into();
         let auth = Auth::new(queue.secrets(), &public_url, queue.store().clone());
+        let keys = crate::oauth::SigningKeys::new(queue.store().clone(), queue.secrets().clone());
+        let fetcher = crate::oauth::HttpDocuments::new(false)
+            .expect("an HTTP client for client metadata documents");
+        let documents = crate::oauth::ClientDocuments::new(Arc::new(fetcher));
+        let oauth = crate::oauth::Oauth::new(&public_url, keys, documents);
         ApiState {
             queue,
             public_url,
@@ -52,7 +61,28 @@ impl ApiState {
             git: None,
             limits: Arc::new(LimitPolicy::default()),
             runtime_logs: None,
+            oauth,
+            operator: None,
         }
+    }
+
+    /// The operator's account (the local operator of `berth up`).
+    pub fn with_operator(mut self, user_id: impl Into<String>) -> ApiState {
+        self.operator = Some(user_id.into());
+        self
+    }
+
+    /// Where client ID metadata documents come from (default: fetched over HTTPS under the address
+    /// policy, private addresses refused).
+    pub fn with_client_documents(mut self, fetcher: Arc<dyn crate::oauth::DocumentFetcher>) -> ApiState {
+        self.oauth.documents = crate::oauth::ClientDocuments::new(fetcher);
+        self
+    }
+
+    /// Tells `publisher` (the edge) the access token verification keys whenever they load.
+    pub fn with_token_keys(mut self, publisher: Arc<dyn crate::oauth::TokenKeyPublisher>) -> ApiState {
+        self.oauth.keys = self.oauth.keys.clone().with_publisher(publisher);
+        self
     }
 
     /// Serves the deployments' runtime logs (`/api/v1/projects/{slug}/logs`).
@@ -95,6 +125,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::runtime_logs::routes())
         .merge(crate::projects::routes())
         .merge(crate::webhooks::routes())
+        .merge(crate::oauth::routes())
         .with_state(state)
 }
 

@@ -14,6 +14,7 @@ mod build_log;
 mod env;
 mod error;
 mod github;
+pub mod oauth;
 mod projects;
 mod queue;
 mod rollback;
