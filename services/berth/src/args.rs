@@ -36,6 +36,8 @@ pub enum Command {
     Env(EnvArgs),
     /// A project's API keys, for MCP clients of a private project.
     Keys(KeysArgs),
+    /// OAuth clients the operator pre-registers, for MCP clients that need a fixed client id.
+    OauthClients(OauthClientsArgs),
     /// Serve an earlier deployment of a project again.
     Rollback(RollbackArgs),
     /// Build a project and measure the sandbox alone: warm call, fresh instance, cold start (JSON).

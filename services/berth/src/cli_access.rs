@@ -1,9 +1,10 @@
-//! The CLI's commands for who may call a project: `projects set --private`, and `keys create|list|revoke`.
+//! The CLI's commands for who may call a project: `projects set --private`, `keys create|list|revoke`,
+//! and the operator's pre-registered OAuth clients, `oauth-clients add|list|remove`.
 
 use anyhow::Context;
 use reqwest::Method;
 
-use crate::args::{KeysArgs, KeysCommand, ProjectsCommand};
+use crate::args::{KeysArgs, KeysCommand, OauthClientsArgs, OauthClientsCommand, ProjectsCommand};
 use crate::client::{Client, project_or_cwd};
 
 /// `berth projects set`.
@@ -126,6 +127,75 @@ fn scope_list(scopes: &serde_json::Value) -> String {
         .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
         .unwrap_or_default();
     names.join(",")
+}
+
+/// `berth oauth-clients add|list|remove`.
+pub async fn oauth_clients(args: OauthClientsArgs) -> anyhow::Result<()> {
+    match args.command {
+        OauthClientsCommand::Add {
+            name,
+            redirect_uris,
+            client_id,
+            confidential,
+            native,
+            remote,
+        } => {
+            let client = Client::from_remote(&remote)?;
+            let mut body = serde_json::json!({
+                "client_name": name, "redirect_uris": redirect_uris, "confidential": confidential,
+            });
+            if let Some(id) = client_id {
+                body["client_id"] = id.into();
+            }
+            if native {
+                body["application_type"] = "native".into();
+            }
+            let made = client
+                .send(Method::POST, "/api/v1/oauth/clients", Some(body))
+                .await?;
+            println!("client_id: {}", made["client_id"].as_str().unwrap_or("?"));
+            if let Some(secret) = made["client_secret"].as_str() {
+                println!("client_secret: {secret}");
+                eprintln!("the secret is shown only now");
+            }
+            Ok(())
+        }
+        OauthClientsCommand::List { remote } => {
+            let client = Client::from_remote(&remote)?;
+            let list = client.get("/api/v1/oauth/clients").await?;
+            let clients = list["clients"].as_array().cloned().unwrap_or_default();
+            if clients.is_empty() {
+                println!("no pre-registered OAuth clients; add one with `berth oauth-clients add`");
+                return Ok(());
+            }
+            for c in &clients {
+                let uris: Vec<&str> = c["redirect_uris"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|u| u.as_str()).collect())
+                    .unwrap_or_default();
+                println!(
+                    "{}  {}  ({})  {}",
+                    c["client_id"].as_str().unwrap_or("?"),
+                    c["client_name"].as_str().unwrap_or("?"),
+                    c["token_endpoint_auth_method"].as_str().unwrap_or("?"),
+                    uris.join(" "),
+                );
+            }
+            Ok(())
+        }
+        OauthClientsCommand::Remove { client_id, remote } => {
+            let client = Client::from_remote(&remote)?;
+            client
+                .send(
+                    Method::DELETE,
+                    &format!("/api/v1/oauth/clients/{client_id}"),
+                    None,
+                )
+                .await?;
+            println!("removed OAuth client {client_id} and every consent given to it");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

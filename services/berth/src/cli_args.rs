@@ -178,3 +178,46 @@ pub enum KeysCommand {
         remote: Remote,
     },
 }
+
+#[derive(clap::Args, Debug)]
+pub struct OauthClientsArgs {
+    #[command(subcommand)]
+    pub command: OauthClientsCommand,
+}
+
+/// Pre-registered OAuth clients (the operator's): for MCP clients configured with a fixed client id.
+/// Other clients register themselves, or are known by their client ID metadata document.
+#[derive(Subcommand, Debug)]
+pub enum OauthClientsCommand {
+    /// Register a client; prints its client id (and, for a confidential one, its secret, once).
+    Add {
+        /// The name users see on the consent page.
+        #[arg(long)]
+        name: String,
+        /// Where it may send users back (repeatable; loopback http URIs match any port).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// The client id it is configured with (default: a random one).
+        #[arg(long)]
+        client_id: Option<String>,
+        /// It authenticates with a secret (a server-side client); default: a public client.
+        #[arg(long)]
+        confidential: bool,
+        /// A native application (custom-scheme redirect URIs such as `cursor://...`).
+        #[arg(long)]
+        native: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List the pre-registered clients.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Remove a client; every consent given to it goes too.
+    Remove {
+        client_id: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}

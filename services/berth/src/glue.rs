@@ -1,6 +1,7 @@
 //! The seams between the crates, wired in process for `berth up`: the worker as the edge's upstream,
 //! the builder as the control plane's build runner, route changes published to the edge, and the
-//! edge's reports of API key uses written by the control plane.
+//! edge's reports of API key uses written by the control plane, and the authorization server's token
+//! verification keys handed to the edge.
 
 use berth_builder::Builder;
 use berth_control::{BuildRunner, LiveRoute, LogSink, RoutePublisher};
@@ -118,6 +119,21 @@ pub struct KeyUseWriter(pub berth_control::KeyUses);
 impl berth_edge::KeyUseReporter for KeyUseWriter {
     fn used(&self, _project_id: &str, key_id: &str, at_ms: i64) {
         self.0.note(key_id, at_ms);
+    }
+}
+
+/// Hands the authorization server's verification keys to the edge as they load and rotate.
+pub struct EdgeTokenKeys(pub berth_edge::TokenKeys);
+
+impl berth_control::oauth::TokenKeyPublisher for EdgeTokenKeys {
+    fn publish(&self, keys: &[berth_control::oauth::PublicJwk]) {
+        let es256 = keys
+            .iter()
+            .filter(|k| k.kty == "EC" && k.crv == "P-256" && k.alg == "ES256")
+            .map(|k| (k.kid.as_str(), k.x.as_str(), k.y.as_str()));
+        if let Err(e) = self.0.set_es256(es256) {
+            tracing::error!(error = %e, "the edge cannot use an access token key");
+        }
     }
 }
 

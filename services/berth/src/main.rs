@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             args::Command::Logs(a) => cli::logs(a).await,
             args::Command::Env(a) => cli::env(a).await,
             args::Command::Keys(a) => cli_access::keys(a).await,
+            args::Command::OauthClients(a) => cli_access::oauth_clients(a).await,
             args::Command::Rollback(a) => cli::rollback(a).await,
             args::Command::BenchSandbox(a) => bench::run(a).await,
         }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::args::UpArgs;
-use crate::glue::{EdgeRoutes, KeyUseWriter, LocalBuilds, RecordedUpstream, WorkerUpstream};
+use crate::glue::{
+    EdgeRoutes, EdgeTokenKeys, KeyUseWriter, LocalBuilds, RecordedUpstream, WorkerUpstream,
+};
 use crate::toolchain;
 
 /// The example project's slug.
@@ -107,7 +109,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         tracing::warn!("runtime log metrics not registered: {e}");
     }
     let egress_figures = recorder.clone();
+    let token_keys = berth_edge::TokenKeys::new();
     let edge = Edge::builder(routes.clone(), Arc::new(upstream))
+        .token_keys(token_keys.clone())
         .runtime_log(runtime_logs.recorder())
         .key_uses(Arc::new(KeyUseWriter(berth_control::KeyUses::start(
             store.clone(),
@@ -148,7 +152,21 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let api_state = ApiState::new(queue.clone(), public_url.clone())
         .with_git(git)
         .with_limits(limits.clone())
-        .with_runtime_logs(runtime_logs);
+        .with_runtime_logs(runtime_logs)
+        .with_operator(operator.clone())
+        .with_token_keys(Arc::new(EdgeTokenKeys(token_keys)))
+        .with_client_documents(Arc::new(
+            berth_control::oauth::HttpDocuments::new(args.allow_private_egress)
+                .map_err(anyhow::Error::msg)?,
+        ));
+    // The edge knows the access token keys before it serves; they reload (and rotate) every minute.
+    api_state
+        .oauth
+        .keys
+        .reload()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the OAuth signing keys: {e}"))?;
+    api_state.oauth.keys.start();
     let sign_in = api_state.auth.sessions.local_link(&operator);
     let api = berth_control::router(api_state);
     let loopback = match args.listen.ip() {

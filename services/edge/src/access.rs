@@ -1,5 +1,7 @@
 //! Private projects: every MCP request (POST, GET and DELETE on `/{project}/mcp`) must carry
-//! `Authorization: Bearer <key>` with one of the project's live API keys. Without one the answer is 401
+//! `Authorization: Bearer <token>` with one of the project's live API keys, or an access token from
+//! Berth's OAuth authorization server for this project ([`crate::token`]; one without the `mcp` scope
+//! gets 403 `insufficient_scope`). Without either the answer is 401
 //! with a JSON-RPC error and a `WWW-Authenticate` challenge that points at the project's protected
 //! resource metadata (RFC 9728, [`crate::resource_metadata`]), as MCP's authorization spec asks.
 //!
@@ -37,9 +39,12 @@ fn check_key(shared: &Shared, route: &Route, headers: &HeaderMap) -> Result<(), 
         return Err(refused(shared, route, headers, None));
     };
     let Some(token) = bearer(value.as_bytes()) else {
-        let why = "the Authorization header is not `Bearer <API key>`";
+        let why = "the Authorization header is not `Bearer <token>`";
         return Err(refused(shared, route, headers, Some(why)));
     };
+    if crate::token::looks_like_jwt(token) {
+        return check_access_token(shared, route, headers, token);
+    }
     let hash: [u8; 32] = Sha256::digest(token).into();
     let Some(key) = route.access.key(&hash) else {
         let why = "the API key is not one of this project's (revoked, or another project's)";
@@ -52,6 +57,39 @@ fn check_key(shared: &Shared, route: &Route, headers: &HeaderMap) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// An OAuth access token: valid for this project's canonical URL, with the `mcp` scope.
+fn check_access_token(
+    shared: &Shared,
+    route: &Route,
+    headers: &HeaderMap,
+    token: &[u8],
+) -> Result<(), RpcError> {
+    let base = crate::resource_metadata::base_url(&shared.config, headers);
+    let audience = format!("{base}/{}/mcp", route.slug);
+    let token = std::str::from_utf8(token).unwrap_or_default();
+    let claims = crate::token::verify(&shared.token_keys, token, &base, &audience)
+        .map_err(|why| refused(shared, route, headers, Some(why)))?;
+    if !claims.has_scope(MCP_SCOPE) {
+        return Err(insufficient_scope(shared, route, headers));
+    }
+    Ok(())
+}
+
+/// A 403 for a valid token without the scope this endpoint needs (RFC 6750 section 3.1).
+fn insufficient_scope(shared: &Shared, route: &Route, headers: &HeaderMap) -> RpcError {
+    let base = crate::resource_metadata::base_url(&shared.config, headers);
+    let metadata = crate::resource_metadata::metadata_url(&base, route.slug.as_str());
+    let challenge = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{MCP_SCOPE}\", resource_metadata=\"{metadata}\", error_description=\"the token lacks the {MCP_SCOPE} scope\""
+    );
+    RpcError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::INVALID_REQUEST,
+        format!("Forbidden: the access token lacks the `{MCP_SCOPE}` scope this endpoint needs"),
+    )
+    .with_www_authenticate(challenge)
 }
 
 /// The token of an `Authorization: Bearer <token>` value (the scheme in any case; the token as RFC 6750
@@ -82,7 +120,7 @@ fn refused(shared: &Shared, route: &Route, headers: &HeaderMap, why: Option<&str
     let message = match why {
         Some(why) => format!("Unauthorized: {why}"),
         None => format!(
-            "Unauthorized: project `{slug}` is private; send `Authorization: Bearer <API key>` (its owner makes one with `berth keys create --project {slug}`)"
+            "Unauthorized: project `{slug}` is private; sign in through OAuth (see the WWW-Authenticate header), or send `Authorization: Bearer <API key>` (its owner makes one with `berth keys create --project {slug}`)"
         ),
     };
     RpcError::new(

@@ -41,6 +41,8 @@ pub struct Shared {
     pub runlog: berth_runlog::Recorder,
     /// Where uses of private projects' API keys are reported (nowhere by default).
     pub key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
+    /// The keys that verify OAuth access tokens (none by default: only API keys open private projects).
+    pub token_keys: crate::TokenKeys,
 }
 
 /// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
@@ -59,6 +61,7 @@ impl Edge {
             runlog: None,
             egress_observer: None,
             key_uses: None,
+            token_keys: None,
         }
     }
 }
@@ -74,6 +77,7 @@ pub struct EdgeBuilder {
     runlog: Option<berth_runlog::Recorder>,
     egress_observer: Option<crate::metrics::EgressObserver>,
     key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
+    token_keys: Option<crate::TokenKeys>,
 }
 
 impl EdgeBuilder {
@@ -109,6 +113,12 @@ impl EdgeBuilder {
     /// Reports uses of API keys (at most once a minute per key), for their "last used" time.
     pub fn key_uses(mut self, reporter: Arc<dyn crate::KeyUseReporter>) -> Self {
         self.key_uses = Some(reporter);
+        self
+    }
+
+    /// Accepts OAuth access tokens signed by these keys (the binary keeps them up to date).
+    pub fn token_keys(mut self, keys: crate::TokenKeys) -> Self {
+        self.token_keys = Some(keys);
         self
     }
 
@@ -159,6 +169,7 @@ impl EdgeBuilder {
             metrics: Arc::new(Metrics::new(self.registry.as_ref(), self.egress_observer)),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             key_uses: self.key_uses,
+            token_keys: self.token_keys.unwrap_or_default(),
             config: self.config,
         });
         Router::new()

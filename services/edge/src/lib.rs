@@ -11,8 +11,9 @@
 //! answers from the route's stored description; calls go to an [`Upstream`] that runs the guest and calls
 //! back through [`berth_core::CallHooks`]. A malformed request never reaches a guest.
 //!
-//! A private project's endpoint answers only requests with one of its API keys (`Authorization:
-//! Bearer`), and refuses others with 401 and a challenge pointing at its OAuth protected resource
+//! A private project's endpoint answers only requests with one of its API keys or an OAuth access token
+//! (an ES256 JWT from Berth's authorization server, bound to this project) as `Authorization: Bearer`,
+//! and refuses others with 401 and a challenge pointing at its OAuth protected resource
 //! metadata (RFC 9728), served under `/.well-known/oauth-protected-resource`. Browser clients get CORS.
 
 mod access;
@@ -39,6 +40,7 @@ mod store;
 mod subscriptions;
 mod task_store;
 mod tasks;
+mod token;
 mod wire;
 
 pub use access::KeyUseReporter;
@@ -55,5 +57,6 @@ pub use store::{
     CreateError, EventBatch, MemorySessions, MemoryState, SessionInfo, SessionLimits, SessionStore,
     StateStore, StoreError,
 };
+pub use token::{TokenClaims, TokenKeys, verify as verify_access_token};
 pub use task_store::{MemoryTasks, TaskRecord, TaskStatus, TaskStore};
 pub use wire::{LEGACY_VERSIONS, MODERN_VERSION};
