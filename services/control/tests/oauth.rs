@@ -552,7 +552,7 @@ async fn the_operator_pre_registers_clients_with_fixed_ids() {
     let removed = call_api(&h.alice_token, Method::DELETE, "/api/v1/oauth/clients/vscode-fixed", None).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let gone = alice.authorize(&params).await;
-    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(gone.status, StatusCode::BAD_REQUEST);
 }
 
 /// Serves client metadata documents from memory.
@@ -592,12 +592,12 @@ async fn clients_known_by_their_metadata_document_sign_in() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 
     let lie = alice.authorize(&authorize_params(liar, "https://evil.example/cb", &resource, &pkce)).await;
-    assert_eq!(lie.status, StatusCode::UNAUTHORIZED, "a document must name its own URL");
+    assert_eq!(lie.status, StatusCode::BAD_REQUEST, "a document must name its own URL");
     assert!(lie.headers.get("location").is_none());
     let missing = alice
         .authorize(&authorize_params("https://app.example/oauth/none.json", "https://app.example/cb", &resource, &pkce))
         .await;
-    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

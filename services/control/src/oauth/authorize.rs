@@ -201,7 +201,15 @@ async fn check_client(state: &ApiState, p: &Params) -> Result<Checked, Stop> {
     let client_id = p.client_id.as_deref().unwrap_or("");
     let client = resolve(&state.oauth, state.queue.store(), client_id)
         .await
-        .map_err(|e| Stop::Page(e.status, "Unknown application", e.description))?;
+        // 400, not the token endpoint's 401: clients probe this answer to learn their registration is
+        // gone (fastmcp registers again on a 400).
+        .map_err(|e| {
+            let status = match e.status {
+                StatusCode::UNAUTHORIZED => StatusCode::BAD_REQUEST,
+                other => other,
+            };
+            Stop::Page(status, "Unknown application", e.description)
+        })?;
     let redirect_uri = match p.redirect_uri.as_deref() {
         Some(uri) if client.allows_redirect(uri) => uri.to_string(),
         Some(uri) => {
