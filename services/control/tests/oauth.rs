@@ -38,7 +38,7 @@ impl Answer {
 
     fn location(&self) -> url::Url {
         let at = self.headers.get("location").expect("a Location").to_str().unwrap();
-        url::Url::parse(&format!("{ISSUER}{at}")).or_else(|_| url::Url::parse(at)).unwrap()
+        url::Url::parse(at).or_else(|_| url::Url::parse(&format!("{ISSUER}{at}"))).unwrap()
     }
 
     fn param(&self, name: &str) -> Option<String> {
@@ -121,7 +121,7 @@ impl Browser {
     /// Answers the consent page.
     async fn consent(&self, params: &[(&str, &str)], decision: &str) -> Answer {
         let mut pairs = params.to_vec();
-        pairs.push(("csrf", &self.csrf));
+        pairs.push(("csrf", self.csrf.as_str()));
         pairs.push(("decision", decision));
         post_form(&self.app, "/oauth/authorize", &pairs, Some(&self.cookie)).await
     }
@@ -365,7 +365,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_its_line() {
         .unwrap()
         .to_string();
     for token in [r3.as_str(), "never-issued"] {
-        let answer = post_form(&h.app, "/oauth/revoke", &[("token", token), ("client_id", &client_id)], None).await;
+        let answer = post_form(&h.app, "/oauth/revoke", &[("token", token), ("client_id", client_id.as_str())], None).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     }
     assert_eq!(refresh(&h.app, &client_id, &r3).await.json()["error"], "invalid_grant");
@@ -440,7 +440,7 @@ async fn what_must_be_refused_is_refused() {
     assert_eq!(made_up.json()["error"], "invalid_grant");
     let nobody = exchange(&h.app, "berth-client-nobody", "x", CALLBACK, VERIFIER).await;
     assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
-    let grant = post_form(&h.app, "/oauth/token", &[("grant_type", "password"), ("client_id", &client_id)], None).await;
+    let grant = post_form(&h.app, "/oauth/token", &[("grant_type", "password"), ("client_id", client_id.as_str())], None).await;
     assert_eq!(grant.json()["error"], "unsupported_grant_type");
     let twice = post_form(&h.app, "/oauth/token", &[("grant_type", "refresh_token"), ("grant_type", "refresh_token")], None).await;
     assert_eq!(twice.json()["error"], "invalid_request");
@@ -476,27 +476,26 @@ async fn real_clients_redirect_uris_and_confidential_clients_work() {
         let client_id = made["client_id"].as_str().unwrap();
         let params = authorize_params(client_id, uri, &resource, &pkce);
         let code = alice.code(&params).await;
-        let mut pairs = vec![
+        let pairs = vec![
             ("grant_type", "authorization_code"),
             ("client_id", client_id),
-            ("code", &code),
+            ("code", code.as_str()),
             ("redirect_uri", uri),
             ("code_verifier", VERIFIER),
-            ("resource", &resource),
+            ("resource", resource.as_str()),
         ];
         if let Some(secret) = made["client_secret"].as_str() {
-            // A confidential client without its secret is refused, and the code is spent.
+            // A confidential client without its secret is refused.
             let refused = post_form(&h.app, "/oauth/token", &pairs, None).await;
             assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
             let code = alice.code(&params).await;
             let mut with_secret = pairs.clone();
-            with_secret[2] = ("code", &code);
+            with_secret[2] = ("code", code.as_str());
             with_secret.push(("client_secret", secret));
             let answer = post_form(&h.app, "/oauth/token", &with_secret, None).await;
             assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.text);
             continue;
         }
-        pairs.truncate(6);
         let answer = post_form(&h.app, "/oauth/token", &pairs, None).await;
         assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.text);
     }
@@ -542,7 +541,7 @@ async fn the_operator_pre_registers_clients_with_fixed_ids() {
         .header("authorization", format!("Basic {basic}"))
         .body(Body::from(form(&[
             ("grant_type", "authorization_code"),
-            ("code", &code),
+            ("code", code.as_str()),
             ("redirect_uri", "http://127.0.0.1:4321/cb"),
             ("code_verifier", VERIFIER),
         ])))

@@ -189,9 +189,9 @@ impl Checked {
     fn fail(&self, oauth: &Oauth, error: &str, description: &str) -> Stop {
         let mut pairs = vec![("error", error), ("error_description", description)];
         if let Some(state) = &self.state {
-            pairs.push(("state", state));
+            pairs.push(("state", state.as_str()));
         }
-        pairs.push(("iss", &oauth.issuer));
+        pairs.push(("iss", &*oauth.issuer));
         Stop::Redirect(with_query(&self.redirect_uri, &pairs))
     }
 }
@@ -363,9 +363,9 @@ async fn grant_code(state: &ApiState, v: &Valid, user: &User) -> Result<Response
     tracing::info!(user = %user.id, client = %client.id, project = %v.project.slug, "OAuth authorization code issued");
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &v.checked.state {
-        pairs.push(("state", s));
+        pairs.push(("state", s.as_str()));
     }
-    pairs.push(("iss", &state.oauth.issuer));
+    pairs.push(("iss", &*state.oauth.issuer));
     Ok(with_query(&v.checked.redirect_uri, &pairs))
 }
 

@@ -93,14 +93,18 @@ impl reqwest::dns::Resolve for PolicyResolver {
                 .filter(|a| refused_address(a.ip()).is_none())
                 .collect();
             if allowed.is_empty() {
-                let why = addrs
-                    .first()
-                    .and_then(|a| refused_address(a.ip()).map(|class| format!("{host} resolves to {}, a {class} address, which Berth does not fetch from", a.ip())))
-                    .unwrap_or_else(|| format!("{host} resolves to no address"));
+                let why = match addrs.first() {
+                    Some(a) => format!(
+                        "{host} resolves to {}, a {} address, which Berth does not fetch from",
+                        a.ip(),
+                        refused_address(a.ip()).unwrap_or("refused")
+                    ),
+                    None => format!("{host} resolves to no address"),
+                };
                 return Err(why.into());
             }
             let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
-            Ok(addrs)
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(addrs)
         })
     }
 }
@@ -127,19 +131,18 @@ impl HttpDocuments {
 #[async_trait::async_trait]
 impl DocumentFetcher for HttpDocuments {
     async fn fetch(&self, url: &Url) -> Result<Fetched, String> {
+        let literal: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+            Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+            _ => None,
+        };
         if !self.allow_private
-            && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = url.host()
+            && let Some(ip) = literal
+            && let Some(class) = refused_address(ip)
         {
-            let ip: IpAddr = match url.host() {
-                Some(url::Host::Ipv4(v4)) => v4.into(),
-                Some(url::Host::Ipv6(v6)) => v6.into(),
-                _ => unreachable!("matched above"),
-            };
-            if let Some(class) = refused_address(ip) {
-                return Err(format!(
-                    "{ip} is a {class} address, which Berth does not fetch from"
-                ));
-            }
+            return Err(format!(
+                "{ip} is a {class} address, which Berth does not fetch from"
+            ));
         }
         let fetch = async {
             let mut response = self

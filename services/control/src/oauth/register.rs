@@ -58,6 +58,7 @@ struct Metadata {
 }
 
 /// What a registration holds once checked.
+#[derive(Debug)]
 struct Checked {
     redirect_uris: Vec<String>,
     name: String,
