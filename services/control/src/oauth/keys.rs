@@ -292,7 +292,7 @@ mod tests {
         let week = ms(ROTATE_AFTER);
         // Near the end of its week a successor is made; the old one signs until the new one has
         // been published for PUBLISH_AHEAD.
-        let old = now - week + ms(PUBLISH_AHEAD) - MIN;
+        let old = now - week + ms(PUBLISH_AHEAD) + MIN;
         assert!(!plan(&[old], now).make);
         let old = now - week + ms(PUBLISH_AHEAD);
         assert!(plan(&[old], now).make);
