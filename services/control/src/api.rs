@@ -74,13 +74,19 @@ impl ApiState {
 
     /// Where client ID metadata documents come from (default: fetched over HTTPS under the address
     /// policy, private addresses refused).
-    pub fn with_client_documents(mut self, fetcher: Arc<dyn crate::oauth::DocumentFetcher>) -> ApiState {
+    pub fn with_client_documents(
+        mut self,
+        fetcher: Arc<dyn crate::oauth::DocumentFetcher>,
+    ) -> ApiState {
         self.oauth.documents = crate::oauth::ClientDocuments::new(fetcher);
         self
     }
 
     /// Tells `publisher` (the edge) the access token verification keys whenever they load.
-    pub fn with_token_keys(mut self, publisher: Arc<dyn crate::oauth::TokenKeyPublisher>) -> ApiState {
+    pub fn with_token_keys(
+        mut self,
+        publisher: Arc<dyn crate::oauth::TokenKeyPublisher>,
+    ) -> ApiState {
         self.oauth.keys = self.oauth.keys.clone().with_publisher(publisher);
         self
     }

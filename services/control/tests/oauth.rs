@@ -37,8 +37,15 @@ impl Answer {
     }
 
     fn location(&self) -> url::Url {
-        let at = self.headers.get("location").expect("a Location").to_str().unwrap();
-        url::Url::parse(at).or_else(|_| url::Url::parse(&format!("{ISSUER}{at}"))).unwrap()
+        let at = self
+            .headers
+            .get("location")
+            .expect("a Location")
+            .to_str()
+            .unwrap();
+        url::Url::parse(at)
+            .or_else(|_| url::Url::parse(&format!("{ISSUER}{at}")))
+            .unwrap()
     }
 
     fn param(&self, name: &str) -> Option<String> {
@@ -60,7 +67,9 @@ async fn call(app: &axum::Router, req: Request<Body>) -> Answer {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
     Answer {
         status,
         headers,
@@ -74,7 +83,12 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
-async fn post_form(app: &axum::Router, path: &str, pairs: &[(&str, &str)], cookie: Option<&str>) -> Answer {
+async fn post_form(
+    app: &axum::Router,
+    path: &str,
+    pairs: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Answer {
     let mut req = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
     if let Some(cookie) = cookie {
         req = req.header("cookie", cookie);
@@ -100,7 +114,12 @@ fn browser(state: &ApiState, app: &axum::Router, user_id: &str) -> Browser {
 }
 
 /// The authorization request's parameters.
-fn authorize_params<'a>(client_id: &'a str, redirect_uri: &'a str, resource: &'a str, challenge: &'a str) -> Vec<(&'a str, &'a str)> {
+fn authorize_params<'a>(
+    client_id: &'a str,
+    redirect_uri: &'a str,
+    resource: &'a str,
+    challenge: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("response_type", "code"),
         ("client_id", client_id),
@@ -115,7 +134,12 @@ fn authorize_params<'a>(client_id: &'a str, redirect_uri: &'a str, resource: &'a
 
 impl Browser {
     async fn authorize(&self, params: &[(&str, &str)]) -> Answer {
-        get(&self.app, &format!("/oauth/authorize?{}", form(params)), Some(&self.cookie)).await
+        get(
+            &self.app,
+            &format!("/oauth/authorize?{}", form(params)),
+            Some(&self.cookie),
+        )
+        .await
     }
 
     /// Answers the consent page.
@@ -135,7 +159,12 @@ impl Browser {
         } else {
             first
         };
-        assert!(answer.status.is_redirection(), "{} {}", answer.status, answer.text);
+        assert!(
+            answer.status.is_redirection(),
+            "{} {}",
+            answer.status,
+            answer.text
+        );
         assert_eq!(answer.param("state").as_deref(), Some("st-123"));
         assert_eq!(answer.param("iss").as_deref(), Some(ISSUER));
         answer.param("code").expect("a code")
@@ -161,7 +190,13 @@ async fn public_client(app: &axum::Router) -> String {
     made.json()["client_id"].as_str().unwrap().to_string()
 }
 
-async fn exchange(app: &axum::Router, client_id: &str, code: &str, redirect_uri: &str, verifier: &str) -> Answer {
+async fn exchange(
+    app: &axum::Router,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Answer {
     let pairs = [
         ("grant_type", "authorization_code"),
         ("client_id", client_id),
@@ -192,8 +227,9 @@ async fn verified(app: &axum::Router, token: &str, audience: &str) -> Result<Val
         .iter()
         .find(|k| k["kid"] == kid.as_str())
         .ok_or("kid not in the JWKS")?;
-    let key = DecodingKey::from_ec_components(jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap())
-        .map_err(|e| e.to_string())?;
+    let key =
+        DecodingKey::from_ec_components(jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap())
+            .map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_audience(&[audience]);
     validation.set_issuer(&[ISSUER]);
@@ -207,7 +243,12 @@ async fn private_tools() -> Harness {
     let h = Harness::new().await;
     h.deploy("tools", &h.alice_token, "v1").await;
     let reply = h
-        .api(Method::PATCH, "/api/v1/projects/tools", &h.alice_token, Some(json!({"private": true})))
+        .api(
+            Method::PATCH,
+            "/api/v1/projects/tools",
+            &h.alice_token,
+            Some(json!({"private": true})),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     h
@@ -216,14 +257,23 @@ async fn private_tools() -> Harness {
 #[tokio::test]
 async fn metadata_names_the_issuer_exactly_and_browsers_may_read_it() {
     let h = Harness::new().await;
-    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
         let doc = get(&h.app, path, None).await;
         assert_eq!(doc.status, StatusCode::OK, "{path}");
         let doc = doc.json();
         assert_eq!(doc["issuer"], ISSUER);
-        assert_eq!(doc["authorization_endpoint"], format!("{ISSUER}/oauth/authorize"));
+        assert_eq!(
+            doc["authorization_endpoint"],
+            format!("{ISSUER}/oauth/authorize")
+        );
         assert_eq!(doc["token_endpoint"], format!("{ISSUER}/oauth/token"));
-        assert_eq!(doc["registration_endpoint"], format!("{ISSUER}/oauth/register"));
+        assert_eq!(
+            doc["registration_endpoint"],
+            format!("{ISSUER}/oauth/register")
+        );
         assert_eq!(doc["jwks_uri"], format!("{ISSUER}/oauth/jwks"));
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(doc["client_id_metadata_document_supported"], true);
@@ -235,7 +285,10 @@ async fn metadata_names_the_issuer_exactly_and_browsers_may_read_it() {
         .uri("/oauth/token")
         .header("origin", "https://app.example")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type, authorization")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
         .body(Body::empty())
         .unwrap();
     let answer = call(&h.app, preflight).await;
@@ -244,7 +297,14 @@ async fn metadata_names_the_issuer_exactly_and_browsers_may_read_it() {
     let jwks = get(&h.app, "/oauth/jwks", None).await.json();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
-    assert_eq!((keys[0]["kty"].as_str(), keys[0]["crv"].as_str(), keys[0]["alg"].as_str()), (Some("EC"), Some("P-256"), Some("ES256")));
+    assert_eq!(
+        (
+            keys[0]["kty"].as_str(),
+            keys[0]["crv"].as_str(),
+            keys[0]["alg"].as_str()
+        ),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
     assert!(keys[0].get("d").is_none(), "never the private key");
     // The private half is kept sealed.
     let stored = h.store.signing_keys().await.unwrap();
@@ -271,10 +331,19 @@ async fn a_client_registers_signs_in_consents_and_gets_tokens_bound_to_the_proje
     let alice = browser(&h.state, &h.app, &h.alice.id);
     let page = alice.authorize(&params).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("Test Client") && page.text.contains("tools"), "{}", page.text);
+    assert!(
+        page.text.contains("Test Client") && page.text.contains("tools"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains(&alice.csrf));
     assert_eq!(page.headers["x-frame-options"], "DENY");
-    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
 
     // A forged form (no CSRF token) is refused without sending anything to the client.
     let mut forged = params.clone();
@@ -293,7 +362,10 @@ async fn a_client_registers_signs_in_consents_and_gets_tokens_bound_to_the_proje
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
     assert_eq!(tokens.headers["cache-control"], "no-store");
     let body = tokens.json();
-    assert_eq!((body["token_type"].as_str(), body["scope"].as_str()), (Some("Bearer"), Some("mcp")));
+    assert_eq!(
+        (body["token_type"].as_str(), body["scope"].as_str()),
+        (Some("Bearer"), Some("mcp"))
+    );
     assert_eq!(body["expires_in"], 3600);
     let access = body["access_token"].as_str().unwrap();
     let claims = verified(&h.app, access, &resource).await.unwrap();
@@ -303,13 +375,22 @@ async fn a_client_registers_signs_in_consents_and_gets_tokens_bound_to_the_proje
     assert!(claims["jti"].is_string() && claims["iat"].is_i64());
     // Bound to this project: another project's URL is not its audience.
     let other = verified(&h.app, access, &format!("{ISSUER}/other/mcp")).await;
-    assert!(other.unwrap_err().contains("Audience"), "wrong audience refused");
+    assert!(
+        other.unwrap_err().contains("Audience"),
+        "wrong audience refused"
+    );
     let header = jsonwebtoken::decode_header(access).unwrap();
-    assert_eq!((header.alg, header.typ.as_deref()), (Algorithm::ES256, Some("at+jwt")));
+    assert_eq!(
+        (header.alg, header.typ.as_deref()),
+        (Algorithm::ES256, Some("at+jwt"))
+    );
 
     // The code again: refused, and the refresh token it gave is revoked with it.
     let replay = exchange(&h.app, &client_id, &code, redirect, VERIFIER).await;
-    assert_eq!((replay.status, replay.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (replay.status, replay.json()["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let refresh_token = body["refresh_token"].as_str().unwrap();
     let after = refresh(&h.app, &client_id, refresh_token).await;
     assert_eq!(after.json()["error"], "invalid_grant", "{}", after.text);
@@ -320,14 +401,28 @@ async fn a_client_registers_signs_in_consents_and_gets_tokens_bound_to_the_proje
     assert!(again.param("code").is_some());
 
     // The user's connected clients, and revoking one.
-    let grants = h.api(Method::GET, "/api/v1/oauth/grants", &h.alice_token, None).await;
+    let grants = h
+        .api(Method::GET, "/api/v1/oauth/grants", &h.alice_token, None)
+        .await;
     let list = grants.json["grants"].as_array().unwrap().clone();
     assert_eq!(list.len(), 1);
-    assert_eq!((list[0]["clientName"].as_str(), list[0]["project"].as_str()), (Some("Test Client"), Some("tools")));
+    assert_eq!(
+        (list[0]["clientName"].as_str(), list[0]["project"].as_str()),
+        (Some("Test Client"), Some("tools"))
+    );
     let code = alice.code(&params).await;
-    let fresh = exchange(&h.app, &client_id, &code, redirect, VERIFIER).await.json();
+    let fresh = exchange(&h.app, &client_id, &code, redirect, VERIFIER)
+        .await
+        .json();
     let id = list[0]["id"].as_str().unwrap();
-    let revoked = h.api(Method::DELETE, &format!("/api/v1/oauth/grants/{id}"), &h.alice_token, None).await;
+    let revoked = h
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/oauth/grants/{id}"),
+            &h.alice_token,
+            None,
+        )
+        .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
     let after = refresh(&h.app, &client_id, fresh["refresh_token"].as_str().unwrap()).await;
     assert_eq!(after.json()["error"], "invalid_grant");
@@ -344,31 +439,61 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_its_line() {
     let params = authorize_params(&client_id, CALLBACK, &resource, &pkce);
     let alice = browser(&h.state, &h.app, &h.alice.id);
     let code = alice.code(&params).await;
-    let first = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER).await.json();
+    let first = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER)
+        .await
+        .json();
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
     let second = refresh(&h.app, &client_id, &r1).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text);
     let r2 = second.json()["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2, "rotated");
-    assert!(verified(&h.app, second.json()["access_token"].as_str().unwrap(), &resource).await.is_ok());
+    assert!(
+        verified(
+            &h.app,
+            second.json()["access_token"].as_str().unwrap(),
+            &resource
+        )
+        .await
+        .is_ok()
+    );
     // Another client cannot use it.
     let other = public_client(&h.app).await;
-    assert_eq!(refresh(&h.app, &other, &r2).await.json()["error"], "invalid_grant");
+    assert_eq!(
+        refresh(&h.app, &other, &r2).await.json()["error"],
+        "invalid_grant"
+    );
     // r1 again (a stolen copy): refused, and r2 is revoked with it.
-    assert_eq!(refresh(&h.app, &client_id, &r1).await.json()["error"], "invalid_grant");
-    assert_eq!(refresh(&h.app, &client_id, &r2).await.json()["error"], "invalid_grant");
+    assert_eq!(
+        refresh(&h.app, &client_id, &r1).await.json()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        refresh(&h.app, &client_id, &r2).await.json()["error"],
+        "invalid_grant"
+    );
 
     // Revocation (RFC 7009) ends a line; unknown tokens are answered 200 too.
     let code = alice.code(&params).await;
-    let r3 = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER).await.json()["refresh_token"]
+    let r3 = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER)
+        .await
+        .json()["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
     for token in [r3.as_str(), "never-issued"] {
-        let answer = post_form(&h.app, "/oauth/revoke", &[("token", token), ("client_id", client_id.as_str())], None).await;
+        let answer = post_form(
+            &h.app,
+            "/oauth/revoke",
+            &[("token", token), ("client_id", client_id.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     }
-    assert_eq!(refresh(&h.app, &client_id, &r3).await.json()["error"], "invalid_grant");
+    assert_eq!(
+        refresh(&h.app, &client_id, &r3).await.json()["error"],
+        "invalid_grant"
+    );
 }
 
 #[tokio::test]
@@ -383,14 +508,26 @@ async fn what_must_be_refused_is_refused() {
     let base = authorize_params(&client_id, CALLBACK, &resource, &pkce);
     let with = |key: &str, value: &'static str| -> Vec<(String, String)> {
         base.iter()
-            .map(|(k, v)| (k.to_string(), if *k == key { value.to_string() } else { v.to_string() }))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    if *k == key {
+                        value.to_string()
+                    } else {
+                        v.to_string()
+                    },
+                )
+            })
             .filter(|(_, v)| !v.is_empty())
             .collect()
     };
     let ask = |pairs: Vec<(String, String)>| {
         let alice = &alice;
         async move {
-            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             alice.authorize(&pairs).await
         }
     };
@@ -403,7 +540,11 @@ async fn what_must_be_refused_is_refused() {
         ("client_id", ""),
     ] {
         let answer = ask(with(key, value)).await;
-        assert!(answer.status.is_client_error(), "{key}={value}: {}", answer.status);
+        assert!(
+            answer.status.is_client_error(),
+            "{key}={value}: {}",
+            answer.status
+        );
         assert!(answer.headers.get("location").is_none(), "{key}={value}");
     }
     // The rest go back to the client with an error.
@@ -412,13 +553,34 @@ async fn what_must_be_refused_is_refused() {
         ("code_challenge", "", "invalid_request"),
         ("response_type", "token", "unsupported_response_type"),
         ("resource", "", "invalid_target"),
-        ("resource", "http://127.0.0.1:8080/nothing/mcp", "invalid_target"),
-        ("resource", "https://elsewhere.example/tools/mcp", "invalid_target"),
-        ("resource", "http://127.0.0.1:8080/bobs/mcp", "access_denied"),
+        (
+            "resource",
+            "http://127.0.0.1:8080/nothing/mcp",
+            "invalid_target",
+        ),
+        (
+            "resource",
+            "https://elsewhere.example/tools/mcp",
+            "invalid_target",
+        ),
+        (
+            "resource",
+            "http://127.0.0.1:8080/bobs/mcp",
+            "access_denied",
+        ),
     ] {
         let answer = ask(with(key, value)).await;
-        assert_eq!(answer.status, StatusCode::FOUND, "{key}={value}: {}", answer.text);
-        assert_eq!(answer.param("error").as_deref(), Some(error), "{key}={value}");
+        assert_eq!(
+            answer.status,
+            StatusCode::FOUND,
+            "{key}={value}: {}",
+            answer.text
+        );
+        assert_eq!(
+            answer.param("error").as_deref(),
+            Some(error),
+            "{key}={value}"
+        );
         assert_eq!(answer.param("state").as_deref(), Some("st-123"));
         assert!(answer.param("code").is_none());
     }
@@ -426,23 +588,72 @@ async fn what_must_be_refused_is_refused() {
 
     // At the token endpoint: a wrong verifier, another redirect URI, another client, a made-up code.
     let code = alice.code(&base).await;
-    let wrong = exchange(&h.app, &client_id, &code, CALLBACK, "another-verifier-of-at-least-43-characters-xyz").await;
-    assert_eq!(wrong.json()["error"], "invalid_grant", "PKCE mismatch: {}", wrong.text);
+    let wrong = exchange(
+        &h.app,
+        &client_id,
+        &code,
+        CALLBACK,
+        "another-verifier-of-at-least-43-characters-xyz",
+    )
+    .await;
+    assert_eq!(
+        wrong.json()["error"],
+        "invalid_grant",
+        "PKCE mismatch: {}",
+        wrong.text
+    );
     let spent = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER).await;
-    assert_eq!(spent.json()["error"], "invalid_grant", "a code is single use even after a failed try");
+    assert_eq!(
+        spent.json()["error"],
+        "invalid_grant",
+        "a code is single use even after a failed try"
+    );
     let code = alice.code(&base).await;
-    let moved = exchange(&h.app, &client_id, &code, "http://127.0.0.1:1/callback", VERIFIER).await;
+    let moved = exchange(
+        &h.app,
+        &client_id,
+        &code,
+        "http://127.0.0.1:1/callback",
+        VERIFIER,
+    )
+    .await;
     assert_eq!(moved.json()["error"], "invalid_grant");
     let code = alice.code(&base).await;
     let other = public_client(&h.app).await;
-    assert_eq!(exchange(&h.app, &other, &code, CALLBACK, VERIFIER).await.json()["error"], "invalid_grant");
+    assert_eq!(
+        exchange(&h.app, &other, &code, CALLBACK, VERIFIER)
+            .await
+            .json()["error"],
+        "invalid_grant"
+    );
     let made_up = exchange(&h.app, &client_id, "made-up", CALLBACK, VERIFIER).await;
     assert_eq!(made_up.json()["error"], "invalid_grant");
     let nobody = exchange(&h.app, "berth-client-nobody", "x", CALLBACK, VERIFIER).await;
-    assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
-    let grant = post_form(&h.app, "/oauth/token", &[("grant_type", "password"), ("client_id", client_id.as_str())], None).await;
+    assert_eq!(
+        (nobody.status, nobody.json()["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let grant = post_form(
+        &h.app,
+        "/oauth/token",
+        &[
+            ("grant_type", "password"),
+            ("client_id", client_id.as_str()),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(grant.json()["error"], "unsupported_grant_type");
-    let twice = post_form(&h.app, "/oauth/token", &[("grant_type", "refresh_token"), ("grant_type", "refresh_token")], None).await;
+    let twice = post_form(
+        &h.app,
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("grant_type", "refresh_token"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(twice.json()["error"], "invalid_request");
 
     // Registration refuses what it cannot honour.
@@ -454,9 +665,20 @@ async fn what_must_be_refused_is_refused() {
     ] {
         let answer = register(&h.app, bad.clone()).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(answer.json()["error"].as_str().unwrap().starts_with("invalid_"), "{}", answer.text);
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid_"),
+            "{}",
+            answer.text
+        );
     }
-    let huge = register(&h.app, json!({"client_name": "x".repeat(20_000), "redirect_uris": [CALLBACK]})).await;
+    let huge = register(
+        &h.app,
+        json!({"client_name": "x".repeat(20_000), "redirect_uris": [CALLBACK]}),
+    )
+    .await;
     assert_eq!(huge.status, StatusCode::BAD_REQUEST);
 }
 
@@ -467,8 +689,16 @@ async fn real_clients_redirect_uris_and_confidential_clients_work() {
     let pkce = challenge(VERIFIER);
     let alice = browser(&h.state, &h.app, &h.alice.id);
     for (name, uri, auth) in [
-        ("Claude", "https://claude.ai/api/mcp/auth_callback", "client_secret_post"),
-        ("Cursor", "cursor://anysphere.cursor-retrieval/oauth/user-tools/callback", "none"),
+        (
+            "Claude",
+            "https://claude.ai/api/mcp/auth_callback",
+            "client_secret_post",
+        ),
+        (
+            "Cursor",
+            "cursor://anysphere.cursor-retrieval/oauth/user-tools/callback",
+            "none",
+        ),
     ] {
         let made = register(&h.app, json!({"client_name": name, "redirect_uris": [uri], "token_endpoint_auth_method": auth})).await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
@@ -509,22 +739,47 @@ async fn the_operator_pre_registers_clients_with_fixed_ids() {
     let (_, bob_token) = user(&h.store, "bob").await;
     let body = json!({"client_id": "vscode-fixed", "client_name": "VS Code", "redirect_uris": ["http://127.0.0.1/cb"], "confidential": true});
     let call_api = |token: &str, method: Method, path: &str, body: Option<Value>| {
-        let mut req = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"));
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
-        let req = req.body(Body::from(body.map(|b| b.to_string()).unwrap_or_default())).unwrap();
+        let req = req
+            .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+            .unwrap();
         call(&app, req)
     };
-    let refused = call_api(&bob_token, Method::POST, "/api/v1/oauth/clients", Some(body.clone())).await;
+    let refused = call_api(
+        &bob_token,
+        Method::POST,
+        "/api/v1/oauth/clients",
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let made = call_api(&h.alice_token, Method::POST, "/api/v1/oauth/clients", Some(body.clone())).await;
+    let made = call_api(
+        &h.alice_token,
+        Method::POST,
+        "/api/v1/oauth/clients",
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     let secret = made.json()["client_secret"].as_str().unwrap().to_string();
-    let listed = call_api(&h.alice_token, Method::GET, "/api/v1/oauth/clients", None).await.json();
+    let listed = call_api(&h.alice_token, Method::GET, "/api/v1/oauth/clients", None)
+        .await
+        .json();
     assert_eq!(listed["clients"][0]["client_id"], "vscode-fixed");
     assert!(!listed.to_string().contains(&secret));
-    let again = call_api(&h.alice_token, Method::POST, "/api/v1/oauth/clients", Some(body)).await;
+    let again = call_api(
+        &h.alice_token,
+        Method::POST,
+        "/api/v1/oauth/clients",
+        Some(body),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
     // It signs in with HTTP Basic.
@@ -533,7 +788,11 @@ async fn the_operator_pre_registers_clients_with_fixed_ids() {
     let alice = browser(&state, &app, &h.alice.id);
     let params = authorize_params("vscode-fixed", "http://127.0.0.1:4321/cb", &resource, &pkce);
     let page = alice.authorize(&params).await;
-    assert!(page.text.contains("registered by this Berth"), "{}", page.text);
+    assert!(
+        page.text.contains("registered by this Berth"),
+        "{}",
+        page.text
+    );
     let code = alice.code(&params).await;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("vscode-fixed:{secret}"));
     let req = Request::post("/oauth/token")
@@ -548,7 +807,13 @@ async fn the_operator_pre_registers_clients_with_fixed_ids() {
         .unwrap();
     let answer = call(&app, req).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    let removed = call_api(&h.alice_token, Method::DELETE, "/api/v1/oauth/clients/vscode-fixed", None).await;
+    let removed = call_api(
+        &h.alice_token,
+        Method::DELETE,
+        "/api/v1/oauth/clients/vscode-fixed",
+        None,
+    )
+    .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let gone = alice.authorize(&params).await;
     assert_eq!(gone.status, StatusCode::BAD_REQUEST);
@@ -560,7 +825,11 @@ struct Documents(Vec<(String, Value)>);
 #[async_trait::async_trait]
 impl DocumentFetcher for Documents {
     async fn fetch(&self, url: &url::Url) -> Result<Fetched, String> {
-        let doc = self.0.iter().find(|(u, _)| u == url.as_str()).ok_or("404")?;
+        let doc = self
+            .0
+            .iter()
+            .find(|(u, _)| u == url.as_str())
+            .ok_or("404")?;
         Ok(Fetched {
             body: doc.1.to_string().into_bytes(),
             max_age: None,
@@ -585,16 +854,34 @@ async fn clients_known_by_their_metadata_document_sign_in() {
     let params = authorize_params(good, "https://app.example/cb", &resource, &pkce);
     let page = alice.authorize(&params).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("Example App") && page.text.contains("https://app.example/logo.png"));
+    assert!(
+        page.text.contains("Example App") && page.text.contains("https://app.example/logo.png")
+    );
     let code = alice.code(&params).await;
     let answer = exchange(&app, good, &code, "https://app.example/cb", VERIFIER).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 
-    let lie = alice.authorize(&authorize_params(liar, "https://evil.example/cb", &resource, &pkce)).await;
-    assert_eq!(lie.status, StatusCode::BAD_REQUEST, "a document must name its own URL");
+    let lie = alice
+        .authorize(&authorize_params(
+            liar,
+            "https://evil.example/cb",
+            &resource,
+            &pkce,
+        ))
+        .await;
+    assert_eq!(
+        lie.status,
+        StatusCode::BAD_REQUEST,
+        "a document must name its own URL"
+    );
     assert!(lie.headers.get("location").is_none());
     let missing = alice
-        .authorize(&authorize_params("https://app.example/oauth/none.json", "https://app.example/cb", &resource, &pkce))
+        .authorize(&authorize_params(
+            "https://app.example/oauth/none.json",
+            "https://app.example/cb",
+            &resource,
+            &pkce,
+        ))
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
@@ -626,13 +913,30 @@ async fn a_restart_between_consent_and_exchange_and_between_refreshes_loses_noth
     let second = restarted().await;
     let tokens = exchange(&second, &client_id, &code, CALLBACK, VERIFIER).await;
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
-    assert_eq!(get(&second, "/oauth/jwks", None).await.json(), first_key, "the same signing key");
+    assert_eq!(
+        get(&second, "/oauth/jwks", None).await.json(),
+        first_key,
+        "the same signing key"
+    );
     let access = tokens.json()["access_token"].as_str().unwrap().to_string();
-    assert!(verified(&h.app, &access, &resource).await.is_ok(), "the first process verifies it");
+    assert!(
+        verified(&h.app, &access, &resource).await.is_ok(),
+        "the first process verifies it"
+    );
     let third = restarted().await;
-    let refreshed = refresh(&third, &client_id, tokens.json()["refresh_token"].as_str().unwrap()).await;
+    let refreshed = refresh(
+        &third,
+        &client_id,
+        tokens.json()["refresh_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
     let fourth = restarted().await;
-    let again = refresh(&fourth, &client_id, refreshed.json()["refresh_token"].as_str().unwrap()).await;
+    let again = refresh(
+        &fourth,
+        &client_id,
+        refreshed.json()["refresh_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
 }

@@ -57,6 +57,6 @@ pub use store::{
     CreateError, EventBatch, MemorySessions, MemoryState, SessionInfo, SessionLimits, SessionStore,
     StateStore, StoreError,
 };
-pub use token::{TokenClaims, TokenKeys, verify as verify_access_token};
 pub use task_store::{MemoryTasks, TaskRecord, TaskStatus, TaskStore};
+pub use token::{TokenClaims, TokenKeys, verify as verify_access_token};
 pub use wire::{LEGACY_VERSIONS, MODERN_VERSION};

@@ -159,7 +159,10 @@ async fn bad_tokens_are_invalid_tokens() {
     let mut expired = claims("demo");
     expired["exp"] = json!(now() - 3600);
     expired["iat"] = json!(now() - 7200);
-    invalid_token(&edge.call("demo", &sign(&signer, &expired)).await, "expired");
+    invalid_token(
+        &edge.call("demo", &sign(&signer, &expired)).await,
+        "expired",
+    );
 
     let mut foreign = claims("demo");
     foreign["iss"] = json!("https://other-berth.example");
@@ -167,18 +170,30 @@ async fn bad_tokens_are_invalid_tokens() {
 
     let mut no_audience = claims("demo");
     no_audience.as_object_mut().unwrap().remove("aud");
-    invalid_token(&edge.call("demo", &sign(&signer, &no_audience)).await, "no aud");
+    invalid_token(
+        &edge.call("demo", &sign(&signer, &no_audience)).await,
+        "no aud",
+    );
 
     // Signed by another key under the same key id: a forged signature.
     let forger = key("k-1");
-    invalid_token(&edge.call("demo", &sign(&forger, &claims("demo"))).await, "forged");
+    invalid_token(
+        &edge.call("demo", &sign(&forger, &claims("demo"))).await,
+        "forged",
+    );
     // A key the edge does not know.
     let stranger = key("k-unknown");
-    invalid_token(&edge.call("demo", &sign(&stranger, &claims("demo"))).await, "unknown kid");
+    invalid_token(
+        &edge.call("demo", &sign(&stranger, &claims("demo"))).await,
+        "unknown kid",
+    );
 
     // `alg: none`, with and without a signature.
     let body = URL_SAFE_NO_PAD.encode(claims("demo").to_string());
-    for header in [json!({"alg": "none", "kid": "k-1"}), json!({"alg": "None", "kid": "k-1", "typ": "JWT"})] {
+    for header in [
+        json!({"alg": "none", "kid": "k-1"}),
+        json!({"alg": "None", "kid": "k-1", "typ": "JWT"}),
+    ] {
         let head = URL_SAFE_NO_PAD.encode(header.to_string());
         for token in [format!("{head}.{body}."), format!("{head}.{body}.AAAA")] {
             invalid_token(&edge.call("demo", &token).await, "alg none");

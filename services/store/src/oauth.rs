@@ -115,7 +115,7 @@ pub struct OauthCode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeRedemption {
     /// First use: the code is now spent.
-    Redeemed(OauthCode),
+    Redeemed(Box<OauthCode>),
     /// It was spent before: the refresh tokens issued from it are revoked (how many).
     Replayed(u64),
     /// No such code, or it expired.
@@ -184,17 +184,19 @@ impl std::fmt::Debug for SigningKey {
 
 const CLIENT_COLS: &str =
     "id, kind, name, redirect_uris, application_type, secret_hash, metadata_json, created_at";
-const GRANT_COLS: &str =
-    "g.id, g.user_id, g.client_id, g.client_name, g.project_id, g.scopes, g.created_at, g.last_used_at";
+const GRANT_COLS: &str = "g.id, g.user_id, g.client_id, g.client_name, g.project_id, g.scopes, g.created_at, g.last_used_at";
 
 fn scopes_of(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
 
 fn check_scopes(scopes: &[String]) -> Result<String, StoreError> {
-    let plain = |s: &String| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic());
+    let plain =
+        |s: &String| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic());
     if scopes.is_empty() || !scopes.iter().all(plain) {
-        return Err(StoreError::Invalid("scopes must be non-empty scope names".into()));
+        return Err(StoreError::Invalid(
+            "scopes must be non-empty scope names".into(),
+        ));
     }
     Ok(scopes.join(" "))
 }
@@ -239,7 +241,9 @@ impl Store {
             check_hash(hash)?;
         }
         if !matches!(c.application_type.as_str(), "web" | "native") {
-            return Err(StoreError::Invalid("application_type is web or native".into()));
+            return Err(StoreError::Invalid(
+                "application_type is web or native".into(),
+            ));
         }
         let uris = serde_json::to_string(&c.redirect_uris).unwrap_or_default();
         if uris.len() > MAX_CLIENT_FIELD_BYTES || c.metadata_json.len() > MAX_CLIENT_FIELD_BYTES {
@@ -271,10 +275,12 @@ impl Store {
     }
 
     pub async fn oauth_client(&self, id: &str) -> Result<Option<OauthClient>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM oauth_clients WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CLIENT_COLS} FROM oauth_clients WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(client_row).transpose()
     }
 
@@ -335,7 +341,10 @@ impl Store {
         scopes: &[String],
     ) -> Result<OauthGrant, StoreError> {
         check_text("client id", client_id, MAX_CLIENT_ID_BYTES)?;
-        let name: String = client_name.chars().take(MAX_CLIENT_NAME_BYTES / 4).collect();
+        let name: String = client_name
+            .chars()
+            .take(MAX_CLIENT_NAME_BYTES / 4)
+            .collect();
         let scopes = check_scopes(scopes)?;
         let now = self.now();
         sqlx::query(
@@ -393,14 +402,20 @@ impl Store {
 
     /// Revokes one of the user's consents: its codes and refresh tokens go with it. `NotFound` if the
     /// user has no such grant.
-    pub async fn revoke_oauth_grant(&self, user_id: &str, grant_id: &str) -> Result<(), StoreError> {
+    pub async fn revoke_oauth_grant(
+        &self,
+        user_id: &str,
+        grant_id: &str,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM oauth_grants WHERE id = $1 AND user_id = $2")
             .bind(grant_id)
             .bind(user_id)
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("no connected client `{grant_id}`")));
+            return Err(StoreError::NotFound(format!(
+                "no connected client `{grant_id}`"
+            )));
         }
         Ok(())
     }
@@ -493,7 +508,7 @@ impl Store {
         if code.expires_at <= now {
             return Ok(CodeRedemption::Unknown);
         }
-        Ok(CodeRedemption::Redeemed(code))
+        Ok(CodeRedemption::Redeemed(Box::new(code)))
     }
 
     /// Records a refresh token by its hash.

@@ -8,12 +8,12 @@
 //! at once; otherwise the consent page asks, with the session's CSRF token in its form.
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use berth_core::ProjectSlug;
@@ -53,7 +53,9 @@ pub(crate) struct Params {
 
 fn parse(raw: &[u8]) -> Result<Params, String> {
     if raw.len() > MAX_PARAMS_BYTES {
-        return Err(format!("the request's parameters are longer than {MAX_PARAMS_BYTES} bytes"));
+        return Err(format!(
+            "the request's parameters are longer than {MAX_PARAMS_BYTES} bytes"
+        ));
     }
     let mut p = Params::default();
     for (key, value) in url::form_urlencoded::parse(raw) {
@@ -71,7 +73,10 @@ fn parse(raw: &[u8]) -> Result<Params, String> {
             _ => continue,
         };
         if slot.is_some() {
-            return Err(format!("the parameter `{}` appears more than once", shown(&key)));
+            return Err(format!(
+                "the parameter `{}` appears more than once",
+                shown(&key)
+            ));
         }
         *slot = Some(value.into_owned());
     }
@@ -146,7 +151,10 @@ fn page(status: StatusCode, html: String) -> Response {
             "default-src 'none'; style-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -167,7 +175,11 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> Response {
     let mut url = match Url::parse(uri) {
         Ok(url) => url,
         Err(_) => {
-            return error_page(StatusCode::BAD_REQUEST, "Bad redirect", "the redirect URI is not a URI");
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Bad redirect",
+                "the redirect URI is not a URI",
+            );
         }
     };
     {
@@ -232,7 +244,10 @@ async fn check_client(state: &ApiState, p: &Params) -> Result<Checked, Stop> {
         }
     };
     let state_param = p.state.clone();
-    if state_param.as_ref().is_some_and(|s| s.len() > MAX_STATE_BYTES) {
+    if state_param
+        .as_ref()
+        .is_some_and(|s| s.len() > MAX_STATE_BYTES)
+    {
         return Err(Stop::Page(
             StatusCode::BAD_REQUEST,
             "Bad request",
@@ -280,24 +295,49 @@ pub(crate) fn may_use(user_id: &str, project: &Project) -> bool {
 async fn check_rest(state: &ApiState, p: &Params, checked: Checked) -> Result<Valid, Stop> {
     let oauth = &state.oauth;
     if p.response_type.as_deref() != Some("code") {
-        return Err(checked.fail(oauth, "unsupported_response_type", "only response_type=code is supported"));
+        return Err(checked.fail(
+            oauth,
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
     }
-    let challenge = match (p.code_challenge.as_deref(), p.code_challenge_method.as_deref()) {
+    let challenge = match (
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
         (None, _) => {
-            return Err(checked.fail(oauth, "invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256"));
+            return Err(checked.fail(
+                oauth,
+                "invalid_request",
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            ));
         }
         (Some(_), Some("S256")) => p.code_challenge.clone().unwrap_or_default(),
         (Some(_), _) => {
-            return Err(checked.fail(oauth, "invalid_request", "only code_challenge_method=S256 is supported (plain is refused)"));
+            return Err(checked.fail(
+                oauth,
+                "invalid_request",
+                "only code_challenge_method=S256 is supported (plain is refused)",
+            ));
         }
     };
     let well_formed = challenge.len() == 43
-        && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !well_formed {
-        return Err(checked.fail(oauth, "invalid_request", "code_challenge must be the base64url SHA-256 of the verifier (43 characters)"));
+        return Err(checked.fail(
+            oauth,
+            "invalid_request",
+            "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
+        ));
     }
     let Some(resource) = p.resource.clone() else {
-        return Err(checked.fail(oauth, "invalid_target", "resource is required: the MCP server's URL, <this server>/<project>/mcp (RFC 8707)"));
+        return Err(checked.fail(
+            oauth,
+            "invalid_target",
+            "resource is required: the MCP server's URL, <this server>/<project>/mcp (RFC 8707)",
+        ));
     };
     let project = project_of_resource(oauth, state.queue.store(), &resource)
         .await
@@ -328,10 +368,21 @@ async fn signed_in(state: &ApiState, headers: &HeaderMap) -> Result<Option<(Sess
     let internal = |e: berth_store::StoreError| {
         Stop::Page(StatusCode::INTERNAL_SERVER_ERROR, "Error", format!("{e}"))
     };
-    let Some(session) = state.auth.sessions.from_headers(headers).await.map_err(internal)? else {
+    let Some(session) = state
+        .auth
+        .sessions
+        .from_headers(headers)
+        .await
+        .map_err(internal)?
+    else {
         return Ok(None);
     };
-    let user = state.queue.store().user(&session.user_id).await.map_err(internal)?;
+    let user = state
+        .queue
+        .store()
+        .user(&session.user_id)
+        .await
+        .map_err(internal)?;
     Ok(user.map(|u| (session, u)))
 }
 
@@ -369,7 +420,11 @@ async fn grant_code(state: &ApiState, v: &Valid, user: &User) -> Result<Response
     Ok(with_query(&v.checked.redirect_uri, &pairs))
 }
 
-async fn start(State(state): State<ApiState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+async fn start(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let raw = query.unwrap_or_default();
     match run_start(&state, &headers, &raw).await {
         Ok(r) => r,
@@ -378,7 +433,8 @@ async fn start(State(state): State<ApiState>, headers: HeaderMap, RawQuery(query
 }
 
 async fn run_start(state: &ApiState, headers: &HeaderMap, raw: &str) -> Result<Response, Stop> {
-    let p = parse(raw.as_bytes()).map_err(|e| Stop::Page(StatusCode::BAD_REQUEST, "Bad request", e))?;
+    let p =
+        parse(raw.as_bytes()).map_err(|e| Stop::Page(StatusCode::BAD_REQUEST, "Bad request", e))?;
     let v = validate(state, &p).await?;
     let Some((session, user)) = signed_in(state, headers).await? else {
         let next = format!("/oauth/authorize?{raw}");
@@ -387,7 +443,10 @@ async fn run_start(state: &ApiState, headers: &HeaderMap, raw: &str) -> Result<R
         } else {
             "/login"
         };
-        let location = format!("{to}?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+        let location = format!(
+            "{to}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
         let mut response = StatusCode::FOUND.into_response();
         if let Ok(value) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, value);
@@ -446,7 +505,10 @@ fn consent(state: &ApiState, p: &Params, v: &Valid, session: &Session, user: &Us
         redirect_to,
         project: v.project.slug.as_str(),
         login: &user.login,
-        scopes: vec![(MCP_SCOPE, "use this project's MCP server (its tools, resources and prompts) as you")],
+        scopes: vec![(
+            MCP_SCOPE,
+            "use this project's MCP server (its tools, resources and prompts) as you",
+        )],
         csrf: state.auth.sessions.csrf_token(session),
         hidden,
     }
@@ -466,7 +528,11 @@ async fn decide(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) 
 
 async fn run_decide(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Stop> {
     if body.len() > MAX_OAUTH_BODY_BYTES {
-        return Err(Stop::Page(StatusCode::PAYLOAD_TOO_LARGE, "Bad request", "the form is too large".into()));
+        return Err(Stop::Page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Bad request",
+            "the form is too large".into(),
+        ));
     }
     let p = parse(body).map_err(|e| Stop::Page(StatusCode::BAD_REQUEST, "Bad request", e))?;
     let Some((session, user)) = signed_in(state, headers).await? else {
@@ -476,11 +542,16 @@ async fn run_decide(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Resul
             "you are no longer signed in; start again from the application".into(),
         ));
     };
-    if !state.auth.sessions.check_csrf(&session, p.csrf.as_deref().unwrap_or("")) {
+    if !state
+        .auth
+        .sessions
+        .check_csrf(&session, p.csrf.as_deref().unwrap_or(""))
+    {
         return Err(Stop::Page(
             StatusCode::FORBIDDEN,
             "Form expired",
-            "this consent form was not served to this session; start again from the application".into(),
+            "this consent form was not served to this session; start again from the application"
+                .into(),
         ));
     }
     let v = validate(state, &p).await?;
@@ -489,7 +560,9 @@ async fn run_decide(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Resul
         return Err(v.checked.fail(&state.oauth, "access_denied", &why));
     }
     if p.decision.as_deref() != Some("allow") {
-        return Err(v.checked.fail(&state.oauth, "access_denied", "the user denied the request"));
+        return Err(v
+            .checked
+            .fail(&state.oauth, "access_denied", "the user denied the request"));
     }
     let mut response = grant_code(state, &v, &user).await?;
     // After a form's POST, a 303 makes the browser GET the redirect URI.
@@ -509,8 +582,15 @@ mod tests {
     #[test]
     fn parameters_appear_once() {
         let p = parse(b"client_id=a&state=x%20y&unknown=1").unwrap();
-        assert_eq!((p.client_id.as_deref(), p.state.as_deref()), (Some("a"), Some("x y")));
-        assert!(parse(b"client_id=a&client_id=b").unwrap_err().contains("client_id"));
+        assert_eq!(
+            (p.client_id.as_deref(), p.state.as_deref()),
+            (Some("a"), Some("x y"))
+        );
+        assert!(
+            parse(b"client_id=a&client_id=b")
+                .unwrap_err()
+                .contains("client_id")
+        );
         assert!(parse(&vec![b'a'; MAX_PARAMS_BYTES + 1]).is_err());
     }
 

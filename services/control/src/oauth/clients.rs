@@ -112,9 +112,13 @@ pub fn check_redirect_uri(uri: &str, native: bool) -> Result<(), String> {
             "a redirect URI is at most {MAX_REDIRECT_URI_BYTES} bytes"
         ));
     }
-    let url = Url::parse(uri).map_err(|e| format!("`{}` is not an absolute URI: {e}", shown(uri)))?;
+    let url =
+        Url::parse(uri).map_err(|e| format!("`{}` is not an absolute URI: {e}", shown(uri)))?;
     if url.fragment().is_some() {
-        return Err(format!("`{}` has a fragment, which a redirect URI may not have", shown(uri)));
+        return Err(format!(
+            "`{}` has a fragment, which a redirect URI may not have",
+            shown(uri)
+        ));
     }
     let scheme = url.scheme();
     if FORBIDDEN_SCHEMES.contains(&scheme) {
@@ -194,7 +198,10 @@ async fn from_document(oauth: &Oauth, client_id: &str) -> Result<Client, OauthEr
         OauthError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "invalid_client",
-            format!("the client metadata document at {} cannot be used: {why}", shown(client_id)),
+            format!(
+                "the client metadata document at {} cannot be used: {why}",
+                shown(client_id)
+            ),
         )
     };
     let url = check_client_id_url(client_id).map_err(&refuse)?;
@@ -203,7 +210,9 @@ async fn from_document(oauth: &Oauth, client_id: &str) -> Result<Client, OauthEr
         return Err(refuse("its client_id is not its own URL".into()));
     }
     if doc.get("client_secret").is_some() || doc.get("client_secret_expires_at").is_some() {
-        return Err(refuse("a metadata document may not carry a client secret".into()));
+        return Err(refuse(
+            "a metadata document may not carry a client secret".into(),
+        ));
     }
     match doc["token_endpoint_auth_method"].as_str() {
         None | Some("none") => {}
@@ -258,23 +267,79 @@ mod tests {
     #[test]
     fn redirects_match_exactly_or_on_loopback_with_any_port() {
         let cases = [
-            ("https://claude.ai/api/mcp/auth_callback", "https://claude.ai/api/mcp/auth_callback", true),
-            ("https://claude.ai/api/mcp/auth_callback", "https://claude.ai/api/mcp/auth_callback/", false),
-            ("https://claude.ai/api/mcp/auth_callback", "https://claude.ai/api/mcp/auth_callback?x=1", false),
-            ("https://app.example/cb", "https://app.example:444/cb", false),
-            ("cursor://anysphere.cursor-retrieval/oauth/callback", "cursor://anysphere.cursor-retrieval/oauth/callback", true),
-            ("http://127.0.0.1/callback", "http://127.0.0.1:53682/callback", true),
-            ("http://127.0.0.1:3000/callback", "http://127.0.0.1:4000/callback", true),
-            ("http://localhost:3000/callback", "http://localhost:33418/callback", true),
+            (
+                "https://claude.ai/api/mcp/auth_callback",
+                "https://claude.ai/api/mcp/auth_callback",
+                true,
+            ),
+            (
+                "https://claude.ai/api/mcp/auth_callback",
+                "https://claude.ai/api/mcp/auth_callback/",
+                false,
+            ),
+            (
+                "https://claude.ai/api/mcp/auth_callback",
+                "https://claude.ai/api/mcp/auth_callback?x=1",
+                false,
+            ),
+            (
+                "https://app.example/cb",
+                "https://app.example:444/cb",
+                false,
+            ),
+            (
+                "cursor://anysphere.cursor-retrieval/oauth/callback",
+                "cursor://anysphere.cursor-retrieval/oauth/callback",
+                true,
+            ),
+            (
+                "http://127.0.0.1/callback",
+                "http://127.0.0.1:53682/callback",
+                true,
+            ),
+            (
+                "http://127.0.0.1:3000/callback",
+                "http://127.0.0.1:4000/callback",
+                true,
+            ),
+            (
+                "http://localhost:3000/callback",
+                "http://localhost:33418/callback",
+                true,
+            ),
             ("http://[::1]/cb", "http://[::1]:9999/cb", true),
-            ("http://127.0.0.1/callback", "http://127.0.0.1:5/other", false),
-            ("http://127.0.0.1/callback", "http://localhost:5/callback", false),
-            ("http://127.0.0.1/callback", "https://127.0.0.1:5/callback", false),
-            ("http://127.0.0.1/callback", "http://127.0.0.1.evil.example:5/callback", false),
-            ("http://127.0.0.1/callback", "http://user@127.0.0.1:5/callback", false),
+            (
+                "http://127.0.0.1/callback",
+                "http://127.0.0.1:5/other",
+                false,
+            ),
+            (
+                "http://127.0.0.1/callback",
+                "http://localhost:5/callback",
+                false,
+            ),
+            (
+                "http://127.0.0.1/callback",
+                "https://127.0.0.1:5/callback",
+                false,
+            ),
+            (
+                "http://127.0.0.1/callback",
+                "http://127.0.0.1.evil.example:5/callback",
+                false,
+            ),
+            (
+                "http://127.0.0.1/callback",
+                "http://user@127.0.0.1:5/callback",
+                false,
+            ),
         ];
         for (registered, asked, ok) in cases {
-            assert_eq!(redirect_matches(registered, asked), ok, "{registered} vs {asked}");
+            assert_eq!(
+                redirect_matches(registered, asked),
+                ok,
+                "{registered} vs {asked}"
+            );
         }
     }
 
@@ -287,8 +352,16 @@ mod tests {
         ] {
             assert_eq!(check_redirect_uri(ok, false), Ok(()), "{ok}");
         }
-        for native_only in ["cursor://anysphere.cursor-retrieval/oauth/callback", "com.example.app:/cb", "claude://callback"] {
-            assert_eq!(check_redirect_uri(native_only, true), Ok(()), "{native_only}");
+        for native_only in [
+            "cursor://anysphere.cursor-retrieval/oauth/callback",
+            "com.example.app:/cb",
+            "claude://callback",
+        ] {
+            assert_eq!(
+                check_redirect_uri(native_only, true),
+                Ok(()),
+                "{native_only}"
+            );
             let err = check_redirect_uri(native_only, false).unwrap_err();
             assert!(err.contains("native"), "{err}");
         }

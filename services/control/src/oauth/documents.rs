@@ -50,9 +50,9 @@ pub fn check_client_id_url(client_id: &str) -> Result<Url, String> {
         .split_once("://")
         .map(|(_, rest)| rest.find('/').map_or("", |at| &rest[at..]))
         .unwrap_or("");
-    let dot_segment = raw_path
-        .split(['/', '?'])
-        .any(|s| s == "." || s == ".." || s.eq_ignore_ascii_case("%2e") || s.eq_ignore_ascii_case("%2e%2e"));
+    let dot_segment = raw_path.split(['/', '?']).any(|s| {
+        s == "." || s == ".." || s.eq_ignore_ascii_case("%2e") || s.eq_ignore_ascii_case("%2e%2e")
+    });
     if url.scheme() != "https"
         || url.host_str().is_none()
         || !url.username().is_empty()
@@ -84,9 +84,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -203,11 +202,14 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     })
 }
 
+/// Cached documents by URL: the document, and until when (unix ms) it is used.
+type Cache = HashMap<String, (Arc<serde_json::Value>, i64)>;
+
 /// Client metadata documents, fetched through a [`DocumentFetcher`] and cached. Cheap to clone.
 #[derive(Clone)]
 pub struct ClientDocuments {
     fetcher: Arc<dyn DocumentFetcher>,
-    cache: Arc<Mutex<HashMap<String, (Arc<serde_json::Value>, i64)>>>,
+    cache: Arc<Mutex<Cache>>,
 }
 
 impl ClientDocuments {
@@ -227,8 +229,8 @@ impl ClientDocuments {
             return Ok(doc.clone());
         }
         let fetched = self.fetcher.fetch(url).await?;
-        let doc: serde_json::Value = serde_json::from_slice(&fetched.body)
-            .map_err(|e| format!("it is not JSON: {e}"))?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&fetched.body).map_err(|e| format!("it is not JSON: {e}"))?;
         if !doc.is_object() {
             return Err("it is not a JSON object".into());
         }
@@ -284,7 +286,10 @@ mod tests {
         ] {
             assert!(check_client_id_url(bad).is_err(), "{bad}");
         }
-        let long = format!("https://app.example/{}", "a".repeat(MAX_CLIENT_ID_URL_BYTES));
+        let long = format!(
+            "https://app.example/{}",
+            "a".repeat(MAX_CLIENT_ID_URL_BYTES)
+        );
         assert!(check_client_id_url(&long).is_err());
     }
 

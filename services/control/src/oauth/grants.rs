@@ -19,7 +19,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         .merge(super::register::operator_routes())
 }
 
-async fn list(State(state): State<ApiState>, Authed(user): Authed) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+) -> Result<Json<Value>, ApiError> {
     let store = state.queue.store();
     let grants = store.oauth_grants_of_user(&user.id).await?;
     let mut out = Vec::with_capacity(grants.len());
@@ -39,7 +42,11 @@ async fn revoke(
     Authed(user): Authed,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.queue.store().revoke_oauth_grant(&user.id, &id).await?;
+    state
+        .queue
+        .store()
+        .revoke_oauth_grant(&user.id, &id)
+        .await?;
     tracing::info!(user = %user.id, grant = %id, "OAuth consent revoked");
     Ok(StatusCode::NO_CONTENT)
 }

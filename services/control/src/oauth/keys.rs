@@ -98,7 +98,9 @@ pub fn plan(created: &[i64], now: i64) -> Plan {
         .iter()
         .filter(|(_, at)| now - at >= ms(PUBLISH_AHEAD))
         .max_by_key(|(_, at)| *at);
-    let signer = published.or(live.iter().max_by_key(|(_, at)| *at)).map(|(i, _)| *i);
+    let signer = published
+        .or(live.iter().max_by_key(|(_, at)| *at))
+        .map(|(i, _)| *i);
     Plan {
         make,
         signer,
@@ -155,7 +157,9 @@ impl SigningKeys {
         for key in &stored {
             match serde_json::from_str::<PublicJwk>(&key.public_jwk) {
                 Ok(jwk) if jwk.alg == ALG => jwks.push(jwk),
-                _ => tracing::error!(kid = %key.kid, "a stored signing key is unreadable; it is not published"),
+                _ => {
+                    tracing::error!(kid = %key.kid, "a stored signing key is unreadable; it is not published")
+                }
             }
         }
         let signing = &stored[signer];
@@ -242,7 +246,10 @@ impl SigningKeys {
         };
         let sealed = self
             .keyring
-            .seal(&Self::context(&kid), &STANDARD_NO_PAD.encode(pkcs8.as_ref()))
+            .seal(
+                &Self::context(&kid),
+                &STANDARD_NO_PAD.encode(pkcs8.as_ref()),
+            )
             .map_err(|e| e.to_string())?;
         Ok(SigningKey {
             kid,
@@ -302,7 +309,8 @@ mod tests {
         assert_eq!(plan(&[old, now], later).signer, Some(1));
         // The old key stays until every token it signed has expired, then goes.
         assert!(old >= plan(&[old, now], later).retire_before);
-        let much_later = old + week + ms(PUBLISH_AHEAD) + ms(super::super::ACCESS_TOKEN_TTL) + 2 * MIN;
+        let much_later =
+            old + week + ms(PUBLISH_AHEAD) + ms(super::super::ACCESS_TOKEN_TTL) + 2 * MIN;
         assert!(old < plan(&[old, now], much_later).retire_before);
     }
 }

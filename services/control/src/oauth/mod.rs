@@ -94,9 +94,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .merge(register::routes())
         .merge(token::routes())
         .layer(cors);
-    public
-        .merge(authorize::routes())
-        .merge(grants::routes())
+    public.merge(authorize::routes()).merge(grants::routes())
 }
 
 /// An OAuth error answer (RFC 6749 section 5.2): `{"error": ..., "error_description": ...}`, never
@@ -175,4 +173,3 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-

@@ -89,7 +89,10 @@ fn check(m: Metadata) -> Result<Checked, OauthError> {
         Some(other) => {
             return Err(invalid(
                 "invalid_client_metadata",
-                format!("application_type is `web` or `native`, not `{}`", shown(other)),
+                format!(
+                    "application_type is `web` or `native`, not `{}`",
+                    shown(other)
+                ),
             ));
         }
     };
@@ -115,7 +118,10 @@ fn check(m: Metadata) -> Result<Checked, OauthError> {
         if !matches!(grant.as_str(), "authorization_code" | "refresh_token") {
             return Err(invalid(
                 "invalid_client_metadata",
-                format!("grant type `{}` is not supported; authorization_code and refresh_token are", shown(grant)),
+                format!(
+                    "grant type `{}` is not supported; authorization_code and refresh_token are",
+                    shown(grant)
+                ),
             ));
         }
     }
@@ -123,7 +129,10 @@ fn check(m: Metadata) -> Result<Checked, OauthError> {
         if response != "code" {
             return Err(invalid(
                 "invalid_client_metadata",
-                format!("response type `{}` is not supported; only code is", shown(response)),
+                format!(
+                    "response type `{}` is not supported; only code is",
+                    shown(response)
+                ),
             ));
         }
     }
@@ -202,12 +211,9 @@ fn registration_json(c: &OauthClient, secret: Option<&str>) -> Value {
     out
 }
 
-fn new_client(
-    id: String,
-    kind: ClientKind,
-    checked: Checked,
-) -> (NewOauthClient, Option<String>) {
-    let secret = (checked.auth_method != "none").then(|| format!("berth_cs_{}", super::random_token()));
+fn new_client(id: String, kind: ClientKind, checked: Checked) -> (NewOauthClient, Option<String>) {
+    let secret =
+        (checked.auth_method != "none").then(|| format!("berth_cs_{}", super::random_token()));
     let mut extra = checked.extra;
     extra["token_endpoint_auth_method"] = checked.auth_method.into();
     let new = NewOauthClient {
@@ -230,7 +236,10 @@ async fn register(State(state): State<ApiState>, body: Bytes) -> Result<Response
         ));
     }
     let metadata: Metadata = serde_json::from_slice(&body).map_err(|e| {
-        invalid("invalid_client_metadata", format!("the body is not the JSON client metadata expected: {e}"))
+        invalid(
+            "invalid_client_metadata",
+            format!("the body is not the JSON client metadata expected: {e}"),
+        )
     })?;
     let checked = check(metadata)?;
     let store = state.queue.store();
@@ -294,7 +303,8 @@ async fn add(
             let plain = id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~:".contains(&b));
-            if id.is_empty() || id.len() > MAX_CHOSEN_ID_BYTES || !plain || id.starts_with("https:") {
+            if id.is_empty() || id.len() > MAX_CHOSEN_ID_BYTES || !plain || id.starts_with("https:")
+            {
                 return Err(ApiError::BadRequest(format!(
                     "a client id is 1 to {MAX_CHOSEN_ID_BYTES} letters, digits or `-._~:`, and not a URL"
                 )));
@@ -307,7 +317,12 @@ async fn add(
         redirect_uris: Some(req.redirect_uris),
         client_name: Some(req.client_name),
         token_endpoint_auth_method: Some(
-            if req.confidential { "client_secret_basic" } else { "none" }.into(),
+            if req.confidential {
+                "client_secret_basic"
+            } else {
+                "none"
+            }
+            .into(),
         ),
         application_type: req.application_type,
         logo_uri: req.logo_uri,
@@ -324,9 +339,16 @@ async fn add(
     ))
 }
 
-async fn list(State(state): State<ApiState>, Authed(user): Authed) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<ApiState>,
+    Authed(user): Authed,
+) -> Result<Json<Value>, ApiError> {
     operator_only(&state, &user)?;
-    let clients = state.queue.store().oauth_clients(ClientKind::Registered).await?;
+    let clients = state
+        .queue
+        .store()
+        .oauth_clients(ClientKind::Registered)
+        .await?;
     let list: Vec<Value> = clients.iter().map(|c| registration_json(c, None)).collect();
     Ok(Json(json!({"clients": list})))
 }
@@ -340,7 +362,11 @@ async fn remove(
     let store = state.queue.store();
     match store.oauth_client(&id).await? {
         Some(c) if c.kind == ClientKind::Registered => {}
-        _ => return Err(ApiError::NotFound(format!("no pre-registered client `{id}`"))),
+        _ => {
+            return Err(ApiError::NotFound(format!(
+                "no pre-registered client `{id}`"
+            )));
+        }
     }
     store.delete_oauth_client(&id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -362,20 +388,29 @@ mod tests {
             "token_endpoint_auth_method": "none",
         })))
         .unwrap();
-        assert_eq!((cursor.application_type, cursor.auth_method), ("native", "none"));
+        assert_eq!(
+            (cursor.application_type, cursor.auth_method),
+            ("native", "none")
+        );
         let claude = check(metadata(json!({
             "client_name": "Claude",
             "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
         })))
         .unwrap();
-        assert_eq!((claude.application_type, claude.auth_method), ("web", "client_secret_basic"));
+        assert_eq!(
+            (claude.application_type, claude.auth_method),
+            ("web", "client_secret_basic")
+        );
         let err = check(metadata(json!({
             "client_name": "x", "application_type": "web",
             "redirect_uris": ["cursor://cb"],
         })))
         .unwrap_err();
         assert_eq!(err.error, "invalid_redirect_uri");
-        let unnamed = check(metadata(json!({"redirect_uris": ["http://127.0.0.1:9/cb"]}))).unwrap();
+        let unnamed = check(metadata(
+            json!({"redirect_uris": ["http://127.0.0.1:9/cb"]}),
+        ))
+        .unwrap();
         assert_eq!(unnamed.name, "Unnamed client (127.0.0.1)");
         for bad in [
             json!({"client_name": "x", "redirect_uris": []}),

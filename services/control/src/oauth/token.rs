@@ -94,7 +94,10 @@ async fn authenticate(
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
         .map(|b64| -> Result<(String, String), OauthError> {
             let bad = || invalid_client("the Basic credentials cannot be read");
             let bytes = base64::engine::general_purpose::STANDARD
@@ -113,10 +116,15 @@ async fn authenticate(
         .transpose()?;
     let (client_id, secret) = match (&basic, form.get("client_id")) {
         (Some((id, _)), Some(form_id)) if id != form_id => {
-            return Err(invalid_client("client_id differs from the Basic credentials"));
+            return Err(invalid_client(
+                "client_id differs from the Basic credentials",
+            ));
         }
         (Some((id, secret)), _) => (id.clone(), Some(secret.clone())),
-        (None, Some(id)) => (id.to_string(), form.get("client_secret").map(str::to_string)),
+        (None, Some(id)) => (
+            id.to_string(),
+            form.get("client_secret").map(str::to_string),
+        ),
         (None, None) => return Err(invalid_client("name the client: client_id, or HTTP Basic")),
     };
     let client = resolve(&state.oauth, state.queue.store(), &client_id).await?;
@@ -126,7 +134,9 @@ async fn authenticate(
         }
         (Some(_), _) => Err(invalid_client("the client secret is missing or wrong")),
         (None, None) => Ok(client),
-        (None, Some(_)) => Err(invalid_client("this client is public: it has no secret to send")),
+        (None, Some(_)) => Err(invalid_client(
+            "this client is public: it has no secret to send",
+        )),
     }
 }
 
@@ -141,7 +151,11 @@ async fn token(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-async fn run_token(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OauthError> {
+async fn run_token(
+    state: &ApiState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OauthError> {
     let form = Form::parse(body)?;
     let grant_type = form.need("grant_type")?;
     if !matches!(grant_type, "authorization_code" | "refresh_token") {
@@ -157,11 +171,17 @@ async fn run_token(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Result
     }
 }
 
-async fn exchange_code(state: &ApiState, client: &Client, form: &Form) -> Result<Response, OauthError> {
+async fn exchange_code(
+    state: &ApiState,
+    client: &Client,
+    form: &Form,
+) -> Result<Response, OauthError> {
     let code = form.need("code")?;
     let verifier = form.need("code_verifier")?;
     let well_formed = (43..=128).contains(&verifier.len())
-        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     if !well_formed {
         return Err(OauthError::bad(
             "invalid_request",
@@ -190,8 +210,13 @@ async fn exchange_code(state: &ApiState, client: &Client, form: &Form) -> Result
             "redirect_uri must be the one the authorization request used",
         ));
     }
-    if !same(s256(verifier).as_bytes(), redeemed.code_challenge.as_bytes()) {
-        return Err(invalid_grant("the code_verifier does not match the code_challenge (PKCE)"));
+    if !same(
+        s256(verifier).as_bytes(),
+        redeemed.code_challenge.as_bytes(),
+    ) {
+        return Err(invalid_grant(
+            "the code_verifier does not match the code_challenge (PKCE)",
+        ));
     }
     if let Some(resource) = form.get("resource")
         && resource != redeemed.resource
@@ -212,8 +237,18 @@ async fn exchange_code(state: &ApiState, client: &Client, form: &Form) -> Result
     };
     let (refresh_token, record) = new_refresh(refresh);
     store.create_refresh_token(record).await?;
-    let _ = store.note_oauth_grant_used(&redeemed.grant_id, super::now_ms()).await;
-    issue(state, &redeemed.user_id, client, &redeemed.resource, &redeemed.scopes, refresh_token).await
+    let _ = store
+        .note_oauth_grant_used(&redeemed.grant_id, super::now_ms())
+        .await;
+    issue(
+        state,
+        &redeemed.user_id,
+        client,
+        &redeemed.resource,
+        &redeemed.scopes,
+        refresh_token,
+    )
+    .await
 }
 
 /// A fresh refresh token and its record (hash and expiry filled in).
@@ -230,10 +265,14 @@ async fn refresh(state: &ApiState, client: &Client, form: &Form) -> Result<Respo
     let now = super::now_ms();
     let old_hash = hash_token(presented);
     let Some(old) = store.refresh_token(&old_hash, now).await? else {
-        return Err(invalid_grant("the refresh token is unknown, expired or revoked"));
+        return Err(invalid_grant(
+            "the refresh token is unknown, expired or revoked",
+        ));
     };
     if old.client_id != client.id {
-        return Err(invalid_grant("the refresh token was issued to another client"));
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     if let Some(resource) = form.get("resource")
         && resource != old.resource
@@ -244,7 +283,9 @@ async fn refresh(state: &ApiState, client: &Client, form: &Form) -> Result<Respo
         ));
     }
     if let Some(scope) = form.get("scope")
-        && !scope.split_whitespace().all(|s| old.scopes.iter().any(|o| o == s))
+        && !scope
+            .split_whitespace()
+            .all(|s| old.scopes.iter().any(|o| o == s))
     {
         return Err(OauthError::bad(
             "invalid_scope",
@@ -275,11 +316,21 @@ async fn refresh(state: &ApiState, client: &Client, form: &Form) -> Result<Respo
             ));
         }
         Rotation::Unknown => {
-            return Err(invalid_grant("the refresh token is unknown, expired or revoked"));
+            return Err(invalid_grant(
+                "the refresh token is unknown, expired or revoked",
+            ));
         }
     }
     let _ = store.note_oauth_grant_used(&old.grant_id, now).await;
-    issue(state, &old.user_id, client, &old.resource, &old.scopes, token).await
+    issue(
+        state,
+        &old.user_id,
+        client,
+        &old.resource,
+        &old.scopes,
+        token,
+    )
+    .await
 }
 
 /// Signs an access token and answers it with the refresh token.
@@ -303,7 +354,12 @@ async fn issue(
         iat: now,
         jti: hex::encode(rand::random::<[u8; 16]>()),
     };
-    let access = state.oauth.keys.sign(&claims).await.map_err(OauthError::server)?;
+    let access = state
+        .oauth
+        .keys
+        .sign(&claims)
+        .await
+        .map_err(OauthError::server)?;
     let body = serde_json::json!({
         "access_token": access,
         "token_type": "Bearer",

@@ -4,8 +4,7 @@
 use super::*;
 use crate::support::TestDb;
 use berth_store::{
-    ClientKind, CodeRedemption, NewOauthClient, NewOauthCode, NewRefreshToken, Rotation,
-    SigningKey,
+    ClientKind, CodeRedemption, NewOauthClient, NewOauthCode, NewRefreshToken, Rotation, SigningKey,
 };
 
 fn client(id: &str, kind: ClientKind) -> NewOauthClient {
@@ -71,7 +70,10 @@ pub async fn oauth_clients_register_and_go_with_their_consents(db: &TestDb) {
     let mut plain = client("c-3", ClientKind::Registered);
     plain.secret_hash = Some("hunter2".into());
     let err = store.create_oauth_client(plain).await.unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(_)), "a secret is kept hashed: {err:?}");
+    assert!(
+        matches!(err, StoreError::Invalid(_)),
+        "a secret is kept hashed: {err:?}"
+    );
     store
         .create_oauth_client(client("fixed-id", ClientKind::Registered))
         .await
@@ -89,8 +91,14 @@ pub async fn oauth_clients_register_and_go_with_their_consents(db: &TestDb) {
         .upsert_oauth_grant(&owner.id, "c-1", "c-1 app", &p.id, &scopes)
         .await
         .unwrap();
-    assert_eq!(grant.id, again.id, "one consent per user, client and project");
-    assert_eq!(store.oauth_grants_of_user(&owner.id).await.unwrap(), vec![grant.clone()]);
+    assert_eq!(
+        grant.id, again.id,
+        "one consent per user, client and project"
+    );
+    assert_eq!(
+        store.oauth_grants_of_user(&owner.id).await.unwrap(),
+        vec![grant.clone()]
+    );
 
     // A client nobody consented to is forgotten after a while; one with a consent stays.
     store
@@ -103,7 +111,13 @@ pub async fn oauth_clients_register_and_go_with_their_consents(db: &TestDb) {
 
     // Deleting a client takes its consents with it.
     store.delete_oauth_client("c-1").await.unwrap();
-    assert!(store.oauth_grants_of_user(&owner.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .oauth_grants_of_user(&owner.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let err = store.delete_oauth_client("c-1").await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
 }
@@ -130,7 +144,8 @@ pub async fn oauth_codes_are_single_use_and_a_replay_revokes_their_tokens(db: &T
 
     // A restarted process redeems what the first one recorded.
     let reopened = db.reopen().await;
-    let CodeRedemption::Redeemed(redeemed) = reopened.redeem_oauth_code(&code_hash, t).await.unwrap()
+    let CodeRedemption::Redeemed(redeemed) =
+        reopened.redeem_oauth_code(&code_hash, t).await.unwrap()
     else {
         panic!("the first use redeems the code");
     };
@@ -153,14 +168,23 @@ pub async fn oauth_codes_are_single_use_and_a_replay_revokes_their_tokens(db: &T
     );
     assert!(store.refresh_token(&first, t).await.unwrap().is_none());
     assert_eq!(
-        store.redeem_oauth_code(&hash_token("never"), t).await.unwrap(),
+        store
+            .redeem_oauth_code(&hash_token("never"), t)
+            .await
+            .unwrap(),
         CodeRedemption::Unknown
     );
 
     // An expired code redeems nothing.
     let old = hash_token("code-old");
-    store.create_oauth_code(code(&old, &grant.id, t - 1)).await.unwrap();
-    assert_eq!(store.redeem_oauth_code(&old, t).await.unwrap(), CodeRedemption::Unknown);
+    store
+        .create_oauth_code(code(&old, &grant.id, t - 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_oauth_code(&old, t).await.unwrap(),
+        CodeRedemption::Unknown
+    );
     assert!(store.prune_oauth(t).await.unwrap() >= 1);
 }
 
@@ -181,7 +205,10 @@ pub async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(db: &TestDb) {
         .await
         .unwrap();
     let found = store.refresh_token(&r1, t).await.unwrap().unwrap();
-    assert_eq!((found.used_at, found.project_id.as_str()), (None, p.id.as_str()));
+    assert_eq!(
+        (found.used_at, found.project_id.as_str()),
+        (None, p.id.as_str())
+    );
 
     // Across a reopening, as two refreshes with a restart between them would be.
     let reopened = db.reopen().await;
@@ -191,7 +218,15 @@ pub async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(db: &TestDb) {
         .unwrap();
     reopened.close().await;
     assert_eq!(rotated, Rotation::Rotated);
-    assert!(store.refresh_token(&r1, t).await.unwrap().unwrap().used_at.is_some());
+    assert!(
+        store
+            .refresh_token(&r1, t)
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at
+            .is_some()
+    );
     assert!(store.refresh_token(&r2, t).await.unwrap().is_some());
 
     // The spent one again: the whole family goes, nothing new is recorded.
@@ -205,7 +240,11 @@ pub async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(db: &TestDb) {
     }
     assert_eq!(
         store
-            .rotate_refresh_token(&hash_token("nope"), refresh(&r3, &grant.id, &family, later), t)
+            .rotate_refresh_token(
+                &hash_token("nope"),
+                refresh(&r3, &grant.id, &family, later),
+                t
+            )
             .await
             .unwrap(),
         Rotation::Unknown
@@ -218,7 +257,12 @@ pub async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(db: &TestDb) {
         .create_refresh_token(refresh(&r4, &grant.id, &fam2, later))
         .await
         .unwrap();
-    assert!(!store.revoke_refresh_token(&r4, "another-client").await.unwrap());
+    assert!(
+        !store
+            .revoke_refresh_token(&r4, "another-client")
+            .await
+            .unwrap()
+    );
     assert!(store.revoke_refresh_token(&r4, "c-1").await.unwrap());
     assert!(store.refresh_token(&r4, t).await.unwrap().is_none());
 
@@ -228,7 +272,10 @@ pub async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family(db: &TestDb) {
         .create_refresh_token(refresh(&r5, &grant.id, &fam2, later))
         .await
         .unwrap();
-    store.revoke_oauth_grant(&p.owner_id, &grant.id).await.unwrap();
+    store
+        .revoke_oauth_grant(&p.owner_id, &grant.id)
+        .await
+        .unwrap();
     assert!(store.refresh_token(&r5, t).await.unwrap().is_none());
     let err = store
         .create_refresh_token(refresh(&hash_token("r6"), &grant.id, &fam2, later))
