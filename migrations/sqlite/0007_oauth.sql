@@ -75,3 +75,11 @@ CREATE TABLE oauth_signing_keys (
     public_jwk      TEXT NOT NULL,
     created_at      INTEGER NOT NULL
 );
+
+-- Who besides its owner may authorize clients for a project: a JSON rule, {"anyoneSignedIn": bool,
+-- "users": [GitHub logins]}. No row: the owner only.
+CREATE TABLE project_oauth_access (
+    project_id  TEXT PRIMARY KEY NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    rule_json   TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+);

@@ -940,3 +940,65 @@ async fn a_restart_between_consent_and_exchange_and_between_refreshes_loses_noth
     .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
 }
+
+#[tokio::test]
+async fn the_access_list_decides_who_besides_the_owner_may_connect_clients() {
+    let h = private_tools().await;
+    let github_user = |login: &'static str, id: i64| {
+        let store = h.store.clone();
+        async move {
+            let new = berth_store::NewUser {
+                github_id: Some(id),
+                login: login.into(),
+                ..Default::default()
+            };
+            store.upsert_user(new).await.unwrap()
+        }
+    };
+    let bob = github_user("bob", 7).await;
+    // Carol has no GitHub account here: a login alone proves nothing.
+    let (carol, _) = user(&h.store, "carol").await;
+    let client_id = public_client(&h.app).await;
+    let resource = format!("{ISSUER}/tools/mcp");
+    let pkce = challenge(VERIFIER);
+    let params = authorize_params(&client_id, CALLBACK, &resource, &pkce);
+    let as_bob = browser(&h.state, &h.app, &bob.id);
+    let as_carol = browser(&h.state, &h.app, &carol.id);
+    let denied = |answer: Answer| {
+        assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.text);
+        assert_eq!(answer.param("error").as_deref(), Some("access_denied"));
+    };
+    denied(as_bob.authorize(&params).await);
+
+    let set = |rule: Value| h.api(Method::PUT, "/api/v1/projects/tools/oauth-access", &h.alice_token, Some(rule));
+    let saved = set(json!({"users": ["BOB", "carol", "bob"]})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.json);
+    assert_eq!(saved.json, json!({"anyoneSignedIn": false, "users": ["BOB", "carol"]}));
+    let shown = h.api(Method::GET, "/api/v1/projects/tools/oauth-access", &h.alice_token, None).await;
+    assert_eq!(shown.json, saved.json);
+    let code = as_bob.code(&params).await;
+    let tokens = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER).await.json();
+    let claims = verified(&h.app, tokens["access_token"].as_str().unwrap(), &resource).await.unwrap();
+    assert_eq!(claims["sub"], bob.id.as_str());
+    denied(as_carol.authorize(&params).await);
+
+    // Taken off the list: no new token.
+    set(json!({"users": []})).await;
+    let after = refresh(&h.app, &client_id, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(after.json()["error"], "invalid_grant", "{}", after.text);
+    denied(as_bob.authorize(&params).await);
+
+    // Anyone signed in.
+    set(json!({"anyoneSignedIn": true})).await;
+    assert_eq!(as_carol.authorize(&params).await.status, StatusCode::OK);
+
+    for bad in [json!({"users": ["not a login!"]}), json!({"orgs": ["acme"]}), json!({"users": "bob"})] {
+        let answer = set(bad.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (_, bob_token) = user(&h.store, "bob2").await;
+    let foreign = h
+        .api(Method::PUT, "/api/v1/projects/tools/oauth-access", &bob_token, Some(json!({"anyoneSignedIn": false})))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}

@@ -3,22 +3,32 @@
 //! authorization server's signing keys as they load and rotate); a token passes when its signature is
 //! one of theirs, its `alg` is ES256 (`none` and every other algorithm are refused before any key is
 //! looked at), its issuer is this Berth, its audience is exactly this project's canonical MCP URL (a
-//! token for one project is refused at every other), and it has not expired.
+//! token for one project is refused at every other), and it has not expired. A token that passed is
+//! remembered (by the SHA-256 of it, the issuer and the audience) until it expires or the keys change,
+//! so a client's later requests cost a hash, not a signature check.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Leeway for `exp` and `nbf`, for clocks a little apart between the process that signed and this one.
 pub const CLOCK_LEEWAY_SECS: u64 = 30;
 /// Longest token looked at: a Berth access token is under 1 KiB.
 pub const MAX_TOKEN_BYTES: usize = 4096;
+/// Tokens remembered as verified, so that a client's every request does not pay an ECDSA verification
+/// (tens of microseconds, as much as the rest of the edge's work on a call): one per client is plenty,
+/// and past this many the memory is cleared and refilled.
+pub const MAX_VERIFIED_TOKENS: usize = 10_000;
 
-/// The keys that verify access tokens, by key id. Cheap to clone; every clone sees [`TokenKeys::set`].
+/// The keys that verify access tokens, by key id, and the tokens they verified lately. Cheap to clone;
+/// every clone sees [`TokenKeys::set_es256`].
 #[derive(Clone, Default)]
 pub struct TokenKeys {
     keys: Arc<RwLock<Arc<HashMap<String, DecodingKey>>>>,
+    /// SHA-256 of (token, issuer, audience) -> its claims, for tokens that passed every check.
+    verified: Arc<Mutex<HashMap<[u8; 32], TokenClaims>>>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -52,6 +62,8 @@ impl TokenKeys {
             }
         }
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+        // A token verified by a key that is gone must be checked again.
+        self.verified.lock().unwrap_or_else(|p| p.into_inner()).clear();
         match bad.is_empty() {
             true => Ok(()),
             false => Err(format!("verification keys skipped: {}", bad.join(", "))),
@@ -95,6 +107,40 @@ pub fn verify(
     if token.len() > MAX_TOKEN_BYTES {
         return Err("the access token is too long");
     }
+    let mut hash = Sha256::new();
+    for part in [token, issuer, audience] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let hash: [u8; 32] = hash.finalize().into();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    {
+        let mut verified = keys.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(claims) = verified.get(&hash) {
+            if claims.exp + CLOCK_LEEWAY_SECS as i64 >= now {
+                return Ok(claims.clone());
+            }
+            verified.remove(&hash);
+            return Err("the access token has expired");
+        }
+    }
+    let claims = verify_signed(keys, token, issuer, audience)?;
+    let mut verified = keys.verified.lock().unwrap_or_else(|p| p.into_inner());
+    if verified.len() >= MAX_VERIFIED_TOKENS {
+        verified.clear();
+    }
+    verified.insert(hash, claims.clone());
+    Ok(claims)
+}
+
+fn verify_signed(
+    keys: &TokenKeys,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<TokenClaims, &'static str> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| "the access token is malformed")?;
     if header.alg != Algorithm::ES256 {
         return Err("the access token is not signed with ES256");

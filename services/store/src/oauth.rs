@@ -633,6 +633,34 @@ impl Store {
         Ok(codes + tokens)
     }
 
+    /// A project's OAuth access rule (JSON, the control plane's to read), if one was set.
+    pub async fn project_oauth_access(&self, project_id: &str) -> Result<Option<String>, StoreError> {
+        let rule = sqlx::query_scalar("SELECT rule_json FROM project_oauth_access WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(rule)
+    }
+
+    /// Sets a project's OAuth access rule (JSON, at most 64 KiB). `NotFound` if there is no such project.
+    pub async fn set_project_oauth_access(&self, project_id: &str, rule_json: &str) -> Result<(), StoreError> {
+        check_text("access rule", rule_json, 64 * 1024)?;
+        sqlx::query(
+            "INSERT INTO project_oauth_access (project_id, rule_json, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id) DO UPDATE SET rule_json = $2, updated_at = $3",
+        )
+        .bind(project_id)
+        .bind(rule_json)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::ForeignKey) => StoreError::NotFound(format!("project {project_id} not found")),
+            _ => e.into(),
+        })?;
+        Ok(())
+    }
+
     /// Records a new signing key.
     pub async fn add_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
         check_text("key id", &key.kid, 128)?;

@@ -286,11 +286,6 @@ pub(crate) async fn project_of_resource(
     }
 }
 
-/// Whether `user` may use `project` through OAuth: its access list. Today that is its owner.
-pub(crate) fn may_use(user_id: &str, project: &Project) -> bool {
-    project.owner_id == user_id
-}
-
 /// Checks everything after the client: response type, PKCE, resource, scope.
 async fn check_rest(state: &ApiState, p: &Params, checked: Checked) -> Result<Valid, Stop> {
     let oauth = &state.oauth;
@@ -357,6 +352,13 @@ async fn check_rest(state: &ApiState, p: &Params, checked: Checked) -> Result<Va
         challenge,
         scopes: vec![MCP_SCOPE.to_string()],
     })
+}
+
+/// Whether the project's access list lets `user` in.
+async fn allowed(state: &ApiState, user: &User, project: &Project) -> Result<bool, Stop> {
+    super::access::may_use(state.queue.store(), user, project)
+        .await
+        .map_err(|e| Stop::Page(StatusCode::INTERNAL_SERVER_ERROR, "Error", format!("{e}")))
 }
 
 async fn validate(state: &ApiState, p: &Params) -> Result<Valid, Stop> {
@@ -453,7 +455,7 @@ async fn run_start(state: &ApiState, headers: &HeaderMap, raw: &str) -> Result<R
         }
         return Ok(response);
     };
-    if !may_use(&user.id, &v.project) {
+    if !allowed(state, &user, &v.project).await? {
         let why = format!("{} may not use project `{}`", user.login, v.project.slug);
         return Err(v.checked.fail(&state.oauth, "access_denied", &why));
     }
@@ -555,7 +557,7 @@ async fn run_decide(state: &ApiState, headers: &HeaderMap, body: &[u8]) -> Resul
         ));
     }
     let v = validate(state, &p).await?;
-    if !may_use(&user.id, &v.project) {
+    if !allowed(state, &user, &v.project).await? {
         let why = format!("{} may not use project `{}`", user.login, v.project.slug);
         return Err(v.checked.fail(&state.oauth, "access_denied", &why));
     }

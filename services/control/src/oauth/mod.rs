@@ -17,6 +17,7 @@
 //!
 //! Everything it remembers is in the store, so a restart or a second process loses nothing.
 
+pub mod access;
 mod authorize;
 pub(crate) mod clients;
 pub mod documents;

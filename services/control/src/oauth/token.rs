@@ -17,7 +17,8 @@ use base64::Engine;
 use berth_store::{CodeRedemption, NewRefreshToken, Rotation, hash_token};
 use serde::Serialize;
 
-use super::authorize::{may_use, project_of_resource, s256};
+use super::access::may_use;
+use super::authorize::{project_of_resource, s256};
 use super::clients::{Client, resolve};
 use super::{ACCESS_TOKEN_TTL, MAX_OAUTH_BODY_BYTES, OauthError, REFRESH_TOKEN_TTL, same};
 use crate::api::ApiState;
@@ -293,8 +294,15 @@ async fn refresh(state: &ApiState, client: &Client, form: &Form) -> Result<Respo
         ));
     }
     // The user may have lost access to the project, or the project gone.
-    let project = project_of_resource(&state.oauth, store, &old.resource).await?;
-    if !project.is_some_and(|p| p.id == old.project_id && may_use(&old.user_id, &p)) {
+    let project = project_of_resource(&state.oauth, store, &old.resource)
+        .await?
+        .filter(|p| p.id == old.project_id);
+    let user = store.user(&old.user_id).await?;
+    let allowed = match (&project, &user) {
+        (Some(project), Some(user)) => may_use(store, user, project).await?,
+        _ => false,
+    };
+    if !allowed {
         let _ = store.revoke_refresh_token(&old_hash, &client.id).await;
         return Err(invalid_grant("the user may no longer use this project"));
     }
