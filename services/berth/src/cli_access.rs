@@ -37,6 +37,40 @@ pub async fn projects(command: ProjectsCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ProjectsCommand::Access {
+            anyone_signed_in,
+            users,
+            no_users,
+            project,
+            remote,
+        } => {
+            let client = Client::from_remote(&remote)?;
+            let project = project_or_cwd(project)?;
+            let path = format!("/api/v1/projects/{project}/oauth-access");
+            let mut rule = client.get(&path).await?;
+            let change = anyone_signed_in.is_some() || !users.is_empty() || no_users;
+            if let Some(anyone) = anyone_signed_in {
+                rule["anyoneSignedIn"] = anyone.into();
+            }
+            if !users.is_empty() || no_users {
+                rule["users"] = users.into();
+            }
+            if change {
+                rule = client.send(Method::PUT, &path, Some(rule)).await?;
+            }
+            let named: Vec<&str> = rule["users"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|u| u.as_str()).collect())
+                .unwrap_or_default();
+            println!("{project}: its owner may connect OAuth clients");
+            if rule["anyoneSignedIn"] == true {
+                println!("  and anyone signed in to this Berth");
+            }
+            if !named.is_empty() {
+                println!("  and these GitHub users: {}", named.join(", "));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -207,7 +241,7 @@ mod tests {
         match Args::try_parse_from(args).map(|a| a.command) {
             Ok(Command::Projects(p)) => match p.command {
                 Some(ProjectsCommand::Set { private, .. }) => private,
-                None => panic!("no subcommand"),
+                other => panic!("not `projects set`: {other:?}"),
             },
             other => panic!("{:?}", other.err()),
         }
@@ -234,6 +268,77 @@ mod tests {
         // Listing is as it was.
         let list = Args::try_parse_from(["berth", "projects", "--server", "http://h"]).unwrap();
         assert!(matches!(list.command, Command::Projects(p) if p.command.is_none()));
+    }
+
+    #[test]
+    fn access_lists_and_oauth_clients_parse() {
+        let args = [
+            "berth",
+            "projects",
+            "access",
+            "--user",
+            "octocat",
+            "--user",
+            "bob",
+            "--anyone-signed-in",
+            "-p",
+            "x",
+        ];
+        match Args::try_parse_from(args).unwrap().command {
+            Command::Projects(p) => match p.command {
+                Some(ProjectsCommand::Access {
+                    anyone_signed_in,
+                    users,
+                    no_users,
+                    project,
+                    ..
+                }) => {
+                    assert_eq!(anyone_signed_in, Some(true));
+                    assert_eq!(users, ["octocat", "bob"]);
+                    assert!(!no_users);
+                    assert_eq!(project.as_deref(), Some("x"));
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        let both = ["berth", "projects", "access", "--user", "a", "--no-users"];
+        assert!(Args::try_parse_from(both).is_err());
+        let add = [
+            "berth",
+            "oauth-clients",
+            "add",
+            "--name",
+            "VS Code",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--client-id",
+            "vscode",
+            "--confidential",
+        ];
+        match Args::try_parse_from(add).unwrap().command {
+            Command::OauthClients(a) => match a.command {
+                crate::args::OauthClientsCommand::Add {
+                    name,
+                    redirect_uris,
+                    client_id,
+                    confidential,
+                    native,
+                    ..
+                } => {
+                    assert_eq!(
+                        (name.as_str(), client_id.as_deref()),
+                        ("VS Code", Some("vscode"))
+                    );
+                    assert_eq!(redirect_uris, ["http://127.0.0.1/cb"]);
+                    assert!(confidential && !native);
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        let without_uri = ["berth", "oauth-clients", "add", "--name", "x"];
+        assert!(Args::try_parse_from(without_uri).is_err());
     }
 
     #[test]

@@ -136,6 +136,23 @@ pub enum ProjectsCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Who besides its owner may connect OAuth clients (Claude, Cursor, ...) to a private project;
+    /// without options, shows the list.
+    Access {
+        /// Anyone signed in to this Berth (`--anyone-signed-in false` to stop).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+        anyone_signed_in: Option<bool>,
+        /// A GitHub login (repeatable); the list given replaces the list there was.
+        #[arg(long = "user")]
+        users: Vec<String>,
+        /// Name no users (clears the list).
+        #[arg(long, conflicts_with = "users")]
+        no_users: bool,
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(clap::Args, Debug)]

@@ -970,21 +970,47 @@ async fn the_access_list_decides_who_besides_the_owner_may_connect_clients() {
     };
     denied(as_bob.authorize(&params).await);
 
-    let set = |rule: Value| h.api(Method::PUT, "/api/v1/projects/tools/oauth-access", &h.alice_token, Some(rule));
+    let set = |rule: Value| {
+        h.api(
+            Method::PUT,
+            "/api/v1/projects/tools/oauth-access",
+            &h.alice_token,
+            Some(rule),
+        )
+    };
     let saved = set(json!({"users": ["BOB", "carol", "bob"]})).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.json);
-    assert_eq!(saved.json, json!({"anyoneSignedIn": false, "users": ["BOB", "carol"]}));
-    let shown = h.api(Method::GET, "/api/v1/projects/tools/oauth-access", &h.alice_token, None).await;
+    assert_eq!(
+        saved.json,
+        json!({"anyoneSignedIn": false, "users": ["BOB", "carol"]})
+    );
+    let shown = h
+        .api(
+            Method::GET,
+            "/api/v1/projects/tools/oauth-access",
+            &h.alice_token,
+            None,
+        )
+        .await;
     assert_eq!(shown.json, saved.json);
     let code = as_bob.code(&params).await;
-    let tokens = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER).await.json();
-    let claims = verified(&h.app, tokens["access_token"].as_str().unwrap(), &resource).await.unwrap();
+    let tokens = exchange(&h.app, &client_id, &code, CALLBACK, VERIFIER)
+        .await
+        .json();
+    let claims = verified(&h.app, tokens["access_token"].as_str().unwrap(), &resource)
+        .await
+        .unwrap();
     assert_eq!(claims["sub"], bob.id.as_str());
     denied(as_carol.authorize(&params).await);
 
     // Taken off the list: no new token.
     set(json!({"users": []})).await;
-    let after = refresh(&h.app, &client_id, tokens["refresh_token"].as_str().unwrap()).await;
+    let after = refresh(
+        &h.app,
+        &client_id,
+        tokens["refresh_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(after.json()["error"], "invalid_grant", "{}", after.text);
     denied(as_bob.authorize(&params).await);
 
@@ -992,13 +1018,22 @@ async fn the_access_list_decides_who_besides_the_owner_may_connect_clients() {
     set(json!({"anyoneSignedIn": true})).await;
     assert_eq!(as_carol.authorize(&params).await.status, StatusCode::OK);
 
-    for bad in [json!({"users": ["not a login!"]}), json!({"orgs": ["acme"]}), json!({"users": "bob"})] {
+    for bad in [
+        json!({"users": ["not a login!"]}),
+        json!({"orgs": ["acme"]}),
+        json!({"users": "bob"}),
+    ] {
         let answer = set(bad.clone()).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let (_, bob_token) = user(&h.store, "bob2").await;
     let foreign = h
-        .api(Method::PUT, "/api/v1/projects/tools/oauth-access", &bob_token, Some(json!({"anyoneSignedIn": false})))
+        .api(
+            Method::PUT,
+            "/api/v1/projects/tools/oauth-access",
+            &bob_token,
+            Some(json!({"anyoneSignedIn": false})),
+        )
         .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 }

@@ -63,7 +63,10 @@ impl TokenKeys {
         }
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
         // A token verified by a key that is gone must be checked again.
-        self.verified.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         match bad.is_empty() {
             true => Ok(()),
             false => Err(format!("verification keys skipped: {}", bad.join(", "))),

@@ -634,16 +634,24 @@ impl Store {
     }
 
     /// A project's OAuth access rule (JSON, the control plane's to read), if one was set.
-    pub async fn project_oauth_access(&self, project_id: &str) -> Result<Option<String>, StoreError> {
-        let rule = sqlx::query_scalar("SELECT rule_json FROM project_oauth_access WHERE project_id = $1")
-            .bind(project_id)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn project_oauth_access(
+        &self,
+        project_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let rule =
+            sqlx::query_scalar("SELECT rule_json FROM project_oauth_access WHERE project_id = $1")
+                .bind(project_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(rule)
     }
 
     /// Sets a project's OAuth access rule (JSON, at most 64 KiB). `NotFound` if there is no such project.
-    pub async fn set_project_oauth_access(&self, project_id: &str, rule_json: &str) -> Result<(), StoreError> {
+    pub async fn set_project_oauth_access(
+        &self,
+        project_id: &str,
+        rule_json: &str,
+    ) -> Result<(), StoreError> {
         check_text("access rule", rule_json, 64 * 1024)?;
         sqlx::query(
             "INSERT INTO project_oauth_access (project_id, rule_json, updated_at) VALUES ($1, $2, $3) \

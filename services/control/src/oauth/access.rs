@@ -40,7 +40,9 @@ impl AccessRule {
         for login in &self.users {
             let ok = !login.is_empty()
                 && login.len() <= 39
-                && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && login
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return Err(ApiError::BadRequest(format!(
                     "`{}` is not a GitHub login (1 to 39 letters, digits or hyphens)",
@@ -69,13 +71,20 @@ pub(crate) async fn rule_of(store: &Store, project: &Project) -> Result<AccessRu
 
 /// Whether `user` may authorize clients for `project`. Named users count only when they signed in
 /// with GitHub (a login is theirs only then).
-pub(crate) async fn may_use(store: &Store, user: &User, project: &Project) -> Result<bool, StoreError> {
+pub(crate) async fn may_use(
+    store: &Store,
+    user: &User,
+    project: &Project,
+) -> Result<bool, StoreError> {
     if project.owner_id == user.id {
         return Ok(true);
     }
     let rule = rule_of(store, project).await?;
     let named = user.github_id.is_some()
-        && rule.users.iter().any(|u| u.eq_ignore_ascii_case(&user.login));
+        && rule
+            .users
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(&user.login));
     Ok(rule.anyone_signed_in || named)
 }
 

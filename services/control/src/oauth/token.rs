@@ -44,6 +44,9 @@ pub struct AccessClaims {
     pub jti: String,
 }
 
+/// Fields a token or revocation request may have: the grant's half dozen and a few a client adds.
+const MAX_FORM_FIELDS: usize = 32;
+
 /// A form body's fields; each may appear once.
 struct Form(Vec<(String, String)>);
 
@@ -57,6 +60,12 @@ impl Form {
         }
         let mut fields: Vec<(String, String)> = Vec::new();
         for (k, v) in url::form_urlencoded::parse(body) {
+            if fields.len() == MAX_FORM_FIELDS {
+                return Err(OauthError::bad(
+                    "invalid_request",
+                    format!("the body has more than {MAX_FORM_FIELDS} fields"),
+                ));
+            }
             if fields.iter().any(|(seen, _)| *seen == k) {
                 return Err(OauthError::bad(
                     "invalid_request",

@@ -111,13 +111,22 @@ pub async fn oauth_clients_register_and_go_with_their_consents(db: &TestDb) {
 
     // A project's access rule: none until set, replaced when set again, gone with the project.
     assert_eq!(store.project_oauth_access(&p.id).await.unwrap(), None);
-    store.set_project_oauth_access(&p.id, r#"{"users":["bob"]}"#).await.unwrap();
-    store.set_project_oauth_access(&p.id, r#"{"anyoneSignedIn":true}"#).await.unwrap();
+    store
+        .set_project_oauth_access(&p.id, r#"{"users":["bob"]}"#)
+        .await
+        .unwrap();
+    store
+        .set_project_oauth_access(&p.id, r#"{"anyoneSignedIn":true}"#)
+        .await
+        .unwrap();
     assert_eq!(
         store.project_oauth_access(&p.id).await.unwrap().as_deref(),
         Some(r#"{"anyoneSignedIn":true}"#)
     );
-    let err = store.set_project_oauth_access("p-nobody", "{}").await.unwrap_err();
+    let err = store
+        .set_project_oauth_access("p-nobody", "{}")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
 
     // Deleting a client takes its consents with it.
