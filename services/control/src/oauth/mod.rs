@@ -95,7 +95,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         .merge(register::routes())
         .merge(token::routes())
         .layer(cors);
-    public.merge(authorize::routes()).merge(grants::routes())
+    public
+        .merge(authorize::routes())
+        .merge(grants::routes())
+        .merge(access::routes())
 }
 
 /// An OAuth error answer (RFC 6749 section 5.2): `{"error": ..., "error_description": ...}`, never
