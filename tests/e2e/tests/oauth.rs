@@ -3,12 +3,14 @@
 //! a private project from a repository, then the official Python `mcp` client and `fastmcp.Client` each
 //! register, send the browser to sign in (GitHub, and back) and consent, and list and call tools with
 //! the token they got. Screenshots go to `$BERTH_SCREENSHOTS` (default
-//! `<target dir>/dashboard-screenshots`).
+//! `<target dir>/dashboard-screenshots`). And the official conformance suite (0.2.0-alpha.12)
+//! `authorization` command against Berth's authorization server, its code grant allowed in the browser.
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use berth_e2e::server::free_port;
 use berth_e2e::{Berth, Profile, Tools, browser, repo_root};
 use berth_github_standin::StandIn;
 
@@ -77,4 +79,49 @@ async fn python_clients_sign_in_through_the_browser_and_call_a_private_project()
             })
     })
     .await?
+}
+
+#[test]
+fn the_conformance_suite_passes_the_authorization_server() -> Result<()> {
+    let tools = Tools::from_env()?;
+    let berth = Berth::start()?;
+    let link = browser::sign_in_link(&berth)?;
+    let port = free_port()?.to_string();
+    let callback = format!("http://127.0.0.1:{port}/callback");
+    berth.cli_ok(&[
+        "oauth-clients",
+        "add",
+        "--name",
+        "MCP conformance",
+        "--client-id",
+        "conformance",
+        "--redirect-uri",
+        &callback,
+    ])?;
+    let project = tempfile::Builder::new()
+        .prefix("berth-e2e-oauth-")
+        .tempdir()?;
+    std::fs::write(project.path().join("server.py"), SERVER)?;
+    berth.deploy_ok(project.path(), "conformance-auth")?;
+    let suite = tools
+        .root()
+        .join("conformance-0.2/node_modules/.bin/conformance");
+    let resource = berth.mcp_url("conformance-auth");
+    let base = berth.base_url();
+    let env = [
+        ("BERTH_URL", OsStr::new(&base)),
+        ("BERTH_SIGN_IN", OsStr::new(&link)),
+        ("CONFORMANCE", suite.as_os_str()),
+        ("CLIENT_ID", OsStr::new("conformance")),
+        ("CALLBACK_PORT", OsStr::new(&port)),
+        ("RESOURCE", OsStr::new(&resource)),
+    ];
+    browser::run_script("conformance-authorization.mjs", &screenshots_dir(), &env)
+        .map(drop)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\n--- berth up log ---\n{}",
+                berth_e2e::server::tail(&berth.log(), 60)
+            )
+        })
 }
