@@ -77,6 +77,7 @@ struct Fixture {
     bob: String,
     recorder: crate::Recorder,
     weather_id: String,
+    store: Store,
 }
 
 async fn fixture() -> Fixture {
@@ -103,7 +104,13 @@ async fn fixture_with(limits: berth_core::LimitPolicy) -> Fixture {
         .await
         .unwrap();
     let dir = std::env::temp_dir().join(format!("berth-dashboard-{}", rand::random::<u32>()));
-    let queue = BuildQueue::start(store, Arc::new(NoBuilds), Arc::new(NoRoutes), dir, 1);
+    let queue = BuildQueue::start(
+        store.clone(),
+        Arc::new(NoBuilds),
+        Arc::new(NoRoutes),
+        dir,
+        1,
+    );
     let recorder = crate::Recorder::new();
     let app = Dashboard::new(queue, fake_api(), "https://mcp.example.com/")
         .limit_policy(limits)
@@ -115,6 +122,7 @@ async fn fixture_with(limits: berth_core::LimitPolicy) -> Fixture {
         bob,
         recorder,
         weather_id: weather.id,
+        store,
     }
 }
 
@@ -179,6 +187,19 @@ async fn projects_list_and_overview_show_the_url_and_client_configs() {
         "VS Code and Claude Desktop configs"
     );
     assert!(body.contains("Nothing is live yet"));
+    assert!(body.contains("This project is public"), "{body}");
+    // A private project's overview says what a client will do.
+    let private = berth_store::ProjectUpdate {
+        private: Some(true),
+        ..Default::default()
+    };
+    f.store
+        .update_project(&f.weather_id, private)
+        .await
+        .unwrap();
+    let (_, _, body) = send(&f.app, get_as(&f.alice, "/projects/weather")).await;
+    assert!(body.contains("This project is private") && body.contains("opens your browser"));
+    assert!(body.contains("berth keys create --project weather"));
 }
 
 #[tokio::test]
