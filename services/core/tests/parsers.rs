@@ -45,9 +45,9 @@ fn any_limits() -> impl Strategy<Value = Limits> {
         any::<bool>(),
         any::<usize>(),
         any::<usize>(),
-        (any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>()),
+        (any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>()),
     )
-        .prop_map(|(t, m, r, q, w, fresh, c, qu, (er, ei, eo, et))| Limits {
+        .prop_map(|(t, m, r, q, w, fresh, c, qu, (er, ei, eo, et, rps))| Limits {
             timeout_ms: t,
             memory_mib: m,
             max_response_bytes: r,
@@ -60,6 +60,7 @@ fn any_limits() -> impl Strategy<Value = Limits> {
             egress_bytes_in_per_call: ei,
             egress_bytes_out_per_call: eo,
             egress_timeout_ms: et,
+            requests_per_second: rps,
         })
 }
 

@@ -41,6 +41,8 @@ pub struct Shared {
     pub runlog: berth_runlog::Recorder,
     /// Where uses of private projects' API keys are reported (nowhere by default).
     pub key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
+    /// Each project's request rate (its `requestsPerSecond` limit).
+    pub rates: crate::rate::RateLimiter,
 }
 
 /// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
@@ -159,6 +161,7 @@ impl EdgeBuilder {
             metrics: Arc::new(Metrics::new(self.registry.as_ref(), self.egress_observer)),
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             key_uses: self.key_uses,
+            rates: Default::default(),
             config: self.config,
         });
         Router::new()
@@ -266,6 +269,8 @@ async fn handle_post(
         Err((id, e)) => {
             let outcome = if e.status == StatusCode::OK {
                 Outcome::Error
+            } else if e.status == StatusCode::TOO_MANY_REQUESTS {
+                Outcome::Limited
             } else {
                 Outcome::Rejected
             };
@@ -290,6 +295,7 @@ async fn post_inner(
     check_origin(&shared.config, headers).map_err(|e| (null(), e))?;
     let route = find_route(shared, project).map_err(|e| (null(), e))?;
     crate::access::check(shared, &route, headers).map_err(|e| (null(), e))?;
+    shared.rates.admit(&route).map_err(|e| (null(), e))?;
     crate::request_log::set_route(shared, &route);
     let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
     if !content_type.starts_with("application/json") {
