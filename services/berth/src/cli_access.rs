@@ -188,7 +188,13 @@ mod tests {
         assert!(Args::try_parse_from(["berth", "projects", "set", "-p", "x"]).is_err());
         assert!(Args::try_parse_from(["berth", "projects", "set", "--private", "maybe"]).is_err());
         // Hosts alone are a change too, comma-separated; an empty value clears the list.
-        let hosts = ["berth", "projects", "set", "--network-allow", "a.example,*.b.example:8443"];
+        let hosts = [
+            "berth",
+            "projects",
+            "set",
+            "--network-allow",
+            "a.example,*.b.example:8443",
+        ];
         match Args::try_parse_from(hosts).unwrap().command {
             Command::Projects(p) => match p.command {
                 Some(ProjectsCommand::Set {

@@ -11,13 +11,15 @@ use support::{Harness, user};
 async fn allowed_hosts_set_in_settings_join_berth_toml_s_on_the_live_route() {
     let h = Harness::new().await;
     let alice = h.alice_token.clone();
-    h.deploy("tools", &alice, "v1 allow:api.built.example").await;
+    h.deploy("tools", &alice, "v1 allow:api.built.example")
+        .await;
     let route = h.last_route("tools");
     assert!(route.network_allow.allows("api.built.example", 443));
     assert!(!route.network_allow.allows("api.set.example", 443));
 
     let path = "/api/v1/projects/tools";
-    let body = json!({"networkAllow": ["api.set.example", " *.more.example:8443 ", "api.set.example"]});
+    let body =
+        json!({"networkAllow": ["api.set.example", " *.more.example:8443 ", "api.set.example"]});
     let reply = h.api(Method::PATCH, path, &alice, Some(body)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(
@@ -27,7 +29,10 @@ async fn allowed_hosts_set_in_settings_join_berth_toml_s_on_the_live_route() {
     );
     assert_eq!(reply.json["liveDeploymentsUpdated"], 1);
     let route = h.last_route("tools");
-    assert!(route.network_allow.allows("api.built.example", 443), "berth.toml's stay");
+    assert!(
+        route.network_allow.allows("api.built.example", 443),
+        "berth.toml's stay"
+    );
     assert!(route.network_allow.allows("api.set.example", 443));
     assert!(route.network_allow.allows("x.more.example", 8443));
     assert!(!route.network_allow.allows("x.more.example", 443));
@@ -42,7 +47,12 @@ async fn allowed_hosts_set_in_settings_join_berth_toml_s_on_the_live_route() {
         (json!(["api.example.com:99999"]), "port"),
     ] {
         let reply = h
-            .api(Method::PATCH, path, &alice, Some(json!({"networkAllow": bad})))
+            .api(
+                Method::PATCH,
+                path,
+                &alice,
+                Some(json!({"networkAllow": bad})),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.json);
         let message = reply.json["error"]["message"].as_str().unwrap();
@@ -51,18 +61,32 @@ async fn allowed_hosts_set_in_settings_join_berth_toml_s_on_the_live_route() {
             "{message}"
         );
     }
-    assert!(h.last_route("tools").network_allow.allows("api.set.example", 443));
+    assert!(
+        h.last_route("tools")
+            .network_allow
+            .allows("api.set.example", 443)
+    );
 
     // Someone else cannot change it.
     let (_, bob) = user(&h.store, "bob").await;
     let reply = h
-        .api(Method::PATCH, path, &bob, Some(json!({"networkAllow": ["evil.example"]})))
+        .api(
+            Method::PATCH,
+            path,
+            &bob,
+            Some(json!({"networkAllow": ["evil.example"]})),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 
     // Clearing leaves berth.toml's list.
     let reply = h
-        .api(Method::PATCH, path, &alice, Some(json!({"networkAllow": []})))
+        .api(
+            Method::PATCH,
+            path,
+            &alice,
+            Some(json!({"networkAllow": []})),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     let route = h.last_route("tools");

@@ -132,7 +132,9 @@ fn refused(route: &Route, rate: u64, wait: Duration) -> RpcError {
             route.slug
         ),
     )
-    .with_data(serde_json::json!({ "requestsPerSecond": rate, "retryAfterSeconds": seconds.max(1) }))
+    .with_data(
+        serde_json::json!({ "requestsPerSecond": rate, "retryAfterSeconds": seconds.max(1) }),
+    )
     .with_retry_after(seconds.max(1))
 }
 
@@ -197,7 +199,11 @@ mod tests {
             let handles: Vec<_> = (0..4)
                 .map(|_| {
                     let limiter = limiter.clone();
-                    s.spawn(move || (0..1000).filter(|_| limiter.take("p", 500, 0).is_ok()).count())
+                    s.spawn(move || {
+                        (0..1000)
+                            .filter(|_| limiter.take("p", 500, 0).is_ok())
+                            .count()
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum()

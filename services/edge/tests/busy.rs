@@ -90,13 +90,18 @@ async fn requests_past_a_projects_rate_get_429_and_other_projects_are_untouched(
         "the burst is five requests (a sixth if a fifth of a second passed): {answered}"
     );
     let res = refused.expect("requests past the rate are refused");
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(retry, 1, "a request frees up within a second");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32029, "{body}");
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("`slow`") && message.contains("5 requests per second")
+        message.contains("`slow`")
+            && message.contains("5 requests per second")
             && message.contains("requestsPerSecond"),
         "the refusal names the project and the limit: {body}"
     );
@@ -122,9 +127,10 @@ async fn requests_past_a_projects_rate_get_429_and_other_projects_are_untouched(
         .encode_to_string(&edge.registry.gather())
         .unwrap();
     assert!(
-        text.lines().any(|l| l.starts_with("berth_edge_requests_total")
-            && l.contains("project=\"slow\"")
-            && l.contains("outcome=\"limited\"")),
+        text.lines()
+            .any(|l| l.starts_with("berth_edge_requests_total")
+                && l.contains("project=\"slow\"")
+                && l.contains("outcome=\"limited\"")),
         "{text}"
     );
 }

@@ -92,6 +92,10 @@ impl<'r> Cols<'r> {
         let limits: Limits =
             serde_json::from_str(&limits).map_err(|e| corrupt(&id, &e.to_string()))?;
         let created_at = self.next()?;
+        let private = self.next_bool()?;
+        let network_allow: String = self.next()?;
+        let network_allow =
+            serde_json::from_str(&network_allow).map_err(|e| corrupt(&id, &e.to_string()))?;
         Ok(Project {
             id,
             slug,
@@ -101,11 +105,8 @@ impl<'r> Cols<'r> {
             entry,
             limits,
             created_at,
-            private: self.next_bool()?,
-            network_allow: {
-                let json: String = self.next()?;
-                serde_json::from_str(&json).map_err(|e| corrupt(&id, &e.to_string()))?
-            },
+            private,
+            network_allow,
         })
     }
 

@@ -243,7 +243,10 @@ impl Berth {
             .split_once("\r\n\r\n")
             .with_context(|| format!("{method} {path}: not an HTTP response"))?;
         if !head.starts_with("HTTP/1.1 200") {
-            bail!("{method} {path}: {}\n{body}", head.lines().next().unwrap_or(""));
+            bail!(
+                "{method} {path}: {}\n{body}",
+                head.lines().next().unwrap_or("")
+            );
         }
         let body = if head
             .to_ascii_lowercase()

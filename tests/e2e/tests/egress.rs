@@ -394,10 +394,24 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     assert!(text.contains(&other.to_string()), "{text}");
     // Until the project's settings allow it: from the next call on, without a rebuild.
     let allow = other.to_string();
-    berth.cli_ok(&["projects", "set", "--network-allow", &allow, "--project", PROJECT])?;
+    berth.cli_ok(&[
+        "projects",
+        "set",
+        "--network-allow",
+        &allow,
+        "--project",
+        PROJECT,
+    ])?;
     let (text, is_error) = text_of(&mcp.call_tool("elsewhere", json!({})).await?);
     assert_eq!((text.as_str(), is_error), ("hello from the API", false));
-    berth.cli_ok(&["projects", "set", "--network-allow", "", "--project", PROJECT])?;
+    berth.cli_ok(&[
+        "projects",
+        "set",
+        "--network-allow",
+        "",
+        "--project",
+        PROJECT,
+    ])?;
     let (text, is_error) = text_of(&mcp.call_tool("elsewhere", json!({})).await?);
     assert!(is_error, "cleared again: {text}");
 

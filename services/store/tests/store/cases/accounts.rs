@@ -202,8 +202,14 @@ pub async fn projects_are_listed_and_updated(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(unchanged, updated);
-    assert!(updated.network_allow.is_empty(), "new projects allow no extra hosts");
-    let allow = vec!["api.example.com".to_string(), "*.example.org:8443".to_string()];
+    assert!(
+        updated.network_allow.is_empty(),
+        "new projects allow no extra hosts"
+    );
+    let allow = vec![
+        "api.example.com".to_string(),
+        "*.example.org:8443".to_string(),
+    ];
     let with_hosts = ProjectUpdate {
         network_allow: Some(allow.clone()),
         ..Default::default()

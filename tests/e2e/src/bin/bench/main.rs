@@ -142,7 +142,11 @@ pub(crate) struct NativeServer {
 
 impl NativeServer {
     /// Starts the project's server with `env` added to this program's environment.
-    pub(crate) fn start(tools: &Tools, project: &Path, env: &[(&str, &str)]) -> Result<NativeServer> {
+    pub(crate) fn start(
+        tools: &Tools,
+        project: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<NativeServer> {
         let port = free_port()?;
         let script = format!(
             "from server import mcp\n\
