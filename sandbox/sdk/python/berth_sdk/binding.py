@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from berth_sdk.context import Context
+from berth_sdk.dependencies import Dependency
 from berth_sdk.errors import DefinitionError, where
 from berth_sdk.schema import (
     MISSING,
@@ -75,6 +76,8 @@ def prepare(fn, kind):
                 f"{where(fn)}: {kind} '{fn.__name__}' has positional-only parameter '{p.name}'; "
                 "remove the '/' so it can be passed by name")
         annotation = hints.get(p.name, p.annotation)
+        if isinstance(p.default, Dependency):  # injected at each call (berth_sdk.dependencies), not an argument
+            continue
         if _is_context(annotation):
             contexts.append(p.name)
             continue

@@ -14,6 +14,7 @@ import urllib.parse
 
 from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare
 from berth_sdk.content import as_block, jsonable, resource_contents
+from berth_sdk.dependencies import call_with, injected
 from berth_sdk.errors import DefinitionError, ToolError, where
 from berth_sdk.mcp_types import Annotations, ToolAnnotations
 from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema
@@ -120,14 +121,22 @@ def task_mode(task, fn, name, at):
 
 
 class Component:
-    """What tools, resources and prompts share: tags, version, visibility keys."""
+    """What tools, resources and prompts share: tags, version, visibility keys, injected dependencies."""
 
     kind = "component"
+    dependencies = {}
+
+    def _invoke(self, kwargs):
+        """``fn(**kwargs)``; with dependencies (``Depends``, ``CurrentContext()``), an awaitable that resolves
+        them first and exits their context managers after the call."""
+        if self.dependencies:
+            return call_with(self.fn, kwargs, self.dependencies)
+        return self.fn(**kwargs)
 
     @property
     def key(self):
         base = f"{self.kind}:{self.name if self.kind in ('tool', 'prompt') else self.uri}"
-        return base if self.version is None else f"{base}@{self.version}"
+        return f"{base}@" if self.version is None else f"{base}@{self.version}"
 
     def enable(self):
         raise DefinitionError(f"{self.kind}.enable() was removed in FastMCP 3.0; use mcp.enable(keys={{'{self.key}'}})")
@@ -150,6 +159,7 @@ class Tool(Component):
         self.task_mode = task_mode(task, fn, self.name, at)
         _check_context_annotations(fn, "tool", self.name)
         self.params, self.context_params = prepare(fn, kind="tool")
+        self.dependencies = injected(fn)
         self.hidden = self._exclude(exclude_args or (), at)
         summary, param_docs = parse_docstring(inspect.getdoc(fn))
         for p in self.params:
@@ -260,9 +270,9 @@ class Tool(Component):
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it (with the timeout applied) for async ones."""
         if self.timeout is None:
-            return self.fn(**kwargs)
+            return self._invoke(kwargs)
         started = time.monotonic()
-        value = self.fn(**kwargs)
+        value = self._invoke(kwargs)
         if inspect.isawaitable(value):
             return self._bounded(value)
         if time.monotonic() - started > self.timeout:
@@ -316,6 +326,7 @@ class Resource(Component):
         self.version = version
         _check_context_annotations(fn, "resource", self.name)
         self.params, self.context_params = prepare(fn, kind="resource")
+        self.dependencies = injected(fn)
         self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
         self.query_params = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
         self.is_template = bool(self.uri_params) or bool(self.query_params) or bool(self.params)
@@ -376,7 +387,7 @@ class Resource(Component):
         kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
         for name in self.context_params:
             kwargs[name] = context
-        value = self.fn(**kwargs)
+        value = self._invoke(kwargs)
         if inspect.isawaitable(value):
             value = await value
         return resource_items(uri, value, self.mime_type, json_indent)
@@ -500,6 +511,7 @@ class Prompt(Component):
         self.description = description if description is not None else summary
         _check_context_annotations(fn, "prompt", self.name)
         self.params, self.context_params = prepare(fn, kind="prompt")
+        self.dependencies = injected(fn)
         for p in self.params:
             p.description = param_docs.get(p.name)
         self.tags = sorted(tags or [])
@@ -522,7 +534,7 @@ class Prompt(Component):
 
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it."""
-        return self.fn(**kwargs)
+        return self._invoke(kwargs)
 
     @classmethod
     def from_function(cls, fn, name=None, title=None, description=None, tags=None, meta=None, icons=None,

@@ -8,6 +8,9 @@ import base64
 import json
 import mimetypes
 import os
+import re
+import pathlib
+import urllib.parse
 
 from berth_sdk.mcp_types import (
     AudioContent,
@@ -23,15 +26,28 @@ from berth_sdk.mcp_types import (
 from berth_sdk.schema import to_jsonable
 
 
-def jsonable(value):
-    """``to_jsonable`` that also knows ``mcp.types`` models (dumped by alias, without nulls)."""
+def jsonable(value, nested=False):
+    """``to_jsonable`` that also knows ``mcp.types`` models: one given as it is, dumped by alias without nulls;
+    one inside a dict or list, as pydantic dumps the ``mcp`` 2.x model there (snake_case field names, nulls
+    kept: ``{"image": img.to_image_content()}`` gives ``mime_type``, ``annotations``, ``meta``)."""
     if isinstance(value, Model):
+        if nested:
+            return {re.sub(r"(?<=[a-z])([A-Z])", lambda m: "_" + m.group(1).lower(), k): jsonable(v, True)
+                    for k, v in value.model_dump(mode="json").items()}
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Model) for v in value):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict) and any(isinstance(v, Model) for v in value.values()):
-        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and any(_has_model(v) for v in value):
+        return [jsonable(v, nested) for v in value]
+    if isinstance(value, dict) and any(_has_model(v) for v in value.values()):
+        return {str(k): jsonable(v, True) for k, v in value.items()}
     return to_jsonable(value)
+
+
+def _has_model(value):
+    if isinstance(value, Model):
+        return True
+    if isinstance(value, dict):
+        return any(_has_model(v) for v in value.values())
+    return isinstance(value, (list, tuple)) and any(_has_model(v) for v in value)
 
 
 def dumps(value):
@@ -95,10 +111,12 @@ class Audio(_Media):
 
 
 class File(_Media):
-    """A file result, embedded as a resource (text when it decodes as UTF-8, else a blob)."""
+    """A file result, embedded as a resource: text for a ``text/*`` type, else a base64 blob (as fastmcp)."""
 
     _kind = "file"
     _default_mime = "application/octet-stream"
+    _TEXT_FORMATS = {"plain": "text/plain", "txt": "text/plain", "text": "text/plain", "csv": "text/csv",
+                     "html": "text/html", "htm": "text/html", "md": "text/markdown", "markdown": "text/markdown"}
 
     def __init__(self, path=None, data=None, format=None, name=None, annotations=None):  # noqa: A002
         super().__init__(path=path, data=data, format=format, annotations=annotations)
@@ -107,12 +125,29 @@ class File(_Media):
     @property
     def mime_type(self):
         if self._format:
-            return self._format if "/" in self._format else mimetypes.types_map.get("." + self._format, self._default_mime)
+            fmt = self._format.lower()
+            return self._TEXT_FORMATS.get(fmt, fmt if "/" in fmt else f"application/{fmt}")
         return super().mime_type
 
+    def _uri(self):
+        if self.path:
+            return pathlib.Path(os.fspath(self.path)).resolve().as_uri()
+        mime = self.mime_type
+        extension = f".{self._format.lower()}" if self._format else f".{mime.split('/')[1]}"
+        if self.name:
+            name = self.name if pathlib.PurePosixPath(self.name).suffix else self.name + extension
+            return "file:///" + urllib.parse.quote(name)
+        return f"file:///resource{extension}"
+
     def block(self):
-        name = self.name or (os.path.basename(str(self.path)) if self.path else "resource")
-        return {"type": "resource", "resource": {"uri": f"file:///{name}", "mimeType": self.mime_type, "blob": self.raw()}}
+        raw, mime = self.raw(), self.mime_type
+        if mime.startswith("text/"):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            return {"type": "resource", "resource": {"uri": self._uri(), "mimeType": mime, "text": text}}
+        return {"type": "resource", "resource": {"uri": self._uri(), "mimeType": mime, "blob": raw}}
 
 
 UNSTRUCTURED_TYPES = CONTENT_TYPES + (_Media,)

@@ -383,3 +383,10 @@ def get_context():
         raise RuntimeError("No active context found: get_context() works only during a tool, resource or "
                            "prompt call")
     return Context(_active_server)
+
+
+def get_server():
+    """fastmcp's ``get_server()``: the server serving the call in progress."""
+    if _active_server is None:
+        raise RuntimeError("No active server found: get_server() works only during a tool, resource or prompt call")
+    return _active_server

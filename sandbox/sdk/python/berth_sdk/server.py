@@ -12,7 +12,7 @@ import inspect
 import typing
 
 from berth_sdk import options as opts
-from berth_sdk import runtime
+from berth_sdk import runtime, standalone
 from berth_sdk.binding import ArgumentError
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
@@ -20,9 +20,10 @@ from berth_sdk.compose import Composition, Exposed
 from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
 from berth_sdk.errors import DefinitionError, McpError, NotFound, PromptError, ReportedError, ResourceError, \
-    ToolError
+    ToolError, sandbox_hint
 from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, \
     ResourceTemplateReference
+from berth_sdk.local_provider import LocalProvider
 from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
     MiddlewareContext, ReadResourceRequestParams, run_chain
 from berth_sdk.openapi import OpenAPIProvider
@@ -177,7 +178,8 @@ class FastMCP(Composition):
 
     def add_tool(self, fn, **options):
         at = opts.caller()
-        tool = fn if isinstance(fn, Tool) else self._tool_class.from_function(fn, **options)
+        tool = fn if isinstance(fn, Tool) else self._tool_class.from_function(
+            fn, **{**standalone.recorded(fn, "tool"), **options})
         self._register(self._tools, tool.name, tool, "tool", at)
         return fn
 
@@ -235,7 +237,8 @@ class FastMCP(Composition):
     def add_prompt(self, prompt, **options):
         """Adds a ``Prompt`` (``Prompt.from_function(fn, ...)``) or a function."""
         at = opts.caller()
-        prompt = prompt if isinstance(prompt, Prompt) else self._prompt_class.from_function(prompt, **options)
+        prompt = prompt if isinstance(prompt, Prompt) else self._prompt_class.from_function(
+            prompt, **{**standalone.recorded(prompt, "prompt"), **options})
         self._register(self._prompts, prompt.name, prompt, "prompt", at)
         return prompt
 
@@ -243,6 +246,7 @@ class FastMCP(Composition):
         """Adds a ``Resource`` (``Resource.from_function(fn, uri, ...)``); a function needs ``uri=``."""
         at = opts.caller()
         if not isinstance(resource, Resource):
+            options = {**standalone.recorded(resource, "resource"), **options}
             if "uri" not in options:
                 raise DefinitionError(f"{at}: add_resource(fn) needs uri=; or build it with "
                                       "Resource.from_function(fn, uri=...)")
@@ -252,6 +256,11 @@ class FastMCP(Composition):
         return resource
 
     add_template = add_resource
+
+    @property
+    def local_provider(self):
+        """fastmcp 4.x's provider of the server's own components (``mcp.local_provider.remove_tool(...)``)."""
+        return LocalProvider(self)
 
     def remove_prompt(self, name):
         self._prompts.pop(name, None)
@@ -492,7 +501,7 @@ class FastMCP(Composition):
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):
             return str(exc)
-        message = str(exc) or type(exc).__name__
+        message = (str(exc) or type(exc).__name__) + sandbox_hint(exc)
         if isinstance(exc, ToolError):
             return message
         return f"Error calling tool {name!r}" if self._mask_errors else f"Error calling tool {name!r}: {message}"
@@ -535,7 +544,8 @@ class FastMCP(Composition):
     def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
-        return f"Error reading resource {uri!r}" if self._mask_errors else f"Error reading resource {uri!r}: {exc}"
+        return f"Error reading resource {uri!r}" if self._mask_errors else \
+            f"Error reading resource {uri!r}: {exc}{sandbox_hint(exc)}"
 
     def get_prompt(self, name, arguments):
         """Renders a prompt: ``(description, messages)``."""
@@ -584,7 +594,8 @@ class FastMCP(Composition):
     def _prompt_error_text(self, name, exc):
         if isinstance(exc, PromptError):
             return str(exc)
-        return f"Error rendering prompt {name!r}" if self._mask_errors else f"Error rendering prompt {name!r}: {exc}"
+        return f"Error rendering prompt {name!r}" if self._mask_errors else \
+            f"Error rendering prompt {name!r}: {exc}{sandbox_hint(exc)}"
 
     def complete(self, kind, ref, argument, value, context_arguments):
         """Suggests values: the registered completion handler, else Literal/Enum choices, else none."""
@@ -649,6 +660,11 @@ class _Settings:
 
 class _Match:
     def __init__(self, names, keys, version, tags, components):
+        malformed = sorted(k for k in keys or () if "@" not in k)
+        if malformed:  # fastmcp 4.x warns and matches nothing; so does Berth, in the build log
+            opts.notice(f"{opts.caller()}: component keys are missing the '@' version delimiter and will match "
+                        f"nothing: {malformed}. A key always ends in '@' for an unversioned component (e.g. "
+                        "'tool:my_tool@') or '@<version>' for a versioned one; or filter by names= instead")
         self.names = set(names) if names else None
         self.keys = set(keys) if keys else None
         self.version = version

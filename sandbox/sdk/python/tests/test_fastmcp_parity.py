@@ -18,7 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 
 
-MODULES = ("signatures", "surface", "models")
+MODULES = ("signatures", "surface", "models", "docs_tools")
 
 
 def _reference(module):
