@@ -36,14 +36,16 @@ class Hints(dict):
         return self.get(re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name))
 
 
-def _annotations(value, model):
-    """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras."""
+def _annotations(value, model, extras=True):
+    """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras
+    (which a resource's ``Annotations`` model drops, as pydantic ignores them there)."""
     if value is None:
         return None
     data = value if isinstance(value, dict) else {k: v for k, v in vars(value).items() if v is not None}
     camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
     ordered = {k: camel[k] for k in model._fields if k in camel}
-    ordered.update({k: v for k, v in camel.items() if k not in ordered})
+    if extras:
+        ordered.update({k: v for k, v in camel.items() if k not in ordered})
     return Hints((k, v) for k, v in jsonable(ordered).items() if v is not None)
 
 
@@ -298,7 +300,7 @@ def _return_hint(fn):
 
 
 _TEMPLATE_PARAM = re.compile(r"{(\*?)(\w+)(\*?)}")
-_QUERY_PARAMS = re.compile(r"{\?([\w,]+)}")  # RFC 6570 form-style query: {?q,limit}
+_QUERY_PARAMS = re.compile(r"{\?([\w,*-]+)}")  # RFC 6570 form-style query: {?q,limit}, {?tags*}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -320,7 +322,7 @@ class Resource(Component):
         self.description = description if description is not None else summary
         self.mime_type = mime_type
         self.tags = sorted(tags or [])
-        self.annotations = _annotations(annotations, Annotations)
+        self.annotations = _annotations(annotations, Annotations, extras=False)
         self.meta = meta
         self.icons = _icons(icons, at)
         self.version = version
@@ -328,7 +330,9 @@ class Resource(Component):
         self.params, self.context_params = prepare(fn, kind="resource")
         self.dependencies = injected(fn)
         self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
-        self.query_params = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
+        queried = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
+        self.query_params = [n.rstrip("*") for n in queried]
+        self.exploded_params = {n.rstrip("*") for n in queried if n.endswith("*")}
         self.is_template = bool(self.uri_params) or bool(self.query_params) or bool(self.params)
         if self.is_template:
             self._check_template()
@@ -378,7 +382,7 @@ class Resource(Component):
         item["mimeType"] = self.mime_type or "text/plain"
         if self.icons:
             item["icons"] = self.icons
-        if self.annotations:
+        if self.annotations is not None:
             item["annotations"] = self.annotations
         item["_meta"] = _meta(self.meta, self.tags, self.version)
         return item
@@ -390,24 +394,35 @@ class Resource(Component):
         value = self._invoke(kwargs)
         if inspect.isawaitable(value):
             value = await value
-        return resource_items(uri, value, self.mime_type, json_indent)
+        # Raw bytes carry the resource's MIME type, text/plain by default (as fastmcp and the SDKs list it).
+        return resource_items(uri, value, self.mime_type or "text/plain", json_indent)
 
 
     def match(self, uri):
-        """The template's arguments in ``uri`` (path parameters, then known query parameters), or None."""
-        found = self.regex.match(uri)
+        """The template's arguments in ``uri`` (path parameters, then known query parameters), or None.
+
+        As fastmcp matches: the path (before ``?``, without a ``#fragment``) against the template's path,
+        path values percent-decoded; then the template's ``{?name}`` query parameters (first value; every
+        value for an exploded ``{?name*}``)."""
+        if "#" not in self.uri:
+            uri = uri.partition("#")[0]
+        path, _, query = uri.partition("?")
+        found = self.regex.match(path)
         if found is None:
             return None
-        args = {k: v for k, v in found.groupdict().items() if k != "_query"}
-        if self.query_params and found.group("_query"):
-            for key, value in urllib.parse.parse_qsl(found.group("_query")):
-                if key in self.query_params and key not in args:
-                    args[key] = value
+        args = {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+        if query and self.query_params:
+            parsed = urllib.parse.parse_qs(query, keep_blank_values=True)
+            exploded = getattr(self, "exploded_params", ())
+            for name in self.query_params:
+                key = name.replace("-", "_")
+                if name in parsed and key not in args:
+                    args[key] = parsed[name] if name in exploded else parsed[name][0]
         return args
 
 
 def template_regex(uri):
-    has_query = bool(_QUERY_PARAMS.search(uri))
+    """The regex of a template's path (its ``{?query}`` part removed), as fastmcp builds it."""
     uri = _QUERY_PARAMS.sub("", uri)
     pattern = ""
     last = 0
@@ -416,8 +431,7 @@ def template_regex(uri):
         wildcard = m.group(1) or m.group(3)
         pattern += f"(?P<{m.group(2)}>{'.+' if wildcard else '[^/]+'})"
         last = m.end()
-    query = r"(?:\?(?P<_query>.*))?" if has_query else ""
-    return re.compile("^" + pattern + re.escape(uri[last:]) + query + "$")
+    return re.compile("^" + pattern + re.escape(uri[last:]) + "$")
 
 
 class ResourceContent:

@@ -10,6 +10,16 @@ import json
 import sys
 
 
+async def _or_error(request, dump):
+    """The request's result dumped, or ``{"error": {"code", "message"}}`` for the JSON-RPC error it got."""
+    from mcp.shared.exceptions import MCPError
+
+    try:
+        return dump(await request())
+    except MCPError as exc:
+        return {"error": {"code": exc.error.code, "message": exc.error.message}}
+
+
 async def main(module_name):
     from fastmcp import Client
     from mcp.client.session import ClientSession
@@ -34,9 +44,11 @@ async def main(module_name):
         out["resources"] = dump(await client.list_resources())
         out["resourceTemplates"] = dump(await client.list_resource_templates())
         out["prompts"] = dump(await client.list_prompts())
-        out["reads"] = [dump((await client.read_resource_mcp(uri)).contents) for uri in getattr(corpus, "READS", [])]
+        out["reads"] = [await _or_error(lambda: client.read_resource_mcp(uri), lambda r: dump(r.contents))
+                        for uri in getattr(corpus, "READS", [])]
         out["renders"] = [
-            (await client.get_prompt_mcp(name, args)).model_dump(mode="json", by_alias=True, exclude_none=True)
+            await _or_error(lambda: client.get_prompt_mcp(name, args),
+                            lambda r: r.model_dump(mode="json", by_alias=True, exclude_none=True))
             for name, args in getattr(corpus, "PROMPTS", [])
         ]
     json.dump(out, sys.stdout)
