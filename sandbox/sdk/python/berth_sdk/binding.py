@@ -152,3 +152,51 @@ def coerce(param, value, from_string=False):
         raise ArgumentValidationError(f"argument '{param.name}': {exc}") from None
     except SchemaError as exc:
         raise ArgumentError(f"argument '{param.name}': {exc}") from None
+
+
+class PromptArgumentsError(ValueError):
+    """A render's arguments fastmcp refuses before the prompt runs; the server words it as a failed render
+    (``Error rendering prompt 'x': ...``, JSON-RPC -32603), as fastmcp does."""
+
+
+def prompt_arguments(name, params, arguments, conversion_error):
+    """A fastmcp prompt's keyword arguments, as ``FunctionPrompt.render`` makes them: required names first
+    (``Missing required arguments: {'x'}``), then each string read by its parameter's type (as a Python value,
+    else as JSON; ``conversion_error(message)`` when neither fits), arguments the function does not take
+    dropped, and the whole validated by pydantic."""
+    if not isinstance(arguments, dict):
+        raise ArgumentError("arguments must be a JSON object")
+    missing = {p.name for p in params if p.required} - set(arguments)
+    if missing:
+        raise PromptArgumentsError(f"Missing required arguments: {missing}")
+    by_name = {p.name: p for p in params}
+    converted = {}
+    for key, value in arguments.items():
+        param = by_name.get(key)
+        if param is None:
+            continue
+        if param.annotation is inspect.Parameter.empty or not isinstance(value, str):
+            converted[key] = value
+            continue
+        try:
+            converted[key] = _prompt_value(adapter(for_pydantic(param.annotation)), value)
+        except (ValueError, TypeError) as exc:
+            raise conversion_error(f"Could not convert argument '{key}' with value '{value}' to expected type "
+                                   f"{param.annotation}. Error: {exc}") from None
+    try:
+        return _arguments_adapter(name, params).validate_python(converted)
+    except ValidationError as exc:
+        raise PromptArgumentsError(str(exc)) from None
+
+
+def _prompt_value(type_adapter, value):
+    try:
+        python_value = type_adapter.validate_python(value)
+    except (ValueError, TypeError):
+        return type_adapter.validate_json(value)
+    if isinstance(python_value, str):
+        return python_value
+    try:
+        return type_adapter.validate_json(value)
+    except (ValueError, TypeError):
+        return python_value

@@ -12,7 +12,7 @@ import time
 import typing
 import urllib.parse
 
-from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare
+from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare, prompt_arguments
 from berth_sdk.content import as_block, jsonable, resource_contents
 from berth_sdk.dependencies import call_with, injected
 from berth_sdk.errors import DefinitionError, ToolError, where
@@ -542,9 +542,11 @@ class Prompt(Component):
         return [self._argument(p, properties[p.name]) for p in self.params]
 
     def bind_arguments(self, arguments):
-        """The keyword arguments for a render (MCP sends strings; one for a non-``str`` parameter is read
-        as JSON first, as fastmcp does); raises ArgumentValidationError with pydantic's message."""
-        return bind(_function_name(self), self.params, arguments, from_strings=True)
+        """The keyword arguments for a render, as fastmcp makes them (``binding.prompt_arguments``: MCP sends
+        strings, each read by its parameter's type); raises PromptError or PromptArgumentsError as it does."""
+        from berth_sdk.errors import PromptError
+
+        return prompt_arguments(_function_name(self), self.params, arguments, PromptError)
 
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it."""

@@ -156,7 +156,9 @@ class Composition:
         res = self._resources.get(uri)
         if res is not None and self._visible(res):
             return res, self, uri, {}
-        for template in self._templates.values():
+        # A disabled resource of this server hides its templates for that URI (mounted servers may still
+        # serve it), as fastmcp's local provider answers.
+        for template in self._templates.values() if res is None else ():
             args = template.match(uri)
             if args is not None and self._visible(template):
                 return template, self, uri, args

@@ -13,7 +13,7 @@ import typing
 
 from berth_sdk import options as opts
 from berth_sdk import runtime, standalone
-from berth_sdk.binding import ArgumentError
+from berth_sdk.binding import ArgumentError, PromptArgumentsError
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
 from berth_sdk.compose import Composition, Exposed
@@ -528,7 +528,7 @@ class FastMCP(Composition):
         uri = context.message.uri
         found = self._find_resource(uri)
         if found is None:
-            raise NotFound(f"unknown resource '{uri}'")
+            raise NotFound(repr(uri))  # the edge sends "Resource not found: 'uri'", as fastmcp words it
         resource, owner, original, args = found
         if owner is not self:
             items = await owner._read_resource(original)
@@ -572,11 +572,14 @@ class FastMCP(Composition):
         name, arguments = context.message.name, context.message.arguments or {}
         found = self._find_prompt(name)
         if found is None:
-            raise NotFound(f"unknown prompt '{name}'")
+            raise NotFound(f"Unknown prompt: {name!r}")
         prompt, owner, original = found
         if owner is not self:
             return await owner._get_prompt(original, arguments)
-        kwargs = prompt.bind_arguments(arguments)
+        try:
+            kwargs = prompt.bind_arguments(arguments)
+        except PromptArgumentsError as exc:  # fastmcp's refusals read as a failed render
+            raise PromptError(self._prompt_error_text(name, exc)) from None
         for ctx_name in prompt.context_params:
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:

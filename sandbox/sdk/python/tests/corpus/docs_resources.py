@@ -244,5 +244,5 @@ READS = [
     "data://42", "data://42?format=xml", "api://users", "api://users?version=2&limit=5&offset=10",
     "files://a/b/c.txt?lines=5", "search://cats?max_results=3", "search://cats", "fixed://dogs",
     "users://email/a@b.c", "users://name/ann", "resource://safe-error", "resource://masked-error",
-    "items://7", "items://secure", "items://missing", "data://public",
+    "items://7", "items://secure", "items://missing", "data://public", "data://secret", "data://nope", "nothing://here",
 ]
