@@ -11,7 +11,7 @@ import json
 import sys
 import typing
 
-from berth_sdk import runtime
+from berth_sdk import elicitation, runtime
 from berth_sdk.content import as_block, dumps
 from berth_sdk.schema import _Generator, finish, strip_annotated, to_json_state, to_jsonable
 
@@ -162,10 +162,54 @@ class Context:
     def client_id(self):
         return None
 
+    @property
+    def transport(self):
+        """How the client is connected: Berth serves every project over Streamable HTTP."""
+        return "streamable-http"
+
+    def is_background_task(self):
+        return False
+
+    async def send_notification(self, notification):
+        """List-changed notifications mean nothing in Berth (listings are fixed at build time): said once in
+        the project's log, not sent."""
+        kind = type(notification).__name__
+        if kind not in _noted:
+            _noted.add(kind)
+            print(f"berth: notice: ctx.send_notification({kind}) was not sent: Berth's listings are fixed when the "
+                  "project is built, so clients are never told they changed", file=sys.stderr)
+
+    # The server's own components, as listed and rendered for clients --------------------------
+
+    async def list_resources(self):
+        """This server's resources (``mcp.types.Resource``), as ``resources/list`` lists them."""
+        from berth_sdk.mcp_types import Resource
+
+        return [Resource(**r.listing()) for r in self.fastmcp._all_resources(False)]
+
+    async def list_prompts(self):
+        """This server's prompts (``mcp.types.Prompt``), as ``prompts/list`` lists them."""
+        from berth_sdk.mcp_types import Prompt
+
+        return [Prompt(**p.listing()) for p in self.fastmcp._all_prompts()]
+
+    async def get_prompt(self, name, arguments=None):
+        """Renders one of this server's prompts: a ``GetPromptResult`` with ``.messages`` and ``.description``."""
+        from berth_sdk.components import prompt_messages
+        from berth_sdk.content import block_model
+        from berth_sdk.mcp_types import GetPromptResult, PromptMessage
+
+        result = await self.fastmcp._get_prompt(name, arguments or {})
+        messages = [PromptMessage(role=m["role"], content=block_model(m["content"])) for m in prompt_messages(result)]
+        return GetPromptResult(description=getattr(result, "description", None), messages=messages)
+
     # Logging -------------------------------------------------------------------------------
 
     async def log(self, message, level=None, logger_name=None, extra=None):
-        data = {"msg": message, "extra": to_jsonable(extra)} if extra else message
+        """A log message to the client: fastmcp 4.x sends ``{"msg": ..., "extra": ...}``, the official SDKs
+        the message itself (with ``extra``, the same envelope)."""
+        envelope = extra or getattr(self.fastmcp, "_log_envelope", True)
+        data = {"msg": message, "extra": to_jsonable(extra) if extra else None} if envelope else message
         runtime.host.log(level or "info", logger_name, dumps(data))
 
     async def debug(self, message, logger_name=None, extra=None):
@@ -238,8 +282,16 @@ class Context:
 
     # Client requests -----------------------------------------------------------------------
 
-    async def elicit(self, message, response_type=None):
-        """Asks the user through the client; returns Accepted/Declined/CancelledElicitation."""
+    async def elicit(self, message, response_type=None, *, response_title=None, response_description=None):
+        """Asks the user through the client; returns Accepted/Declined/CancelledElicitation. The schema and
+        the reading of the answer follow fastmcp 4.x (``berth_sdk.elicitation``); the official SDKs' spellings
+        keep their own (``elicitation_schema`` below)."""
+        if getattr(self.fastmcp, "_elicit_needs_type", True):
+            config = elicitation.parse(response_type, response_title, response_description)
+            action, content = runtime.host.elicit(message, dumps(config.schema))
+            if action == "accept":
+                return AcceptedElicitation(elicitation.accepted_data(config, content or {}))
+            return DeclinedElicitation() if action == "decline" else CancelledElicitation()
         schema, unwrap, build = elicitation_schema(response_type)
         action, content = runtime.host.elicit(message, dumps(schema))
         if action == "decline":

@@ -33,6 +33,8 @@ class _Official(FastMCP):
     """What both official SDK spellings share: result conversion and JSON text."""
 
     _json_indent = 2
+    _log_envelope = False  # ctx.info("x") sends "x" itself
+    _elicit_needs_type = False
     _tool_class = OfficialTool
     _prompt_class = OfficialPrompt
 
