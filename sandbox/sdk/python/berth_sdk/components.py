@@ -236,6 +236,14 @@ class Tool(Component):
         return cls(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                    timeout, exclude_args, task=task)
 
+    @classmethod
+    def from_tool(cls, tool, **kwargs):
+        """fastmcp's ``Tool.from_tool``: a new tool over ``tool`` (or a function), arguments transformed
+        (``berth_sdk.tool_transform``)."""
+        from berth_sdk.tool_transform import TransformedTool
+
+        return TransformedTool.from_tool(tool, **kwargs)
+
     @property
     def title(self):
         return self._title or _default_title(self.name)

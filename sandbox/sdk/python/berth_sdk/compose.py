@@ -44,12 +44,12 @@ class Exposed:
     def key(self):
         kind = self._component.kind
         base = f"{kind}:{self.name if kind in ('tool', 'prompt') else self.uri}"
-        return base if self._component.version is None else f"{base}@{self._component.version}"
+        return f"{base}@" if self._component.version is None else f"{base}@{self._component.version}"
 
-    def listing(self):
+    def listing(self, uri=None, name=None):  # an Exposed of an Exposed: a mount of a mount
         if self._component.kind in ("resource", "template"):
-            return self._component.listing(uri=self.uri, name=self.name)
-        return self._component.listing(name=self.name)
+            return self._component.listing(uri=uri or self.uri, name=name or self.name)
+        return self._component.listing(name=name or self.name)
 
 
 class Composition:

@@ -18,7 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 
 
-MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts")
+MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts", "docs_compose")
 
 
 def _reference(module):

@@ -4,7 +4,8 @@ standalone ``@tool`` decorator (for methods: ``mcp.add_tool(obj.method)``)."""
 from berth_sdk.components import Tool
 from berth_sdk.content import ToolResult
 from berth_sdk.standalone import tool
+from berth_sdk.tool_transform import forward, forward_raw
 
 FunctionTool = Tool
 
-__all__ = ["FunctionTool", "Tool", "ToolResult", "tool"]
+__all__ = ["FunctionTool", "Tool", "ToolResult", "forward", "forward_raw", "tool"]
