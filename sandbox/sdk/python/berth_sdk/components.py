@@ -5,6 +5,7 @@ covers); running one returns MCP-shaped data (blocks as dicts, media bytes raw).
 """
 
 import asyncio
+import copy
 import inspect
 import json
 import re
@@ -139,6 +140,19 @@ class Component:
     def key(self):
         base = f"{self.kind}:{self.name if self.kind in ('tool', 'prompt') else self.uri}"
         return f"{base}@" if self.version is None else f"{base}@{self.version}"
+
+    _ATTRIBUTES = {"parameters": "input_schema", "title": "_title"}
+
+    def model_copy(self, update=None, deep=False):
+        """A copy with some fields changed, as pydantic's ``model_copy`` gives one of fastmcp's components
+        (list middleware does ``tool.model_copy(update={"output_schema": None})``)."""
+        clone = copy.deepcopy(self) if deep else copy.copy(self)
+        for key, value in (update or {}).items():
+            if key == "tags":
+                value = sorted(value or [])
+            setattr(clone, self._ATTRIBUTES.get(key, key) if key != "title" or hasattr(clone, "_title") else key,
+                    value)
+        return clone
 
     def enable(self):
         raise DefinitionError(f"{self.kind}.enable() was removed in FastMCP 3.0; use mcp.enable(keys={{'{self.key}'}})")

@@ -9,6 +9,7 @@ import copy
 from berth_sdk import options as opts
 from berth_sdk.components import template_regex
 from berth_sdk.errors import DefinitionError
+from berth_sdk.extra_middleware import injected_tools
 
 
 def namespaced_uri(uri, namespace):
@@ -45,6 +46,9 @@ class Exposed:
         kind = self._component.kind
         base = f"{kind}:{self.name if kind in ('tool', 'prompt') else self.uri}"
         return f"{base}@" if self._component.version is None else f"{base}@{self._component.version}"
+
+    def model_copy(self, update=None, deep=False):
+        return Exposed(self._component.model_copy(update=update, deep=deep), self.name, self.uri)
 
     def listing(self, uri=None, name=None):  # an Exposed of an Exposed: a mount of a mount
         if self._component.kind in ("resource", "template"):
@@ -117,7 +121,10 @@ class Composition:
         return list(out.values())
 
     def _all_tools(self):
-        return self._named(self._tools, lambda child: child._all_tools())
+        """Tools injected by middleware first (they take the place of registered ones of the same name)."""
+        injected = injected_tools(getattr(self, "_middleware", ()))
+        own = self._named(self._tools, lambda child: child._all_tools())
+        return list(injected.values()) + [t for t in own if t.name not in injected]
 
     def _all_prompts(self):
         return self._named(self._prompts, lambda child: child._all_prompts())
@@ -146,6 +153,9 @@ class Composition:
         return None
 
     def _find_tool(self, name):
+        injected = injected_tools(getattr(self, "_middleware", ())).get(name)
+        if injected is not None:
+            return injected, self, name
         return self._find_named(self._tools, name, lambda child, n: child._find_tool(n))
 
     def _find_prompt(self, name):

@@ -479,7 +479,7 @@ class FastMCP(Composition):
         name, arguments = context.message.name, context.message.arguments
         found = self._find_tool(name)
         if found is None:
-            raise NotFound(f"unknown tool '{name}'")
+            raise NotFound(f"Unknown tool: {name!r}")
         tool, owner, original = found
         if owner is not self:
             return _as_tool_result(await owner._call_tool(original, arguments))

@@ -37,9 +37,10 @@ async def main(module_name):
         for tool in await client.list_tools():
             out["tools"].append(tool.model_dump(mode="json", by_alias=True, exclude_none=True))
         for name, args in getattr(corpus, "CALLS", []):
-            result = await client.call_tool_mcp(name, args)
-            dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-            out["calls"].append({k: dumped.get(k) for k in ("content", "structuredContent", "isError")})
+            out["calls"].append(await _or_error(
+                lambda: client.call_tool_mcp(name, args),
+                lambda r: {k: v for k, v in r.model_dump(mode="json", by_alias=True, exclude_none=True).items()
+                           if k in ("content", "structuredContent", "isError")}))
         dump = lambda items: [i.model_dump(mode="json", by_alias=True, exclude_none=True) for i in items]
         out["resources"] = dump(await client.list_resources())
         out["resourceTemplates"] = dump(await client.list_resource_templates())
