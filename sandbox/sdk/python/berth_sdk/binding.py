@@ -142,18 +142,6 @@ def _from_string(param, value):
         return value
 
 
-def coerce(param, value, from_string=False):
-    """One argument validated against its parameter's type; ArgumentError says what was expected."""
-    if from_string:
-        value = _from_string(param, value)
-    try:
-        return adapter(for_pydantic(param.annotation)).validate_python(value)
-    except ValidationError as exc:
-        raise ArgumentValidationError(f"argument '{param.name}': {exc}") from None
-    except SchemaError as exc:
-        raise ArgumentError(f"argument '{param.name}': {exc}") from None
-
-
 class PromptArgumentsError(ValueError):
     """A render's arguments fastmcp refuses before the prompt runs; the server words it as a failed render
     (``Error rendering prompt 'x': ...``, JSON-RPC -32603), as fastmcp does."""
@@ -200,3 +188,38 @@ def _prompt_value(type_adapter, value):
         return type_adapter.validate_json(value)
     except (ValueError, TypeError):
         return python_value
+
+
+class TemplateArgumentError(ValueError):
+    """A resource template's argument that does not fit its parameter; the read fails with this message
+    (``Error reading resource 'uri': ...``, JSON-RPC -32603), as fastmcp answers."""
+
+
+def template_arguments(name, params, arguments):
+    """A resource template's keyword arguments from the URI's strings, as fastmcp reads them: ``int``,
+    ``float`` and ``bool`` parameters converted by Python's rules first, then the whole validated by
+    pydantic as ``validate_call`` does (its error titled with the function's name)."""
+    by_name = {p.name: p for p in params}
+    converted = {}
+    for key, value in arguments.items():
+        param = by_name.get(key)
+        if param is None:
+            continue
+        if isinstance(value, str) and param.annotation in (int, float, bool):
+            if param.annotation is bool:
+                lowered = value.lower()
+                if lowered not in ("true", "1", "yes", "false", "0", "no"):
+                    raise TemplateArgumentError(f"Invalid boolean value for {key}: {value!r}")
+                value = lowered in ("true", "1", "yes")
+            else:
+                try:
+                    value = param.annotation(value)
+                except ValueError as exc:
+                    raise TemplateArgumentError(str(exc)) from None
+        converted[key] = value
+    try:
+        return _arguments_adapter(name, params).validate_python(converted)
+    except ValidationError as exc:
+        text = str(exc)
+        first, _, rest = text.partition("\n")
+        raise TemplateArgumentError(first.replace(f"for call[{name}]", f"for {name}") + "\n" + rest) from None

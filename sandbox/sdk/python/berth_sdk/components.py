@@ -13,7 +13,7 @@ import time
 import typing
 import urllib.parse
 
-from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare, prompt_arguments
+from berth_sdk.binding import ArgumentValidationError, bind, prepare, prompt_arguments, template_arguments
 from berth_sdk.content import as_block, jsonable, resource_contents
 from berth_sdk.dependencies import call_with, injected
 from berth_sdk.errors import DefinitionError, ToolError, where
@@ -62,9 +62,11 @@ def _icons(icons, at):
     return out
 
 
-def _meta(meta, tags, version):
-    fastmcp = {"versions": [str(version)], "tags": tags, "version": str(version)} if version is not None \
-        else {"tags": tags}
+def _meta(meta, tags, version, versions=None):
+    """A listing's ``_meta``: the component's own, then fastmcp's tags and versions (every registered version
+    of the name, highest first: ``berth_sdk.versions``)."""
+    fastmcp = {"versions": list(versions or [str(version)]), "tags": tags, "version": str(version)} \
+        if version is not None else {"tags": tags}
     return {**(jsonable(meta) if meta else {}), "fastmcp": fastmcp}
 
 
@@ -288,7 +290,7 @@ class Tool(Component):
             item["annotations"] = self.annotations
         meta = {**self.meta, TASK_SUPPORT: self.task_mode} if self.task_mode and self.meta else \
             ({TASK_SUPPORT: self.task_mode} if self.task_mode else self.meta)
-        item["_meta"] = _meta(meta, self.tags, self.version)
+        item["_meta"] = _meta(meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
     def call(self, kwargs):
@@ -406,11 +408,11 @@ class Resource(Component):
             item["icons"] = self.icons
         if self.annotations is not None:
             item["annotations"] = self.annotations
-        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        item["_meta"] = _meta(self.meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
     async def read(self, uri, args, context, json_indent=None):
-        kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
+        kwargs = template_arguments(_function_name(self), self.params, args) if self.is_template else {}
         for name in self.context_params:
             kwargs[name] = context
         value = self._invoke(kwargs)
@@ -606,7 +608,7 @@ class Prompt(Component):
         item["arguments"] = self.arguments
         if self.icons:
             item["icons"] = self.icons
-        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        item["_meta"] = _meta(self.meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
 

@@ -12,7 +12,7 @@ import inspect
 import typing
 
 from berth_sdk import options as opts
-from berth_sdk import runtime, standalone
+from berth_sdk import runtime, standalone, versions
 from berth_sdk.binding import ArgumentError, PromptArgumentsError
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
@@ -83,6 +83,7 @@ class FastMCP(Composition):
             openapi_providers = kwargs.pop("providers")
         opts.check(self._api, kwargs, at, opts.SERVER_NOTICES, opts.SERVER_ERRORS)
         self._tools = {}
+        self._versions = {}
         self._resources = {}
         self._templates = {}
         self._prompts = {}
@@ -142,6 +143,10 @@ class FastMCP(Composition):
     # Registration --------------------------------------------------------------------------
 
     def _register(self, table, key, component, kind, at):
+        groups = self._versions.setdefault(id(table), {})  # several versions of one name (berth_sdk.versions)
+        if (key in groups or versions.is_versioned(table, key, component)) and \
+                versions.register(table, groups, key, component):
+            return
         if key in table:
             if self._on_duplicate == "error":
                 raise DefinitionError(f"{at}: a {kind} named {key!r} is already registered; rename one "
@@ -151,6 +156,9 @@ class FastMCP(Composition):
             if self._on_duplicate == "warn":
                 opts.notice(f"{at}: {kind} {key!r} replaces an earlier one of the same name")
         table[key] = component
+        if key in groups:
+            groups[key][component.version] = component
+            versions.refresh(table, groups, key)
 
     def tool(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None, annotations=None,
              output_schema=..., meta=None, icons=None, version=None, timeout=None, enabled=True,
