@@ -147,11 +147,11 @@ class PromptArgumentsError(ValueError):
     (``Error rendering prompt 'x': ...``, JSON-RPC -32603), as fastmcp does."""
 
 
-def prompt_arguments(name, params, arguments, conversion_error):
+def prompt_arguments(name, params, arguments, conversion_error, prompt_name=None):
     """A fastmcp prompt's keyword arguments, as ``FunctionPrompt.render`` makes them: required names first
     (``Missing required arguments: {'x'}``), then each string read by its parameter's type (as a Python value,
     else as JSON; ``conversion_error(message)`` when neither fits), arguments the function does not take
-    dropped, and the whole validated by pydantic."""
+    dropped, and the whole validated by pydantic (``Error rendering prompt 'prompt_name': ...``)."""
     if not isinstance(arguments, dict):
         raise ArgumentError("arguments must be a JSON object")
     missing = {p.name for p in params if p.required} - set(arguments)
@@ -173,8 +173,8 @@ def prompt_arguments(name, params, arguments, conversion_error):
                                    f"{param.annotation}. Error: {exc}") from None
     try:
         return _arguments_adapter(name, params).validate_python(converted)
-    except ValidationError as exc:
-        raise PromptArgumentsError(str(exc)) from None
+    except ValidationError as exc:  # inside fastmcp's render: worded as the prompt's own failure, never masked
+        raise conversion_error(f"Error rendering prompt {prompt_name!r}: {exc}") from None
 
 
 def _prompt_value(type_adapter, value):

@@ -570,7 +570,7 @@ class Prompt(Component):
         strings, each read by its parameter's type); raises PromptError or PromptArgumentsError as it does."""
         from berth_sdk.errors import PromptError
 
-        return prompt_arguments(_function_name(self), self.params, arguments, PromptError)
+        return prompt_arguments(_function_name(self), self.params, arguments, PromptError, self.name)
 
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it."""

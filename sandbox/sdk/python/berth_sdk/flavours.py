@@ -102,6 +102,9 @@ class OfficialFastMCP(_Official):
             return str(exc)
         return f"Error rendering prompt {name}: {exc}"
 
+    def _prompt_failure_text(self, name, exc):
+        return self._prompt_error_text(name, exc)
+
     def read_resource(self, uri):
         try:
             return super().read_resource(uri)

@@ -600,7 +600,11 @@ class FastMCP(Composition):
         except PromptError:
             raise
         except Exception as exc:
-            raise PromptError(self._prompt_error_text(name, exc)) from exc
+            raise PromptError(self._prompt_failure_text(name, exc)) from exc
+
+    def _prompt_failure_text(self, name, exc):
+        """A prompt function's own failure: fastmcp's ``FunctionPrompt.render`` words it, never masked."""
+        return f"Error rendering prompt {name!r}: {exc}{sandbox_hint(exc)}"
 
     def _prompt_error_text(self, name, exc):
         if isinstance(exc, PromptError):
