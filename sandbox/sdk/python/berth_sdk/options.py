@@ -50,7 +50,7 @@ _DEPS = "Berth installs what requirements.txt or pyproject.toml lists"
 SERVER_SUPPORTED = (
     "name", "instructions", "version", "title", "description", "website_url", "icons", "lifespan",
     "mask_error_details", "on_duplicate", "on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts",
-    "middleware", "include_tags", "exclude_tags", "tools", "tasks",
+    "middleware", "include_tags", "exclude_tags", "tools", "tasks", "transforms",
 )
 TOOL_SUPPORTED = ("name_or_fn", "name", "title", "description", "tags", "annotations", "output_schema", "meta",
                   "icons", "version", "timeout", "enabled", "exclude_args", "structured_output", "app", "task")
@@ -82,8 +82,8 @@ SERVER_ERRORS = {
     "providers": "add tools, resources and prompts with the decorators, or mount another FastMCP server with "
                  "mcp.mount(server, namespace=...) (an OpenAPIProvider is supported: "
                  "fastmcp.server.providers.openapi)",
-    "transforms": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
-    "tool_transformations": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
+    "tool_transformations": "fastmcp 4 removed it: use server.add_transform(ToolTransform({...})) "
+                            "(from fastmcp.server.transforms import ToolTransform)",
     "sampling_handler": "call a model's API from the tool instead (name its host under [network] allow in berth.toml)",
     "sampling_handler_behavior": "call a model's API from the tool instead",
     "tool_serializer": "return a ToolResult (fastmcp.tools.ToolResult) from the tool to control its content",

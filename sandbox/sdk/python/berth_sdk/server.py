@@ -28,6 +28,7 @@ from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, 
     MiddlewareContext, ReadResourceRequestParams, run_chain
 from berth_sdk.openapi import OpenAPIProvider
 from berth_sdk.schema import strip_annotated, to_jsonable
+from berth_sdk.transforms import Transform, VisibilityStep
 
 _DUPLICATES = ("warn", "error", "replace", "ignore")
 
@@ -78,6 +79,7 @@ class FastMCP(Composition):
         include_tags = kwargs.pop("include_tags", None)
         exclude_tags = kwargs.pop("exclude_tags", None)
         tools = kwargs.pop("tools", None) or []
+        added_transforms = kwargs.pop("transforms", None) or []
         openapi_providers = []
         if kwargs.get("providers") and all(isinstance(p, OpenAPIProvider) for p in kwargs["providers"]):
             openapi_providers = kwargs.pop("providers")
@@ -89,6 +91,7 @@ class FastMCP(Composition):
         self._prompts = {}
         self._completion = None
         self._visibility = []
+        self._transforms = []
         Composition.__init__(self)
         self._started = False
         self._start_error = None
@@ -100,6 +103,8 @@ class FastMCP(Composition):
             self.disable(tags=set(exclude_tags))
         for tool in tools:
             self.add_tool(tool)
+        for transform in added_transforms:
+            self.add_transform(transform)
         for provider in openapi_providers:
             provider.add_to(self)
 
@@ -350,14 +355,30 @@ class FastMCP(Composition):
     def enable(self, *, names=None, keys=None, version=None, tags=None, components=None, only=False):
         """Shows matching components again; with ``only=True``, shows only them."""
         if only:
-            self._visibility.append((False, None, True))
-        self._visibility.append((True, _Match(names, keys, version, tags, components), False))
+            self._add_visibility(False, None, True)
+        self._add_visibility(True, _Match(names, keys, version, tags, components), False)
         return self
 
     def disable(self, *, names=None, keys=None, version=None, tags=None, components=None):
         """Hides matching components: they are neither listed nor callable."""
-        self._visibility.append((False, _Match(names, keys, version, tags, components), False))
+        self._add_visibility(False, _Match(names, keys, version, tags, components), False)
         return self
+
+    def _add_visibility(self, enabled, match, everything):
+        # After a transform, a rule sees what the transforms before it show (berth_sdk.transforms).
+        if self._transforms:
+            self._transforms.append(VisibilityStep(enabled, match, everything))
+        else:
+            self._visibility.append((enabled, match, everything))
+
+    def add_transform(self, transform):
+        """Adds a server-level transform (``Namespace``, ``ToolTransform``, ``Visibility``), applied to every
+        component, own and mounted, after the ones added before it."""
+        if not isinstance(transform, Transform):
+            raise DefinitionError(f"{opts.caller()}: add_transform takes a transform from fastmcp.server.transforms "
+                                  f"(Namespace, ToolTransform, Visibility), got {type(transform).__name__}")
+        if transform.added_to(self):
+            self._transforms.append(transform)
 
     def _visible(self, component):
         shown = True

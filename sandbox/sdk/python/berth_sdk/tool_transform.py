@@ -93,7 +93,7 @@ async def run_tool(tool, arguments):
 
 
 def _ensure_tool(tool):
-    if isinstance(tool, Tool):
+    if isinstance(tool, Tool) or hasattr(tool, "input_schema") and hasattr(tool, "listing"):  # or a mounted one
         return tool
     from berth_sdk import standalone
 

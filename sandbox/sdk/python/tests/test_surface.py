@@ -470,9 +470,16 @@ mcp.add_resource(lambda key: key.upper(), uri="data://upper/{key}", name="upper"
 
 
 def test_unknown_server_attributes_say_they_are_not_part_of_the_sdk(load_project):
-    with pytest.raises(AttributeError, match=r"FastMCP.add_transform is not part of Berth's SDK"):
-        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_transform(None)\n")
+    with pytest.raises(AttributeError, match=r"FastMCP.add_gadget is not part of Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_gadget(None)\n")
     from berth_sdk.errors import DefinitionError
+
+    # add_transform takes the transforms Berth has (Namespace, ToolTransform, Visibility); VersionFilter is refused.
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: add_transform takes a transform"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_transform(None)\n")
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: VersionFilter is not supported by Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nfrom fastmcp.server.transforms import VersionFilter\n"
+                     "mcp = FastMCP('x', transforms=[VersionFilter(version_lt='2.0')])\n")
 
     # add_provider exists for OpenAPIProvider only; anything else is a definition error naming it.
     with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: add_provider takes an OpenAPIProvider"):
