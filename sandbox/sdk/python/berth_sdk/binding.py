@@ -115,7 +115,7 @@ def _arguments_adapter(name, params):
     return found[1]
 
 
-def bind(name, params, arguments, from_strings=False):
+def bind(name, params, arguments, from_strings=False, strict=False):
     """The keyword arguments for a function ``name`` with ``params``, validated by pydantic.
 
     Missing optional arguments get their defaults (``default_factory`` is called). With ``from_strings``
@@ -128,9 +128,19 @@ def bind(name, params, arguments, from_strings=False):
         arguments = {k: _from_string(next((p for p in params if p.name == k), None), v)
                      for k, v in arguments.items()}
     try:
-        return _arguments_adapter(name, params).validate_python(arguments)
+        if strict and _is_json_data(arguments):
+            return _arguments_adapter(name, params).validate_json(json.dumps(arguments), strict=True)
+        return _arguments_adapter(name, params).validate_python(arguments, strict=True if strict else None)
     except ValidationError as exc:
         raise ArgumentValidationError(str(exc)) from None
+
+
+def _is_json_data(value):
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json_data(item) for item in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and _is_json_data(v) for k, v in value.items())
 
 
 def _from_string(param, value):

@@ -221,8 +221,11 @@ class Tool(Component):
     def bind_arguments(self, arguments):
         """The keyword arguments for a call; arguments pydantic refuses are the tool's error result (a
         ToolError with pydantic's message, as fastmcp answers), not a protocol error."""
+        from berth_sdk.context import _active_server  # the serving server decides strictness, as natively
+
         try:
-            kwargs = bind(_function_name(self), self.params, arguments if arguments is not None else {})
+            kwargs = bind(_function_name(self), self.params, arguments if arguments is not None else {},
+                          strict=bool(getattr(_active_server, "_strict_input", False)))
         except ArgumentValidationError as exc:
             raise ToolError(str(exc)) from None
         kwargs.update(self.hidden)

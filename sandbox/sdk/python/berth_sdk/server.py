@@ -66,6 +66,7 @@ class FastMCP(Composition):
             raise DefinitionError(f"{at}: lifespan= must be a function taking the server and returning an async "
                                   "context manager (decorate an async generator with @asynccontextmanager)")
         self._mask_errors = kwargs.pop("mask_error_details", None)
+        self._strict_input = bool(kwargs.pop("strict_input_validation", None))
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):

@@ -19,7 +19,8 @@ CORPUS = HERE / "corpus"
 
 
 MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts", "docs_compose",
-           "docs_middleware", "docs_server", "docs_masked", "docs_transforms", "docs_lifespan")
+           "docs_middleware", "docs_server", "docs_masked", "docs_transforms", "docs_lifespan",
+           "docs_strict")
 
 
 def _reference(module):
