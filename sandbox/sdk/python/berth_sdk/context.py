@@ -117,6 +117,17 @@ class RequestContext:
                              "ctx.read_resource, ...) instead")
 
 
+_SESSION_VISIBILITY = ("Berth lists a project's components once, when it is built, so they cannot change per "
+                      "session; show or hide them for everyone with mcp.enable(...)/mcp.disable(...) at module level")
+_UNAVAILABLE = {
+    "enable_components": _SESSION_VISIBILITY, "disable_components": _SESSION_VISIBILITY,
+    "reset_visibility": _SESSION_VISIBILITY,
+    "elicit_url": "URL-mode elicitation is not part of Berth's guest contract yet; ask with ctx.elicit(message, "
+                  "response_type) or return the URL in the tool's result",
+    "close_sse_stream": "Berth's edge owns the client's streams",
+}
+
+
 class Context:
     """Per-call access to logging, progress, state, elicitation, sampling and this server's resources."""
 
@@ -145,10 +156,13 @@ class Context:
             raise AttributeError(name)
         if name == "session":
             return self.request_context.session  # raises, saying why
+        why = _UNAVAILABLE.get(name)
+        if why:
+            raise AttributeError(f"ctx.{name} is not available in Berth: {why}")
         raise AttributeError(
             f"ctx.{name} is not available in Berth's SDK; the Context offers log/debug/info/warning/error, "
-            "report_progress, get_state/set_state/delete_state, read_resource, elicit, sample, list_roots and "
-            "lifespan_context")
+            "report_progress, get_state/set_state/delete_state, read_resource, list_resources, list_prompts, "
+            "get_prompt, elicit, sample, list_roots and lifespan_context")
 
     @property
     def request_id(self):

@@ -42,6 +42,7 @@ class FastMCP(Composition):
     _json_indent = None  # how a resource's non-text value is written as JSON text
     _tool_class = Tool  # what a tool of this spelling is (its schemas, arguments and results)
     _prompt_class = Prompt
+    _removed_in_fastmcp4 = True  # constructor arguments fastmcp 4 refuses get a notice (not the SDKs' spellings)
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -70,6 +71,9 @@ class FastMCP(Composition):
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):
+            if kwargs.get(legacy) and self._removed_in_fastmcp4:
+                opts.notice(f"{at}: {self._api}'s {legacy}= was removed in fastmcp 4 (which refuses it); Berth "
+                            "applies it as fastmcp 3 did: use on_duplicate=")
             on_duplicate = kwargs.pop(legacy, None) or on_duplicate
         self._on_duplicate = on_duplicate or "warn"
         if self._on_duplicate not in _DUPLICATES:
@@ -98,6 +102,11 @@ class FastMCP(Composition):
         self._start_error = None
         self._lifespan_result = None
         self._lifespan_cm = None
+        for key, value, fix in (("include_tags", include_tags, "server.enable(tags=..., only=True)"),
+                                ("exclude_tags", exclude_tags, "server.disable(tags=...)")):
+            if value and self._removed_in_fastmcp4:
+                opts.notice(f"{at}: {self._api}'s {key}= was removed in fastmcp 4 (which refuses it); Berth applies "
+                            f"it as fastmcp 3 did: use {fix} after creating the server")
         if include_tags:
             self.enable(tags=set(include_tags), only=True)
         if exclude_tags:

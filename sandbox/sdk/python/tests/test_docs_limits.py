@@ -1,0 +1,114 @@
+"""What FastMCP's guides teach that Berth deliberately cannot do fails clearly, saying what to change; and
+what Berth does differently from native is said in the build log. (Parity of everything else: the docs_*
+corpus modules in test_fastmcp_parity.py and test_context_parity.py.)"""
+
+import errno
+import json
+import sys
+
+import pytest
+
+from berth_sdk.errors import DefinitionError, sandbox_hint
+from conftest import call_context
+
+
+def _call(pair, bindings, name, args=None):
+    guest, _ = pair
+    return guest.call_tool(call_context(bindings[1]), name, json.dumps(args or {}))
+
+
+def _text(result):
+    return [b.value for b in result.content]
+
+
+def test_session_visibility_says_why_it_is_not_available(load_project, bindings):
+    pair = load_project('''
+from fastmcp import Context, FastMCP
+mcp = FastMCP("x")
+
+@mcp.tool
+async def unlock(ctx: Context) -> str:
+    await ctx.enable_components(tags={"premium"})
+    return "unlocked"
+''')
+    result = _call(pair, bindings, "unlock")
+    assert result.is_error
+    assert "ctx.enable_components is not available in Berth: Berth lists a project's components once" in \
+        _text(result)[0]
+    assert "mcp.enable(...)/mcp.disable(...) at module level" in _text(result)[0]
+
+
+def test_reading_a_file_at_run_time_says_to_read_it_at_import(load_project, bindings, monkeypatch):
+    pair = load_project('''
+from fastmcp import FastMCP
+from fastmcp.utilities.types import Image
+mcp = FastMCP("x")
+
+@mcp.tool
+def get_chart() -> Image:
+    return Image(path="chart-that-is-not-there.png")
+''')
+    monkeypatch.setattr(sys, "platform", "wasi")  # inside the component, where there are no files
+    text = _text(_call(pair, bindings, "get_chart"))[0]
+    assert text.startswith("Error calling tool 'get_chart': [Errno 2] No such file or directory: "
+                           "'chart-that-is-not-there.png' (Berth runs the server without files at run time: read "
+                           "'chart-that-is-not-there.png' at module top level")
+    assert "for Image/Audio/File pass data= instead of path=" in text
+
+
+def test_the_file_hint_is_only_for_the_sandbox():
+    missing = FileNotFoundError(errno.ENOENT, "No such file or directory", "data.json")
+    assert sandbox_hint(missing, platform="linux") == ""
+    assert "read 'data.json' at module top level" in sandbox_hint(missing, platform="wasi")
+    assert sandbox_hint(ValueError("x"), platform="wasi") == ""
+
+
+def test_file_resources_are_read_at_build_time_with_a_notice(load_project, tmp_path, capsys):
+    (tmp_path / "notes.md").write_text("# Notes\n")
+    guest, _ = load_project(f'''
+import pathlib
+from fastmcp import FastMCP
+from fastmcp.resources import DirectoryResource, FileResource
+mcp = FastMCP("x")
+mcp.add_resource(FileResource(uri="file:///notes", path=pathlib.Path({str(tmp_path)!r}) / "notes.md"))
+mcp.add_resource(DirectoryResource(uri="resource://dir", path=pathlib.Path({str(tmp_path)!r})))
+''')
+    notices = json.loads(guest.describe())["notices"]
+    assert any("FileResource" in n and "is read at build time (Berth runs the server without files)" in n
+               for n in notices), notices
+    assert any("DirectoryResource" in n and "is listed at build time" in n for n in notices), notices
+
+
+def test_a_relative_file_resource_path_is_refused_as_natively(load_project):
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:4: FileResource\(path='notes.md'\): Path must be "
+                                              r"absolute; build it from the module's own location"):
+        load_project('from fastmcp import FastMCP\nfrom fastmcp.resources import FileResource\nmcp = FastMCP("x")\n'
+                     'r = FileResource(uri="file:///n", path="notes.md")\n')
+
+
+def test_arguments_fastmcp4_removed_are_a_notice(load_project, capsys):
+    guest, _ = load_project('from fastmcp import FastMCP\n'
+                            'mcp = FastMCP("x", exclude_tags={"internal"}, on_duplicate_tools="error")\n')
+    notices = json.loads(guest.describe())["notices"]
+    assert any("exclude_tags= was removed in fastmcp 4 (which refuses it); Berth applies it as fastmcp 3 did: "
+               "use server.disable(tags=...)" in n for n in notices), notices
+    assert any("on_duplicate_tools= was removed in fastmcp 4" in n and "use on_duplicate=" in n for n in notices)
+
+
+def test_ping_middleware_and_list_change_notifications_are_notices(load_project, bindings, capsys):
+    pair = load_project('''
+import mcp.types
+from fastmcp import Context, FastMCP
+from fastmcp.server.middleware import PingMiddleware
+mcp_server = FastMCP("x")
+mcp_server.add_middleware(PingMiddleware(interval_ms=5000))
+
+@mcp_server.tool
+async def changed(ctx: Context) -> str:
+    await ctx.send_notification(mcp.types.ToolListChangedNotification())
+    return "sent"
+''', attribute="mcp_server")
+    notices = json.loads(pair[0].describe())["notices"]
+    assert any("PingMiddleware(interval_ms=5000) sends no pings" in n for n in notices), notices
+    assert _text(_call(pair, bindings, "changed")) == ["sent"]
+    assert "ctx.send_notification(ToolListChangedNotification) was not sent" in capsys.readouterr().err
