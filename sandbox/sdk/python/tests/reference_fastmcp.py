@@ -52,6 +52,15 @@ async def main(module_name):
                             lambda r: r.model_dump(mode="json", by_alias=True, exclude_none=True))
             for name, args in getattr(corpus, "PROMPTS", [])
         ]
+        out["completions"] = []
+        for kind, ref, argument, value, context in getattr(corpus, "COMPLETIONS", []):
+            from mcp.types import PromptReference, ResourceTemplateReference
+
+            reference = PromptReference(type="ref/prompt", name=ref) if kind == "prompt" else \
+                ResourceTemplateReference(type="ref/resource", uri=ref)
+            out["completions"].append(await _or_error(
+                lambda: client.complete_mcp(reference, {"name": argument, "value": value}, context or None),
+                lambda r: r.completion.model_dump(mode="json", by_alias=True, exclude_none=True)))
     json.dump(out, sys.stdout)
 
 

@@ -20,7 +20,7 @@ CORPUS = HERE / "corpus"
 
 MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts", "docs_compose",
            "docs_middleware", "docs_server", "docs_masked", "docs_transforms", "docs_lifespan",
-           "docs_strict")
+           "docs_strict", "docs_completion")
 
 
 def _reference(module):
@@ -37,7 +37,7 @@ REFERENCES = {module: _reference(module) for module in MODULES}
 
 
 def _cases(kind):
-    return [(m, i) for m in MODULES for i in range(len(REFERENCES[m][kind]))]
+    return [(m, i) for m in MODULES for i in range(len(REFERENCES[m].get(kind, [])))]
 
 
 def _ids(case):
@@ -151,3 +151,21 @@ def test_prompt_renders_match(corpora, case):
         return
     assert {"description": description, "messages": _wire(messages)} == {
         "description": expected.get("description"), "messages": expected["messages"]}
+
+
+@pytest.mark.parametrize("case", _cases("completions"), ids=_ids)
+def test_completions_match(corpora, case):
+    module, index = case
+    kind, ref, argument, value, context = corpora[module].COMPLETIONS[index]
+    expected = REFERENCES[module]["completions"][index]
+    try:
+        values, total, has_more = corpora[module].mcp.complete(kind, ref, argument, value, context or {})
+    except Exception as exc:  # noqa: BLE001 - compared with the JSON-RPC error real fastmcp sent
+        assert _rpc_error(exc, "complete") == expected
+        return
+    mine = {"values": values}
+    if total is not None:
+        mine["total"] = total
+    if has_more:  # the edge sends hasMore only when true
+        mine["hasMore"] = True
+    assert mine == {k: v for k, v in expected.items() if k != "hasMore" or v}
