@@ -210,6 +210,7 @@ class Tool(Component):
         if structured_output is False:
             output_schema_override = None
         hint = _return_hint(fn)
+        self.return_type = hint  # results are serialized for it, as fastmcp does
         if output_schema_override is not ...:
             output = output_schema_override
         elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):

@@ -5,13 +5,19 @@ Blocks are kept as MCP-shaped dicts (``{"type": "text", "text": ...}``) with med
 """
 
 import base64
+import inspect
 import json
 import mimetypes
 import os
-import re
 import pathlib
+import re
+import typing
 import urllib.parse
 
+from pydantic import PydanticSchemaGenerationError
+from pydantic_core import PydanticSerializationError
+
+from berth_sdk.errors import ToolError
 from berth_sdk.mcp_types import (
     AudioContent,
     BlobResourceContents,
@@ -23,7 +29,7 @@ from berth_sdk.mcp_types import (
     TextContent,
     TextResourceContents,
 )
-from berth_sdk.schema import to_jsonable
+from berth_sdk.schema import SchemaError, adapter, to_json_state, to_jsonable
 
 
 def jsonable(value, nested=False):
@@ -301,7 +307,22 @@ def _own_meta(meta):
     return jsonable(meta) if meta else None
 
 
-def tool_result(value, output_schema, tool_name="tool"):
+def structured_of(value, return_type=None):
+    """A return value as JSON data, serialized as fastmcp does: by pydantic for the declared return type (a
+    subclass's extra fields or a TypedDict's extra keys are left out), with no fallback for unknown objects
+    (PydanticSerializationError). ``mcp.types`` records, which are not pydantic models here, as ``jsonable``."""
+    if _has_model(value):
+        return jsonable(value)
+    if return_type is not None and return_type is not inspect.Signature.empty and return_type is not typing.Any \
+            and return_type is not Ellipsis and not isinstance(return_type, str):
+        try:
+            return adapter(return_type).dump_python(value, mode="json")
+        except (PydanticSchemaGenerationError, SchemaError):
+            pass
+    return to_json_state(value)
+
+
+def tool_result(value, output_schema, tool_name="tool", return_type=None):
     """``(blocks, structured, is_error, meta)`` for a tool's return value, following fastmcp's rules; ``meta``
     is the result's own ``_meta`` (a ToolResult's, or fastmcp's wrap marker)."""
     if isinstance(value, ToolResult):
@@ -314,7 +335,14 @@ def tool_result(value, output_schema, tool_name="tool"):
     )
     if output_schema is None and has_content:
         return to_blocks(value), None, False, None
-    structured = jsonable(value) if not has_content else None
+    try:
+        structured = structured_of(value, return_type) if not has_content else None
+    except (PydanticSerializationError, UnicodeDecodeError) as exc:
+        if output_schema is not None:  # the schema obliges structured content: fastmcp makes it an error
+            raise ToolError(f"Could not serialize the return value of tool {tool_name!r} for its output schema: "
+                            f"{exc}. If this is unexpected, set the tool's output_schema to None to disable "
+                            "automatic serialization.") from exc
+        return to_blocks(value), None, False, None
     blocks = to_blocks(value) if has_content else to_blocks(structured)
     if output_schema is None:
         return blocks, structured if isinstance(structured, dict) else None, False, None

@@ -535,7 +535,7 @@ class FastMCP(Composition):
         return ToolResult._of(blocks, structured, is_error, meta)
 
     def _tool_result(self, value, tool):
-        return tool_result(value, tool.output_schema, tool.name)
+        return tool_result(value, tool.output_schema, tool.name, getattr(tool, "return_type", None))
 
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):

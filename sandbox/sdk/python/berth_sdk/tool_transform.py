@@ -13,7 +13,7 @@ import dataclasses
 import inspect
 import typing
 
-from berth_sdk.components import Tool
+from berth_sdk.components import Tool, _return_hint
 from berth_sdk.content import ToolResult, tool_result
 from berth_sdk.schema import adapter, clean
 
@@ -88,7 +88,8 @@ async def run_tool(tool, arguments):
     value = tool.call(kwargs)
     if inspect.isawaitable(value):
         value = await value
-    blocks, structured, is_error, meta = tool_result(value, tool.output_schema, tool.name)
+    blocks, structured, is_error, meta = tool_result(value, tool.output_schema, tool.name,
+                                                     getattr(tool, "return_type", None))
     return ToolResult._of(blocks, structured, is_error, meta)
 
 
@@ -217,6 +218,7 @@ class TransformedTool(Tool):
         self.input_schema, self.output_schema = input_schema, output_schema
         self.params, self.context_params, self.hidden, self.dependencies = [], [], {}, {}
         self.timeout, self.task_mode = None, None
+        self.return_type = None if fn is forwarding_fn else _return_hint(fn)
 
     @classmethod
     def from_tool(cls, tool, name=None, version=NotSet, title=NotSet, description=NotSet, tags=None,
