@@ -34,7 +34,7 @@ class _Official(FastMCP):
 
     _json_indent = 2
     _log_envelope = False  # ctx.info("x") sends "x" itself
-    _removed_in_fastmcp4 = False
+    _fastmcp4 = False
     _elicit_needs_type = False
     _tool_class = OfficialTool
     _prompt_class = OfficialPrompt

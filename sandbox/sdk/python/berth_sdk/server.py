@@ -42,7 +42,7 @@ class FastMCP(Composition):
     _json_indent = None  # how a resource's non-text value is written as JSON text
     _tool_class = Tool  # what a tool of this spelling is (its schemas, arguments and results)
     _prompt_class = Prompt
-    _removed_in_fastmcp4 = True  # constructor arguments fastmcp 4 refuses get a notice (not the SDKs' spellings)
+    _fastmcp4 = True  # fastmcp 4's own behaviours (not the official SDKs' spellings): notices, decorator marks
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -71,7 +71,7 @@ class FastMCP(Composition):
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):
-            if kwargs.get(legacy) and self._removed_in_fastmcp4:
+            if kwargs.get(legacy) and self._fastmcp4:
                 opts.notice(f"{at}: {self._api}'s {legacy}= was removed in fastmcp 4 (which refuses it); Berth "
                             "applies it as fastmcp 3 did: use on_duplicate=")
             on_duplicate = kwargs.pop(legacy, None) or on_duplicate
@@ -104,7 +104,7 @@ class FastMCP(Composition):
         self._lifespan_cm = None
         for key, value, fix in (("include_tags", include_tags, "server.enable(tags=..., only=True)"),
                                 ("exclude_tags", exclude_tags, "server.disable(tags=...)")):
-            if value and self._removed_in_fastmcp4:
+            if value and self._fastmcp4:
                 opts.notice(f"{at}: {self._api}'s {key}= was removed in fastmcp 4 (which refuses it); Berth applies "
                             f"it as fastmcp 3 did: use {fix} after creating the server")
         if include_tags:
@@ -188,11 +188,17 @@ class FastMCP(Composition):
             name = name_or_fn
 
         def decorator(fn):
+            if self._fastmcp4:
+                _refuse_unbound_method(fn, at)
             tool = self._tool_class(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                         timeout, exclude_args, structured_output, at=at,
                         task=self._tasks_default if task is None else task)
             if enabled is not False:
                 self._register(self._tools, tool.name, tool, "tool", at)
+            if self._fastmcp4:  # as fastmcp 4, the decorator's arguments stay on the function (mcp.add_tool(fn))
+                standalone.mark(fn, "tool", name=name, title=title, description=description, tags=tags,
+                                annotations=annotations, meta=meta, icons=icons, version=version, timeout=timeout,
+                                output_schema=output_schema)
             return fn
 
         if callable(name_or_fn):
@@ -664,6 +670,20 @@ class FastMCP(Composition):
 
     def list_tools(self):
         return self.describe()["tools"]
+
+
+def _refuse_unbound_method(fn, at):
+    """fastmcp 4 refuses a method decorated in its class (its ``self`` would be an argument clients send)."""
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return
+    if params and params[0] in ("self", "cls"):
+        name = getattr(fn, "__name__", "function")
+        raise DefinitionError(
+            f"{at}: the function '{name}' has '{params[0]}' as its first parameter. Use the standalone @tool "
+            f"decorator and register the bound method: from fastmcp.tools import tool; decorate the method with "
+            f"@tool in the class, then mcp.add_tool(obj.{name}) (https://gofastmcp.com/servers/tools#using-with-methods)")
 
 
 class _ListRequest:

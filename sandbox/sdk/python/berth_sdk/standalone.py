@@ -35,6 +35,15 @@ def _attach(fn, kind, arguments):
     return fn
 
 
+def mark(fn, kind, **arguments):
+    """Records a server decorator's arguments on ``fn`` too, as fastmcp 4's ``@mcp.tool`` does (a later
+    ``mcp.add_tool(fn)`` registers it with them). ``output_schema=...`` (not given) is left out."""
+    try:
+        _attach(fn, kind, {k: v for k, v in arguments.items() if v is not ...})
+    except (AttributeError, TypeError):  # a callable that takes no attributes: nothing to remember
+        pass
+
+
 def _decorator(kind, supported, name_or_fn, name, options):
     at = opts.caller()
     opts.check(f"@{kind}", {k: v for k, v in options.items() if k not in supported}, at,

@@ -112,3 +112,10 @@ async def changed(ctx: Context) -> str:
     assert any("PingMiddleware(interval_ms=5000) sends no pings" in n for n in notices), notices
     assert _text(_call(pair, bindings, "changed")) == ["sent"]
     assert "ctx.send_notification(ToolListChangedNotification) was not sent" in capsys.readouterr().err
+
+
+def test_a_method_decorated_in_its_class_is_refused_as_natively(load_project):
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:5: the function 'greet' has 'self' as its first "
+                                              r"parameter. Use the standalone @tool decorator"):
+        load_project('from fastmcp import FastMCP\nmcp = FastMCP("x")\n\nclass Greeter:\n    @mcp.tool\n'
+                     '    def greet(self, name: str) -> str:\n        return name\n')

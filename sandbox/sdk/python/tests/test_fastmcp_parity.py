@@ -20,7 +20,8 @@ CORPUS = HERE / "corpus"
 
 MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts", "docs_compose",
            "docs_middleware", "docs_server", "docs_masked", "docs_transforms", "docs_lifespan",
-           "docs_strict", "docs_completion", "docs_types")
+           "docs_strict", "docs_completion", "docs_types",
+           "docs_registration")
 
 
 def _reference(module):
