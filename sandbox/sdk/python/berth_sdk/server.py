@@ -21,9 +21,10 @@ from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
 from berth_sdk.errors import DefinitionError, McpError, NotFound, PromptError, ReportedError, ResourceError, \
     ToolError, sandbox_hint
+from berth_sdk.global_settings import settings
+from berth_sdk.local_provider import LocalProvider
 from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, \
     ResourceTemplateReference
-from berth_sdk.local_provider import LocalProvider
 from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
     MiddlewareContext, ReadResourceRequestParams, run_chain
 from berth_sdk.openapi import OpenAPIProvider
@@ -67,7 +68,11 @@ class FastMCP(Composition):
             raise DefinitionError(f"{at}: lifespan= must be a function taking the server and returning an async "
                                   "context manager (decorate an async generator with @asynccontextmanager)")
         self._mask_errors = kwargs.pop("mask_error_details", None)
-        self._strict_input = bool(kwargs.pop("strict_input_validation", None))
+        self._strict_input = kwargs.pop("strict_input_validation", None)
+        if self._fastmcp4:  # unset: fastmcp.settings' value, as fastmcp 4 reads it
+            self._mask_errors = settings.mask_error_details if self._mask_errors is None else self._mask_errors
+            self._strict_input = settings.strict_input_validation if self._strict_input is None else self._strict_input
+        self._strict_input = bool(self._strict_input)
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):

@@ -119,3 +119,26 @@ def test_a_method_decorated_in_its_class_is_refused_as_natively(load_project):
                                               r"parameter. Use the standalone @tool decorator"):
         load_project('from fastmcp import FastMCP\nmcp = FastMCP("x")\n\nclass Greeter:\n    @mcp.tool\n'
                      '    def greet(self, name: str) -> str:\n        return name\n')
+
+
+def test_fastmcp_settings_set_server_defaults_and_note_the_rest(load_project, bindings, monkeypatch):
+    from berth_sdk.global_settings import settings
+
+    monkeypatch.setitem(object.__getattribute__(settings, "_values"), "mask_error_details", False)
+    monkeypatch.setitem(object.__getattribute__(settings, "_values"), "stateless_http", False)
+    pair = load_project('''
+import fastmcp
+from fastmcp import FastMCP
+fastmcp.settings.mask_error_details = True
+fastmcp.settings.stateless_http = True
+mcp = FastMCP("x")
+
+@mcp.tool
+def boom() -> str:
+    raise ValueError("secret")
+''')
+    assert _text(_call(pair, bindings, "boom")) == ["Error calling tool 'boom'"]
+    notices = json.loads(pair[0].describe())["notices"]
+    assert any("fastmcp.settings.stateless_http = True has no effect in Berth" in n for n in notices), notices
+    with pytest.raises(AttributeError, match="fastmcp.settings has no setting 'nope'"):
+        settings.nope = 1
