@@ -142,3 +142,24 @@ def boom() -> str:
     assert any("fastmcp.settings.stateless_http = True has no effect in Berth" in n for n in notices), notices
     with pytest.raises(AttributeError, match="fastmcp.settings has no setting 'nope'"):
         settings.nope = 1
+
+
+def test_the_official_sdk_spelling_gets_the_file_hint_too(load_project, bindings, monkeypatch):
+    pair = load_project('''
+from pathlib import Path
+from mcp.server.fastmcp import FastMCP
+mcp = FastMCP("Demo")
+
+@mcp.resource("dir://desktop")
+def desktop() -> list[str]:
+    """List the files in the user's desktop"""
+    return [str(f) for f in Path("/home/nobody/Desktop").iterdir()]
+''')
+    monkeypatch.setattr(sys, "platform", "wasi")
+    import componentize_py_types
+
+    with pytest.raises(componentize_py_types.Err) as raised:
+        pair[0].read_resource(call_context(bindings[1]), "dir://desktop")
+    assert raised.value.value.value.startswith("Error reading resource dir://desktop: [Errno 2] No such file or "
+                                               "directory: '/home/nobody/Desktop' (Berth runs the server without "
+                                               "files at run time")
