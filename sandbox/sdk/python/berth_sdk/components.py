@@ -367,13 +367,18 @@ class Resource(Component):
             self.regex = template_regex(uri)
 
     @classmethod
-    def from_function(cls, fn, uri, name=None, title=None, description=None, mime_type=None, tags=None,
-                      annotations=None, meta=None, icons=None, version=None, **options):
-        """fastmcp's ``Resource.from_function``: a resource to add with ``mcp.add_resource(resource)``."""
+    def from_function(cls, fn, uri=None, name=None, title=None, description=None, mime_type=None, tags=None,
+                      annotations=None, meta=None, icons=None, version=None, uri_template=None, **options):
+        """fastmcp's ``Resource.from_function`` (and ``ResourceTemplate.from_function(fn, uri_template=...)``):
+        a resource or template to add with ``mcp.add_resource(...)``/``mcp.add_template(...)``."""
         from berth_sdk import options as opts
 
         opts.check("Resource.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
-        return cls(fn, uri, name, title, description, mime_type, tags, annotations, meta, icons, version)
+        if (uri is None) == (uri_template is None):
+            raise DefinitionError(f"{opts.caller()}: Resource.from_function() needs uri= (or, for a template, "
+                                  "uri_template=)")
+        return cls(fn, uri if uri is not None else uri_template, name, title, description, mime_type, tags,
+                   annotations, meta, icons, version)
 
     @property
     def kind(self):

@@ -7,6 +7,13 @@ from pathlib import Path
 
 from berth_sdk import options as opts
 
+def _home():
+    try:
+        return Path.home() / ".local" / "share" / "fastmcp"
+    except RuntimeError:  # no home directory (inside the sandbox)
+        return Path("/.local/share/fastmcp")
+
+
 _APPLIED = {"mask_error_details": False, "strict_input_validation": False}
 _NOTED = {
     "transport": "stdio", "host": "127.0.0.1", "port": 8000, "sse_path": "/sse", "message_path": "/messages/",
@@ -15,7 +22,7 @@ _NOTED = {
     "deprecation_warnings": True, "client_log_level": None, "show_server_banner": True,
     "check_for_updates": "stable", "http_host_origin_protection": False, "http_allowed_hosts": None,
     "http_allowed_origins": None, "http_session_idle_timeout": "auto", "server_dependencies": [],
-    "home": Path.home() / ".local" / "share" / "fastmcp", "test_mode": False, "telemetry_mode": "native",
+    "home": _home(), "test_mode": False, "telemetry_mode": "native",
     "mcp_camelcase_compat": True, "client_init_timeout": None, "client_disconnect_timeout": 5.0,
     "client_raise_first_exceptiongroup_error": True, "oauth_encryption_key": None, "ssrf_trust_proxy": False,
     "mounted_components_raise_on_load_error": False,

@@ -7,7 +7,7 @@ and duplicates under ``on_duplicate="replace"``. Listings and results must equal
 
 from fastmcp import Context, FastMCP
 from fastmcp.prompts import Prompt
-from fastmcp.resources import Resource
+from fastmcp.resources import Resource, ResourceTemplate
 from fastmcp.tools import Tool
 
 mcp = FastMCP("Registration", on_duplicate="replace")
@@ -88,6 +88,14 @@ async def item_reader(item_id: str, ctx: Context) -> dict:
 
 mcp.resource("data://items/{item_id}", name="item")(item_reader)
 
+
+def read_page(number: int) -> str:
+    return f"page {number}"
+
+
+mcp.add_template(ResourceTemplate.from_function(read_page, uri_template="book://pages/{number}", name="page",
+                                                description="A page of the book."))
+
 CALLS = [
     ("custom_name", {"x": 1}),
     ("added_by_call", {"a": 1}),
@@ -100,6 +108,6 @@ CALLS = [
     ("replaced", {}),
 ]
 
-READS = ["data://motd", "data://items/3"]
+READS = ["data://motd", "data://items/3", "book://pages/12", "book://pages/twelve"]
 
 PROMPTS = [("describe_it", {"topic": "rain"})]
