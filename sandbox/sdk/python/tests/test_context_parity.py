@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from berth_sdk.runtime import LocalHost
+
 HERE = pathlib.Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 MODULES = ("docs_context",)
@@ -34,7 +36,6 @@ def _reference(module):
 def berth_calls():
     """Every call of each module run through Berth's SDK, with the messages the host was asked to send."""
     from berth_sdk import runtime
-    from berth_sdk.test_host import RecordingHost
 
     sys.path.insert(0, str(CORPUS))
     saved_host, saved_call = runtime.host, runtime.current
@@ -57,6 +58,26 @@ def berth_calls():
     finally:
         runtime.host, runtime.current = saved_host, saved_call
         sys.path.remove(str(CORPUS))
+
+
+class RecordingHost(LocalHost):
+    """``runtime.host`` for these tests: records what the server sends its client (log messages, progress,
+    elicitation requests) and answers elicitations from a list, as the reference's client does."""
+
+    def __init__(self, elicit_answers=()):
+        super().__init__()
+        self.events = []
+        self.elicit_answers = list(elicit_answers)
+
+    def log(self, level, logger, data_json):
+        self.events.append(["log", level, logger, json.loads(data_json)])
+
+    def progress(self, progress, total, message):
+        self.events.append(["progress", progress, total, message])
+
+    def elicit(self, message, schema_json):
+        self.events.append(["elicit", message, json.loads(schema_json)])
+        return self.elicit_answers.pop(0)
 
 
 REFERENCES = {module: _reference(module) for module in MODULES}
