@@ -152,8 +152,8 @@ class Component:
         for key, value in (update or {}).items():
             if key == "tags":
                 value = sorted(value or [])
-            setattr(clone, self._ATTRIBUTES.get(key, key) if key != "title" or hasattr(clone, "_title") else key,
-                    value)
+            attribute = self._ATTRIBUTES.get(key, key)
+            setattr(clone, attribute if hasattr(clone, attribute) else key, value)
         return clone
 
     def enable(self):

@@ -7,9 +7,6 @@ changes how they are listed and found, in the order added; later transforms see 
 ``VersionFilter`` and the catalog/search transforms are refused at build time, naming what to use instead.
 """
 
-import dataclasses
-import typing
-
 from berth_sdk.errors import DefinitionError
 from berth_sdk.tool_transform import ArgTransform, NotSet, TransformedTool
 
@@ -77,27 +74,17 @@ class Namespace(Transform):
         return Exposed(component, name=key) if kind in NAMED else Exposed(component, uri=key)
 
 
-@dataclasses.dataclass
 class ArgTransformConfig:
     """``ArgTransformConfig``: an ``ArgTransform`` as configuration (JSON-friendly values only)."""
 
-    name: typing.Optional[str] = None
-    description: typing.Optional[str] = None
-    default: typing.Any = None
-    hide: bool = False
-    required: typing.Optional[bool] = None
-    examples: typing.Any = None
-    _set: frozenset = dataclasses.field(default=frozenset(), repr=False)
+    _FIELDS = ("name", "description", "default", "hide", "required", "examples")
 
     def __init__(self, **kwargs):
-        for key, value in kwargs.items():
-            if key not in ("name", "description", "default", "hide", "required", "examples"):
+        for key in kwargs:
+            if key not in self._FIELDS:
                 raise TypeError(f"ArgTransformConfig has no field {key!r}")
-            setattr(self, key, value)
-        for key in ("name", "description", "default", "required", "examples"):
-            if key not in kwargs:
-                setattr(self, key, None)
-        self.hide = kwargs.get("hide", False)
+        for key in self._FIELDS:
+            setattr(self, key, kwargs.get(key, False if key == "hide" else None))
         self._set = frozenset(kwargs)
 
     def to_arg_transform(self):
