@@ -296,10 +296,20 @@ class Context:
 
     # Client requests -----------------------------------------------------------------------
 
-    async def elicit(self, message, response_type=None, *, response_title=None, response_description=None):
+    async def elicit(self, message, response_type=None, *, schema=None, response_title=None,
+                     response_description=None):
         """Asks the user through the client; returns Accepted/Declined/CancelledElicitation. The schema and
         the reading of the answer follow fastmcp 4.x (``berth_sdk.elicitation``); the official SDKs' spellings
-        keep their own (``elicitation_schema`` below)."""
+        keep their own (``elicitation_schema`` below), and their ``schema=Model`` form sends pydantic's schema
+        of the model and validates the answer with it, as those SDKs do."""
+        if schema is not None:
+            requested = schema.model_json_schema() if hasattr(schema, "model_json_schema") else \
+                elicitation_schema(schema)[0]
+            action, content = runtime.host.elicit(message, dumps(requested))
+            if action == "accept" and content is not None:
+                return AcceptedElicitation(schema.model_validate(content) if hasattr(schema, "model_validate")
+                                           else content)
+            return DeclinedElicitation() if action == "decline" else CancelledElicitation()
         if getattr(self.fastmcp, "_elicit_needs_type", True):
             config = elicitation.parse(response_type, response_title, response_description)
             action, content = runtime.host.elicit(message, dumps(config.schema))

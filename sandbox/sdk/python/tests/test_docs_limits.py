@@ -1,5 +1,6 @@
-"""What FastMCP's guides teach that Berth deliberately cannot do fails clearly, saying what to change; and
-what Berth does differently from native is said in the build log. (Parity of everything else: the docs_*
+"""What FastMCP's guides teach that Berth deliberately cannot do fails clearly, saying what to change; what
+Berth does differently from native is said in the build log; and guide examples that need a client answer
+(elicitation in the official SDK's spelling) work. (Parity of everything else: the docs_*
 corpus modules in test_fastmcp_parity.py and test_context_parity.py.)"""
 
 import errno
@@ -163,3 +164,54 @@ def desktop() -> list[str]:
     assert raised.value.value.value.startswith("Error reading resource dir://desktop: [Errno 2] No such file or "
                                                "directory: '/home/nobody/Desktop' (Berth runs the server without "
                                                "files at run time")
+
+
+def test_the_official_sdks_elicit_with_a_schema_model(load_project, bindings):
+    """The official SDK's snippet (examples/snippets/servers/elicitation.py): ``ctx.elicit(message, schema=Model)``
+    sends pydantic's schema of the model and gives the answer back as the model."""
+    pair = load_project('''
+from pydantic import BaseModel, Field
+from mcp.server.mcpserver import Context, MCPServer
+
+mcp = MCPServer(name="Elicitation Example")
+
+
+class BookingPreferences(BaseModel):
+    """Schema for collecting user preferences."""
+
+    checkAlternative: bool = Field(description="Would you like to check another date?")
+    alternativeDate: str = Field(default="2024-12-26", description="Alternative date (YYYY-MM-DD)")
+
+
+@mcp.tool()
+async def book_table(date: str, time: str, party_size: int, ctx: Context) -> str:
+    """Book a table with date availability check."""
+    if date == "2024-12-25":
+        result = await ctx.elicit(
+            message=(f"No tables available for {party_size} on {date}. Would you like to try another date?"),
+            schema=BookingPreferences,
+        )
+        if result.action == "accept" and result.data:
+            if result.data.checkAlternative:
+                return f"[SUCCESS] Booked for {result.data.alternativeDate}"
+            return "[CANCELLED] No booking made"
+        return "[CANCELLED] Booking cancelled"
+    return f"[SUCCESS] Booked for {date} at {time}"
+''')
+    from pydantic import BaseModel, Field
+
+    class BookingPreferences(BaseModel):
+        """Schema for collecting user preferences."""
+
+        checkAlternative: bool = Field(description="Would you like to check another date?")
+        alternativeDate: str = Field(default="2024-12-26", description="Alternative date (YYYY-MM-DD)")
+
+    host = pair[1]
+    host.elicit_response = ("accept", {"checkAlternative": True})
+    args = {"date": "2024-12-25", "time": "19:00", "party_size": 4}
+    assert _text(_call(pair, bindings, "book_table", args)) == ["[SUCCESS] Booked for 2024-12-26"]
+    _, message, schema = host.of("elicit")[0]
+    assert message == "No tables available for 4 on 2024-12-25. Would you like to try another date?"
+    assert schema == BookingPreferences.model_json_schema()
+    host.elicit_response = ("decline", None)
+    assert _text(_call(pair, bindings, "book_table", args)) == ["[CANCELLED] Booking cancelled"]
