@@ -112,9 +112,10 @@ class RequestContext:
 
     @property
     def session(self):
-        raise AttributeError("ctx.request_context.session is not available in Berth: the platform holds the MCP "
-                             "session; use the Context's methods (ctx.info, ctx.report_progress, ctx.elicit, "
-                             "ctx.read_resource, ...) instead")
+        """A stand-in for the MCP session: sampling and roots through the host (``berth_sdk.session``)."""
+        from berth_sdk.session import Session
+
+        return Session(self._ctx)
 
 
 _SESSION_VISIBILITY = ("Berth lists a project's components once, when it is built, so they cannot change per "
@@ -155,7 +156,7 @@ class Context:
         if name.startswith("_"):
             raise AttributeError(name)
         if name == "session":
-            return self.request_context.session  # raises, saying why
+            return self.request_context.session
         why = _UNAVAILABLE.get(name)
         if why:
             raise AttributeError(f"ctx.{name} is not available in Berth: {why}")

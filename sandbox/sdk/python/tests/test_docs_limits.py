@@ -215,3 +215,39 @@ async def book_table(date: str, time: str, party_size: int, ctx: Context) -> str
     assert schema == BookingPreferences.model_json_schema()
     host.elicit_response = ("decline", None)
     assert _text(_call(pair, bindings, "book_table", args)) == ["[CANCELLED] Booking cancelled"]
+
+
+def test_the_official_sampling_snippet_asks_the_clients_model(load_project, bindings, capsys):
+    """examples/snippets/servers/sampling.py and notifications.py: ``ctx.session.create_message`` goes to the
+    client's model through the host; a list-changed notification is a notice."""
+    pair = load_project('''
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import SamplingMessage, TextContent
+
+mcp = MCPServer(name="Sampling Example")
+
+
+@mcp.tool()
+async def generate_poem(topic: str, ctx: Context) -> str:
+    """Generate a poem using LLM sampling."""
+    prompt = f"Write a short poem about {topic}"
+    result = await ctx.session.create_message(
+        messages=[SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+        max_tokens=100,
+    )
+    if result.content.type == "text":
+        return result.content.text
+    return str(result.content)
+
+
+@mcp.tool()
+async def process_data(data: str, ctx: Context) -> str:
+    await ctx.session.send_resource_list_changed()
+    return f"Processed: {data}"
+''')
+    host = pair[1]
+    assert _text(_call(pair, bindings, "generate_poem", {"topic": "tides"})) == ["model says hi"]
+    assert host.of("sample")[0][1] == {"messages": [{"role": "user", "content": {
+        "type": "text", "text": "Write a short poem about tides"}}], "maxTokens": 100}
+    assert _text(_call(pair, bindings, "process_data", {"data": "x"})) == ["Processed: x"]
+    assert "ctx.session.send_resource_list_changed() was not sent" in capsys.readouterr().err

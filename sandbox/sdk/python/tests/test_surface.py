@@ -525,7 +525,8 @@ async def lists_changed(ctx: Context) -> str:
 
 @mcp.tool
 async def session(ctx: Context) -> str:
-    return str(ctx.session)
+    await ctx.session.send_ping()
+    return "never"
 
 @mcp.tool
 async def sample_tools(ctx: Context) -> str:
@@ -535,7 +536,8 @@ async def sample_tools(ctx: Context) -> str:
     failed = _call(pair, bindings, "lists_changed")
     assert failed.is_error and "ctx.send_tool_list_changed is not available in Berth's SDK" in _texts(failed)[0]
     failed = _call(pair, bindings, "session")
-    assert failed.is_error and "the platform holds the MCP session" in _texts(failed)[0]
+    assert failed.is_error and "ctx.session.send_ping is not available in Berth: the platform holds the MCP " \
+        "session" in _texts(failed)[0]
     assert _texts(_call(pair, bindings, "sample_tools")) == ["model says hi"]
     assert "ctx.sample(tools=...) is not supported by Berth's SDK and was not sent" in capsys.readouterr().err
 
