@@ -72,6 +72,18 @@ def _answer(guest, call, bindings):
             return {"result": out}
         if method == "resources/read":
             return {"result": {"contents": [wit_contents(c, types) for c in guest.read_resource(ctx, call["uri"])]}}
+        if method == "completion/complete":
+            ref = call["ref"]
+            target = wit_guest.CompletionRef_Prompt(ref["name"]) if ref["type"] == "ref/prompt" else \
+                wit_guest.CompletionRef_ResourceTemplate(ref["uri"])
+            c = guest.complete(ctx, target, call["argument"]["name"], call["argument"]["value"],
+                               list((call.get("context") or {}).items()))
+            out = {"values": c.values}
+            if c.total is not None:
+                out["total"] = c.total
+            if c.has_more:  # the edge says hasMore only when true (wire.rs)
+                out["hasMore"] = True
+            return {"result": out}
         r = guest.get_prompt(ctx, call["name"], [(k, v) for k, v in (call.get("arguments") or {}).items()])
         messages = [{"role": "assistant" if m.role == wit_guest.Role.ASSISTANT else "user", "content": wit_block(m.content, types)}
                     for m in r.messages]
@@ -88,7 +100,8 @@ def _native(outcome):
     if "error" in outcome:
         code = outcome["error"]["code"]
         return {"error": {"code": -32603 if code == 0 else code, "message": outcome["error"]["message"]}}
-    result = {k: v for k, v in outcome["result"].items() if k not in ("_meta", "resultType", "ttlMs", "cacheScope")}
+    result = {k: v for k, v in outcome["result"].items() if k not in ("_meta", "resultType", "ttlMs", "cacheScope")
+              and not (k == "hasMore" and v is False)}  # the edge says hasMore only when true
     return {"result": json.loads(ADDRESS.sub(" object at <address>>", json.dumps(result)))}
 
 
@@ -104,7 +117,7 @@ def test_tools_list_as_the_sdk_lists_them(server, berth):
 def test_calls_answer_as_the_sdk_answers(server, berth, bindings):
     guest = berth(server)
     calls = [c for c in json.loads((SERVER_DIRS[server] / "calls.json").read_text())["calls"]
-             if c["method"] in ("tools/call", "resources/read", "prompts/get")]
+             if c["method"] in ("tools/call", "resources/read", "prompts/get", "completion/complete")]
     assert len(calls) == len(REFERENCES[server]["calls"])
     for call, expected in zip(calls, REFERENCES[server]["calls"]):
         got = json.dumps(_answer(guest, call, bindings))
