@@ -195,6 +195,9 @@ class FastMCP(Composition, VisibilityRules):
         def decorator(fn):
             if self._fastmcp4:
                 _refuse_unbound_method(fn, at)
+                if exclude_args:
+                    opts.notice(f"{at}: @mcp.tool's exclude_args= was removed in fastmcp 4 (which refuses it); Berth "
+                                "hides the arguments as fastmcp 2 did: give them a Depends(...) default instead")
             tool = self._tool_class(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                         timeout, exclude_args, structured_output, at=at,
                         task=self._tasks_default if task is None else task)

@@ -251,3 +251,12 @@ async def process_data(data: str, ctx: Context) -> str:
         "type": "text", "text": "Write a short poem about tides"}}], "maxTokens": 100}
     assert _text(_call(pair, bindings, "process_data", {"data": "x"})) == ["Processed: x"]
     assert "ctx.session.send_resource_list_changed() was not sent" in capsys.readouterr().err
+
+
+def test_exclude_args_works_with_a_notice(load_project, bindings):
+    pair = load_project('from fastmcp import FastMCP\nmcp = FastMCP("x")\n\n'
+                        '@mcp.tool(exclude_args=["user_id"])\ndef who(q: str, user_id: str = "anon") -> str:\n'
+                        '    return f"{q} {user_id}"\n')
+    assert _text(_call(pair, bindings, "who", {"q": "hi"})) == ["hi anon"]
+    notices = json.loads(pair[0].describe())["notices"]
+    assert any("exclude_args= was removed in fastmcp 4" in n and "Depends(...)" in n for n in notices), notices
