@@ -205,19 +205,36 @@ class Tool(Component):
                    "still ends it); make it `async def` to have it cut off on time")
         self.timeout = timeout
 
-    def _schemas(self, fn, output_schema_override, structured_output):
-        """``(inputSchema, outputSchema)`` as fastmcp 4.x derives them from the signature."""
+    def _schemas(self, fn, output_schema_override, structured_output, inline=True):
+        """``(inputSchema, outputSchema)`` as fastmcp 4.x derives them from the signature (``inline=False``:
+        with their ``$ref``s, for a server made with ``dereference_schemas=False``)."""
         if structured_output is False:
             output_schema_override = None
         hint = _return_hint(fn)
         self.return_type = hint  # results are serialized for it, as fastmcp does
+        self._schema_inputs = (output_schema_override, structured_output)
         if output_schema_override is not ...:
             output = output_schema_override
         elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):
             output = None  # the tool builds its whole result
         else:
-            output = output_schema(hint)
-        return input_schema(self.params), output
+            output = output_schema(hint, inline)
+        return input_schema(self.params, inline=inline), output
+
+    def _listed_schemas(self):
+        """The schemas as listed: with ``$ref``s when the serving server has ``dereference_schemas=False``."""
+        from berth_sdk.context import _active_server
+
+        if getattr(_active_server, "_dereference", True) or not hasattr(self, "_schema_inputs") or \
+                type(self)._schemas is not Tool._schemas:
+            return self.input_schema, self.output_schema
+        if getattr(self, "_with_refs", None) is None:
+            listed_input, listed_output = self._schemas(self.fn, *self._schema_inputs, inline=False)
+            self._with_refs = (listed_input, listed_output, self.input_schema, self.output_schema)
+        listed_input, listed_output, computed_input, computed_output = self._with_refs
+        # A schema assigned after the tool was made (tool.parameters = {...}) is listed as assigned.
+        return (listed_input if self.input_schema is computed_input else self.input_schema,
+                listed_output if self.output_schema is computed_output else self.output_schema)
 
     def bind_arguments(self, arguments):
         """The keyword arguments for a call; arguments pydantic refuses are the tool's error result (a
@@ -285,9 +302,10 @@ class Tool(Component):
         item = {"name": name or self.name, "title": self._title or _default_title(name or self.name)}
         if self.description:
             item["description"] = self.description
-        item["inputSchema"] = self.input_schema
-        if self.output_schema is not None:
-            item["outputSchema"] = self.output_schema
+        listed_input, listed_output = self._listed_schemas()
+        item["inputSchema"] = listed_input
+        if listed_output is not None:
+            item["outputSchema"] = listed_output
         if self.icons:
             item["icons"] = self.icons
         if self.annotations:

@@ -51,7 +51,7 @@ SERVER_SUPPORTED = (
     "name", "instructions", "version", "title", "description", "website_url", "icons", "lifespan",
     "mask_error_details", "on_duplicate", "on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts",
     "middleware", "include_tags", "exclude_tags", "tools", "tasks", "transforms",
-    "strict_input_validation",
+    "strict_input_validation", "dereference_schemas",
 )
 TOOL_SUPPORTED = ("name_or_fn", "name", "title", "description", "tags", "annotations", "output_schema", "meta",
                   "icons", "version", "timeout", "enabled", "exclude_args", "structured_output", "app", "task")
@@ -72,7 +72,6 @@ SERVER_NOTICES = {
     "dependencies": _DEPS,
     "list_page_size": "Berth lists every component in one page",
     "cache_ttl": "Berth computes listings once, at build time", "cache_scope": "Berth computes listings once, at build time",
-    "dereference_schemas": "Berth always inlines $ref in listed schemas, as dereference_schemas=True does",
     "resource_security": "templated resources read no files in Berth, so there are no paths to screen",
     "session_state_store": "Berth keeps each session's ctx.set_state values in the project's key-value state",
 }

@@ -73,6 +73,7 @@ class FastMCP(Composition, VisibilityRules):
             self._mask_errors = settings.mask_error_details if self._mask_errors is None else self._mask_errors
             self._strict_input = settings.strict_input_validation if self._strict_input is None else self._strict_input
         self._strict_input = bool(self._strict_input)
+        self._dereference = kwargs.pop("dereference_schemas", True) is not False  # listed schemas' $refs inlined
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):

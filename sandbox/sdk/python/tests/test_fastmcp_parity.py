@@ -21,7 +21,7 @@ CORPUS = HERE / "corpus"
 MODULES = ("signatures", "surface", "models", "docs_tools", "docs_resources", "docs_prompts", "docs_compose",
            "docs_middleware", "docs_server", "docs_masked", "docs_transforms", "docs_lifespan",
            "docs_strict", "docs_completion", "docs_types",
-           "docs_registration", "docs_middleware_builtin")
+           "docs_registration", "docs_middleware_builtin", "docs_refs")
 
 
 def _reference(module):
