@@ -12,12 +12,24 @@ pub async fn projects(command: ProjectsCommand) -> anyhow::Result<()> {
     match command {
         ProjectsCommand::Set {
             private,
+            network_allow,
             project,
             remote,
         } => {
             let client = Client::from_remote(&remote)?;
             let project = project_or_cwd(project)?;
-            let body = serde_json::json!({ "private": private });
+            let mut body = serde_json::json!({});
+            if let Some(private) = private {
+                body["private"] = private.into();
+            }
+            if let Some(hosts) = &network_allow {
+                let hosts: Vec<&str> = hosts
+                    .iter()
+                    .map(|h| h.trim())
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                body["networkAllow"] = hosts.into();
+            }
             let saved = client
                 .send(
                     Method::PATCH,
@@ -26,15 +38,29 @@ pub async fn projects(command: ProjectsCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             let live = saved["liveDeploymentsUpdated"].as_u64().unwrap_or(0);
-            if saved["private"] == true {
-                println!(
-                    "{project} is private: only requests with one of its API keys are served (make one with `berth keys create --project {project}`); live deployments updated: {live}"
-                );
-            } else {
-                println!(
-                    "{project} is public: anyone may call it; live deployments updated: {live}"
-                );
+            if private.is_some() {
+                if saved["private"] == true {
+                    println!(
+                        "{project} is private: only requests with one of its API keys are served (make one with `berth keys create --project {project}`)"
+                    );
+                } else {
+                    println!("{project} is public: anyone may call it");
+                }
             }
+            if network_allow.is_some() {
+                let hosts = string_list(&saved["networkAllow"]);
+                if hosts.is_empty() {
+                    println!(
+                        "{project} may reach only the hosts its berth.toml allows (no hosts in its settings)"
+                    );
+                } else {
+                    println!(
+                        "{project} may reach the hosts its berth.toml allows and {}",
+                        hosts.replace(',', ", ")
+                    );
+                }
+            }
+            println!("live deployments updated: {live}");
             Ok(())
         }
         ProjectsCommand::Access {
@@ -100,7 +126,7 @@ pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
                 "created API key `{}` ({}) for {project}, scopes: {}; it is shown only now:",
                 made["name"].as_str().unwrap_or("?"),
                 made["id"].as_str().unwrap_or("?"),
-                scope_list(&made["scopes"]),
+                string_list(&made["scopes"]),
             );
             // Alone on stdout, so that `KEY=$(berth keys create ...)` works.
             println!("{token}");
@@ -130,7 +156,7 @@ pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
                     "{:18}  {:24}  {:8}  {used}",
                     k["id"].as_str().unwrap_or("?"),
                     k["name"].as_str().unwrap_or("?"),
-                    scope_list(&k["scopes"]),
+                    string_list(&k["scopes"]),
                 );
             }
             Ok(())
@@ -155,7 +181,7 @@ pub async fn keys(args: KeysArgs) -> anyhow::Result<()> {
     }
 }
 
-fn scope_list(scopes: &serde_json::Value) -> String {
+fn string_list(scopes: &serde_json::Value) -> String {
     let names: Vec<&str> = scopes
         .as_array()
         .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
@@ -265,6 +291,33 @@ mod tests {
         assert_eq!(private_of(&off), Some(false));
         assert!(Args::try_parse_from(["berth", "projects", "set", "-p", "x"]).is_err());
         assert!(Args::try_parse_from(["berth", "projects", "set", "--private", "maybe"]).is_err());
+        // Hosts alone are a change too, comma-separated; an empty value clears the list.
+        let hosts = [
+            "berth",
+            "projects",
+            "set",
+            "--network-allow",
+            "a.example,*.b.example:8443",
+        ];
+        match Args::try_parse_from(hosts).unwrap().command {
+            Command::Projects(p) => match p.command {
+                Some(ProjectsCommand::Set {
+                    private,
+                    network_allow,
+                    ..
+                }) => {
+                    assert_eq!(private, None);
+                    assert_eq!(
+                        network_allow.unwrap(),
+                        vec!["a.example".to_string(), "*.b.example:8443".to_string()]
+                    );
+                }
+                None => panic!("no subcommand"),
+            },
+            other => panic!("{other:?}"),
+        }
+        let clear = ["berth", "projects", "set", "--network-allow", ""];
+        assert!(Args::try_parse_from(clear).is_ok());
         // Listing is as it was.
         let list = Args::try_parse_from(["berth", "projects", "--server", "http://h"]).unwrap();
         assert!(matches!(list.command, Command::Projects(p) if p.command.is_none()));

@@ -125,11 +125,22 @@ pub struct ProjectsArgs {
 #[derive(Subcommand, Debug)]
 pub enum ProjectsCommand {
     /// Change a project's settings; live deployments (previews too) follow at once.
+    #[command(group(
+        clap::ArgGroup::new("setting")
+            .required(true)
+            .multiple(true)
+            .args(["private", "network_allow"])
+    ))]
     Set {
         /// `--private` (or `--private true`): only requests with one of the project's API keys
         /// (`berth keys create`) are served. `--private false`: anyone may call it.
-        #[arg(long, num_args = 0..=1, default_missing_value = "true", required = true)]
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
         private: Option<bool>,
+        /// Hosts its deployments may reach over HTTP besides those their berth.toml allows,
+        /// comma-separated, as berth.toml spells them (`api.example.com,*.example.org,10.0.0.5:8443`).
+        /// Replaces the list set before; `--network-allow ""` clears it. No rebuild is needed.
+        #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+        network_allow: Option<Vec<String>>,
         /// The project (default: the current directory's name).
         #[arg(long, short)]
         project: Option<String>,

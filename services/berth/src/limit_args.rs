@@ -8,7 +8,8 @@ use berth_core::{LIMIT_FIELDS, LimitField, LimitPolicy, Limits};
 pub struct LimitArgs {
     /// The most a project may set a limit to, as `<limit>=<value>`, repeated or comma-separated, e.g.
     /// `memoryMib=1024,timeoutMs=60000`. Limits: timeoutMs, memoryMib, maxResponseBytes,
-    /// maxRequestsPerInstance, maxWarmInstances, maxConcurrentCalls, maxQueuedCalls. Those not named
+    /// maxRequestsPerInstance, maxWarmInstances, maxConcurrentCalls, maxQueuedCalls, the egress
+    /// limits and requestsPerSecond. Those not named
     /// keep Berth's ceilings (README, "Limits").
     #[arg(
         long = "limit-ceiling",

@@ -201,7 +201,7 @@ async fn owned_deployment(
 pub(crate) fn project_json(state: &ApiState, p: &Project) -> serde_json::Value {
     serde_json::json!({
         "id": p.id, "slug": p.slug, "repo": p.repo, "branch": p.branch, "entry": p.entry, "limits": p.limits,
-        "private": p.private, "url": format!("{}/{}/mcp", state.public_url, p.slug), "createdAt": p.created_at,
+        "private": p.private, "networkAllow": p.network_allow, "url": format!("{}/{}/mcp", state.public_url, p.slug), "createdAt": p.created_at,
     })
 }
 

@@ -76,7 +76,8 @@ pub struct LiveRoute {
     pub description: Arc<ServerDescription>,
     pub limits: Limits,
     pub env: Arc<Vec<(String, String)>>,
-    /// The hosts the deployment may reach over HTTP: what its berth.toml allowed.
+    /// The hosts the deployment may reach over HTTP: what its berth.toml allowed, then what the
+    /// project's settings add.
     pub network_allow: Arc<AllowList>,
     /// The values of the project's secrets, for the runtime log to hide.
     pub secrets: Arc<berth_core::redact::SecretValues>,
@@ -121,8 +122,11 @@ pub fn live_route(
     };
     let description: ServerDescription =
         serde_json::from_str(deployment.description_json.as_deref()?).ok()?;
-    // Checked when the deployment was built; an entry that no longer parses allows nothing.
-    let network_allow = AllowList::parse(&description.network_allow).unwrap_or_default();
+    // Checked when the deployment was built and when the setting was saved; an entry that no longer
+    // parses allows nothing.
+    let built = AllowList::parse(&description.network_allow).unwrap_or_default();
+    let set = AllowList::parse(&project.network_allow).unwrap_or_default();
+    let network_allow = built.merged(&set);
     Some(LiveRoute {
         slug,
         project_id: project.id.clone(),

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use berth_core::{LimitPolicy, Limits, ProjectSlug};
+use berth_core::{AllowList, LimitPolicy, Limits, ProjectSlug};
 use berth_github::RepoName;
 use berth_store::{NewDeployment, NewProject, ProjectUpdate, Source, Target};
 use serde::Deserialize;
@@ -194,7 +194,7 @@ fn check_branch(branch: &str) -> Result<(), ApiError> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Settings {
     branch: Option<String>,
     entry: Option<String>,
@@ -202,6 +202,33 @@ struct Settings {
     limits: Option<serde_json::Map<String, Value>>,
     /// Whether only requests with one of the project's API keys are served (checked by [`privacy`]).
     private: Option<Value>,
+    /// Hosts its deployments may reach besides their berth.toml's (checked by [`network_allow`]); the
+    /// whole list, replacing the one before.
+    network_allow: Option<Value>,
+}
+
+/// The `networkAllow` setting: a list of allow list entries, each as berth.toml's `[network] allow`
+/// takes them, or a 400 naming the first bad one. Returned as written (trimmed), duplicates dropped.
+fn network_allow(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let bad = |why: String| ApiError::BadRequest(format!("`networkAllow`: {why}"));
+    let Value::Array(items) = value else {
+        return Err(bad(format!(
+            "a list of hosts, e.g. [\"api.example.com\", \"*.example.org\"], not {value}"
+        )));
+    };
+    let mut entries: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(entry) = item else {
+            return Err(bad(format!("each host is a string, not {item}")));
+        };
+        let entry = entry.trim().to_string();
+        if !entries.contains(&entry) {
+            entries.push(entry);
+        }
+    }
+    AllowList::parse(&entries).map_err(bad)?;
+    Ok(Some(entries))
 }
 
 /// The `private` setting: `true` or `false`, nothing else.
@@ -261,20 +288,25 @@ async fn update(
     let limits_changed = limits.as_ref().is_some_and(|l| *l != project.limits);
     let private = privacy(s.private)?;
     let access_changed = private.is_some_and(|p| p != project.private);
+    let network_allow = network_allow(s.network_allow)?;
+    let network_changed = network_allow
+        .as_ref()
+        .is_some_and(|n| *n != project.network_allow);
     let update = ProjectUpdate {
         branch: s.branch,
         entry: s.entry,
         limits,
         private,
+        network_allow,
     };
     let project = state
         .queue
         .store()
         .update_project(&project.id, update)
         .await?;
-    // Live deployments serve under the new limits and access rule from the next call on, without a
-    // rebuild.
-    let applied = if limits_changed || access_changed {
+    // Live deployments serve under the new limits, access rule and allowed hosts from the next call
+    // on, without a rebuild.
+    let applied = if limits_changed || access_changed || network_changed {
         state.queue.republish(&project.id).await?
     } else {
         0

@@ -52,6 +52,12 @@ pub const CEILING_EGRESS_BYTES_OUT_PER_CALL: u64 = 256 * 1024 * 1024;
 /// milliseconds.
 pub const MIN_EGRESS_TIMEOUT_MS: u64 = 100;
 
+/// A project sends at least one request a second, or its clients could not even connect.
+pub const MIN_REQUESTS_PER_SECOND: u64 = 1;
+/// Most requests per second by default: about what one edge on a small machine serves in all, so a
+/// project raised this far can still not take more than the whole edge.
+pub const CEILING_REQUESTS_PER_SECOND: u64 = 100_000;
+
 /// One numeric limit a project sets: its name in the API (`limits.<name>`), what it is, and its floor.
 #[derive(Clone, Copy, Debug)]
 pub struct LimitField {
@@ -176,6 +182,14 @@ pub static LIMIT_FIELDS: &[LimitField] = &[
         get: |l| l.egress_timeout_ms,
         set: |l, v| l.egress_timeout_ms = v,
     },
+    LimitField {
+        name: "requestsPerSecond",
+        what: "MCP requests per second",
+        unit: "requests",
+        min: MIN_REQUESTS_PER_SECOND,
+        get: |l| l.requests_per_second,
+        set: |l, v| l.requests_per_second = v,
+    },
 ];
 
 /// What projects may ask for on this Berth: the limits new projects start with, and the most each
@@ -204,6 +218,7 @@ impl Default for LimitPolicy {
                 egress_bytes_in_per_call: CEILING_EGRESS_BYTES_IN_PER_CALL,
                 egress_bytes_out_per_call: CEILING_EGRESS_BYTES_OUT_PER_CALL,
                 egress_timeout_ms: CEILING_TIMEOUT_MS,
+                requests_per_second: CEILING_REQUESTS_PER_SECOND,
             },
         }
     }
@@ -292,7 +307,7 @@ mod tests {
         );
         assert_eq!(policy.check(policy.defaults()), Ok(()));
         assert_eq!(policy.check(policy.ceilings()), Ok(()));
-        assert_eq!(LIMIT_FIELDS.len(), 11);
+        assert_eq!(LIMIT_FIELDS.len(), 12);
     }
 
     /// A limit added to [`Limits`] without bounds here would let a tenant set it to anything.

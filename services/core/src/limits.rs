@@ -50,6 +50,12 @@ pub const DEFAULT_EGRESS_BYTES_OUT_PER_CALL: u64 = 4 * 1024 * 1024;
 /// request while the tool still has time to report it.
 pub const DEFAULT_EGRESS_TIMEOUT_MS: u64 = 10_000;
 
+/// MCP requests a project may send through one edge per second, in bursts of up to one second's worth.
+/// Far above what a person's or an agent's clients send (a busy agent makes a few calls a second), and
+/// far below what an edge serves (tens of thousands), so one tenant's flood leaves the edge to the
+/// others.
+pub const DEFAULT_REQUESTS_PER_SECOND: u64 = 1_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Limits {
@@ -74,6 +80,8 @@ pub struct Limits {
     pub egress_bytes_out_per_call: u64,
     /// Time limit of one outbound request; a request also ends at the call's deadline.
     pub egress_timeout_ms: u64,
+    /// MCP requests per second through one edge (bursts up to one second's worth); past it, 429.
+    pub requests_per_second: u64,
 }
 
 impl Default for Limits {
@@ -91,6 +99,7 @@ impl Default for Limits {
             egress_bytes_in_per_call: DEFAULT_EGRESS_BYTES_IN_PER_CALL,
             egress_bytes_out_per_call: DEFAULT_EGRESS_BYTES_OUT_PER_CALL,
             egress_timeout_ms: DEFAULT_EGRESS_TIMEOUT_MS,
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
         }
     }
 }

@@ -45,22 +45,31 @@ fn any_limits() -> impl Strategy<Value = Limits> {
         any::<bool>(),
         any::<usize>(),
         any::<usize>(),
-        (any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>()),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+        ),
     )
-        .prop_map(|(t, m, r, q, w, fresh, c, qu, (er, ei, eo, et))| Limits {
-            timeout_ms: t,
-            memory_mib: m,
-            max_response_bytes: r,
-            max_requests_per_instance: q,
-            max_warm_instances: w,
-            fresh_instance_per_call: fresh,
-            max_concurrent_calls: c,
-            max_queued_calls: qu,
-            egress_requests_per_call: er,
-            egress_bytes_in_per_call: ei,
-            egress_bytes_out_per_call: eo,
-            egress_timeout_ms: et,
-        })
+        .prop_map(
+            |(t, m, r, q, w, fresh, c, qu, (er, ei, eo, et, rps))| Limits {
+                timeout_ms: t,
+                memory_mib: m,
+                max_response_bytes: r,
+                max_requests_per_instance: q,
+                max_warm_instances: w,
+                fresh_instance_per_call: fresh,
+                max_concurrent_calls: c,
+                max_queued_calls: qu,
+                egress_requests_per_call: er,
+                egress_bytes_in_per_call: ei,
+                egress_bytes_out_per_call: eo,
+                egress_timeout_ms: et,
+                requests_per_second: rps,
+            },
+        )
 }
 
 /// What `parse` promises of every slug it accepts, checked byte by byte.

@@ -108,6 +108,14 @@ const SPECS: &[Spec] = &[
         scale: 1000,
         fractional: true,
     },
+    Spec {
+        id: "requests_per_s",
+        field: "requestsPerSecond",
+        label: "MCP requests per second",
+        unit: "requests",
+        scale: 1,
+        fractional: false,
+    },
 ];
 
 /// What the template renders for one limit.

@@ -213,6 +213,9 @@ pub struct SettingsForm {
     entry: String,
     #[serde(default)]
     fresh: Option<String>,
+    /// Hosts allowed besides berth.toml's, one per line.
+    #[serde(default)]
+    network_allow: String,
     /// The limits' fields (`timeout_s`, `memory_mib`, ...: see `limit_form`).
     #[serde(flatten)]
     limits: HashMap<String, String>,
@@ -264,6 +267,7 @@ fn form_of(p: &Project) -> SettingsForm {
         branch: p.branch.clone(),
         entry: p.entry.clone(),
         fresh: p.limits.fresh_instance_per_call.then(|| "on".into()),
+        network_allow: p.network_allow.join("\n"),
         limits: limit_form::form_values(&p.limits),
     }
 }
@@ -310,6 +314,15 @@ fn parse_settings(
             "Write the entry point as file.py:object, e.g. server.py:mcp.".to_string(),
         ));
     }
+    let mut hosts: Vec<String> = Vec::new();
+    for line in form.network_allow.lines().map(str::trim) {
+        if !line.is_empty() && !hosts.iter().any(|h| h == line) {
+            hosts.push(line.to_string());
+        }
+    }
+    if let Err(e) = berth_core::AllowList::parse(&hosts) {
+        errors.push(("network_allow", e));
+    }
     let limits = limit_form::parse(&form.limits, current, policy);
     match limits {
         Ok(limits) if errors.is_empty() => Ok(ProjectUpdate {
@@ -319,6 +332,7 @@ fn parse_settings(
                 fresh_instance_per_call: form.fresh.is_some(),
                 ..limits
             }),
+            network_allow: Some(hosts),
             ..ProjectUpdate::default()
         }),
         Ok(_) => Err(errors),
@@ -348,6 +362,7 @@ pub async fn save(
     };
     let body = serde_json::json!({
         "branch": update.branch, "entry": update.entry, "limits": update.limits,
+        "networkAllow": update.network_allow,
     });
     let path = format!("/api/v1/projects/{slug}");
     match viewer.api(&d, Method::PATCH, &path, Some(body)).await {
@@ -457,5 +472,23 @@ mod tests {
             parse_settings(&form("0", "lots", "server"), &Limits::default(), &policy).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.0).collect();
         assert_eq!(fields, ["entry", "timeout_s", "memory_mib"]);
+    }
+
+    #[test]
+    fn allowed_hosts_are_one_per_line_and_each_is_checked() {
+        let policy = LimitPolicy::default();
+        let mut f = form("2", "128", "server.py:mcp");
+        f.network_allow = " api.example.com \r\n\n*.example.org:8443\napi.example.com\n".into();
+        let ok = parse_settings(&f, &Limits::default(), &policy).unwrap();
+        assert_eq!(
+            ok.network_allow.unwrap(),
+            ["api.example.com", "*.example.org:8443"],
+            "trimmed, blank lines and repeats dropped"
+        );
+        f.network_allow = "api.example.com\nhttps://bad.example/path".into();
+        let errors = parse_settings(&f, &Limits::default(), &policy).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "network_allow");
+        assert!(errors[0].1.contains("bad.example"), "{errors:?}");
     }
 }

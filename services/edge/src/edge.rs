@@ -43,6 +43,8 @@ pub struct Shared {
     pub key_uses: Option<Arc<dyn crate::KeyUseReporter>>,
     /// The keys that verify OAuth access tokens (none by default: only API keys open private projects).
     pub token_keys: crate::TokenKeys,
+    /// Each project's request rate (its `requestsPerSecond` limit).
+    pub rates: crate::rate::RateLimiter,
 }
 
 /// Builds the edge's router: `Edge::builder(routes, upstream).config(..).into_router()`.
@@ -170,6 +172,7 @@ impl EdgeBuilder {
             runlog: self.runlog.unwrap_or_else(berth_runlog::Recorder::disabled),
             key_uses: self.key_uses,
             token_keys: self.token_keys.unwrap_or_default(),
+            rates: Default::default(),
             config: self.config,
         });
         Router::new()
@@ -277,6 +280,8 @@ async fn handle_post(
         Err((id, e)) => {
             let outcome = if e.status == StatusCode::OK {
                 Outcome::Error
+            } else if e.status == StatusCode::TOO_MANY_REQUESTS {
+                Outcome::Limited
             } else {
                 Outcome::Rejected
             };
@@ -301,6 +306,7 @@ async fn post_inner(
     check_origin(&shared.config, headers).map_err(|e| (null(), e))?;
     let route = find_route(shared, project).map_err(|e| (null(), e))?;
     crate::access::check(shared, &route, headers).map_err(|e| (null(), e))?;
+    shared.rates.admit(&route).map_err(|e| (null(), e))?;
     crate::request_log::set_route(shared, &route);
     let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
     if !content_type.starts_with("application/json") {

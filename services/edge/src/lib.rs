@@ -30,6 +30,7 @@ mod kv;
 mod metrics;
 mod param_headers;
 mod protocol;
+mod rate;
 mod request_log;
 mod resource_metadata;
 mod routes;

@@ -58,6 +58,8 @@ pub enum Outcome {
     Error,
     /// Refused before dispatch: bad host, size, envelope, headers, unknown project or session.
     Rejected,
+    /// Refused for the project's request rate (429).
+    Limited,
 }
 
 impl Outcome {
@@ -66,6 +68,7 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Error => "error",
             Outcome::Rejected => "rejected",
+            Outcome::Limited => "limited",
         }
     }
 }

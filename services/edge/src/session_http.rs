@@ -66,6 +66,7 @@ async fn get_inner(
     check_origin(&shared.config, headers)?;
     let route = find_route(shared, project)?;
     crate::access::check(shared, &route, headers)?;
+    shared.rates.admit(&route)?;
     if !accepts(headers, "text/event-stream") {
         return Err(RpcError::invalid_request(
             "Not Acceptable: a GET stream needs `Accept: text/event-stream`",
@@ -101,6 +102,7 @@ pub(crate) async fn handle_delete(
         check_origin(&shared.config, &headers)?;
         let route = find_route(&shared, &project)?;
         crate::access::check(&shared, &route, &headers)?;
+        shared.rates.admit(&route)?;
         let session = existing_session(&shared, &route, &headers).await?;
         shared
             .sessions

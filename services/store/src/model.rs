@@ -59,6 +59,9 @@ pub struct Project {
     pub created_at: i64,
     /// Whether its MCP endpoint (production and previews) answers only requests with one of its API keys.
     pub private: bool,
+    /// Hosts its deployments may reach over HTTP besides those their berth.toml allows (allow list
+    /// entries, checked when set).
+    pub network_allow: Vec<String>,
 }
 
 /// A partial change to a project; `None` leaves a field as it is.
@@ -68,6 +71,7 @@ pub struct ProjectUpdate {
     pub entry: Option<String>,
     pub limits: Option<Limits>,
     pub private: Option<bool>,
+    pub network_allow: Option<Vec<String>>,
 }
 
 /// An API key of a project, for its headless MCP clients. The key itself is never stored, only its

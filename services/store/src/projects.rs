@@ -108,9 +108,14 @@ impl Store {
             check_text("entry point", entry, MAX_REF_BYTES)?;
         }
         let limits = u.limits.as_ref().map(limits_json).transpose()?;
+        let network_allow = u
+            .network_allow
+            .as_ref()
+            .map(|entries| serde_json::to_string(entries).expect("strings serialize"));
         let row = sqlx::query(&format!(
             "UPDATE projects SET branch = COALESCE($1, branch), entry = COALESCE($2, entry), \
-             limits_json = COALESCE($3, limits_json), private = COALESCE($6, private), updated_at = $4 \
+             limits_json = COALESCE($3, limits_json), private = COALESCE($6, private), \
+             network_allow_json = COALESCE($7, network_allow_json), updated_at = $4 \
              WHERE id = $5 RETURNING {PROJECT_COLS}"
         ))
         .bind(&u.branch)
@@ -119,6 +124,7 @@ impl Store {
         .bind(self.now())
         .bind(id)
         .bind(u.private)
+        .bind(network_allow)
         .fetch_optional(&self.pool)
         .await?;
         match row {

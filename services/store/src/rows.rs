@@ -14,12 +14,12 @@ use sqlx::{Decode, Row, Type};
 pub(crate) const USER_COLS: &str = "id, github_id, login, name, avatar_url, created_at";
 pub(crate) const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at";
 pub(crate) const PROJECT_COLS: &str =
-    "id, slug, owner_id, repo, branch, entry, limits_json, created_at, private";
+    "id, slug, owner_id, repo, branch, entry, limits_json, created_at, private, network_allow_json";
 pub(crate) const DEPLOYMENT_COLS: &str = "id, project_id, target, pr, source_kind, source_commit, source_branch, \
      source_author, source_message, status, live, artifact, description_json, error, created_at, started_at, finished_at";
 /// [`PROJECT_COLS`] of the table aliased `p`, then [`DEPLOYMENT_COLS`] of the table aliased `d`.
 pub(crate) const PROJECT_DEPLOYMENT_COLS: &str = "p.id, p.slug, p.owner_id, p.repo, p.branch, p.entry, \
-     p.limits_json, p.created_at, p.private, d.id, d.project_id, d.target, d.pr, d.source_kind, d.source_commit, d.source_branch, \
+     p.limits_json, p.created_at, p.private, p.network_allow_json, d.id, d.project_id, d.target, d.pr, d.source_kind, d.source_commit, d.source_branch, \
      d.source_author, d.source_message, d.status, d.live, d.artifact, d.description_json, d.error, d.created_at, \
      d.started_at, d.finished_at";
 pub(crate) const ENV_COLS: &str = "key, value, secret, scope, updated_at";
@@ -92,6 +92,10 @@ impl<'r> Cols<'r> {
         let limits: Limits =
             serde_json::from_str(&limits).map_err(|e| corrupt(&id, &e.to_string()))?;
         let created_at = self.next()?;
+        let private = self.next_bool()?;
+        let network_allow: String = self.next()?;
+        let network_allow =
+            serde_json::from_str(&network_allow).map_err(|e| corrupt(&id, &e.to_string()))?;
         Ok(Project {
             id,
             slug,
@@ -101,7 +105,8 @@ impl<'r> Cols<'r> {
             entry,
             limits,
             created_at,
-            private: self.next_bool()?,
+            private,
+            network_allow,
         })
     }
 

@@ -28,6 +28,8 @@ pub enum Call {
     Add,
     /// `ping`: the edge alone, no guest.
     Ping,
+    /// `tools/call fetch`: one outbound HTTP request per call, checking the item it returns.
+    Fetch,
 }
 
 /// `clients` concurrent sessions calling `add` for `measure`, after a warm-up.
@@ -85,6 +87,10 @@ async fn client_loop(
             Call::Ping => session.request("ping", json!({})).await.is_ok(),
             Call::Add => match session.call_tool_text("add", json!({"a": i, "b": n})).await {
                 Ok(text) => text == (i + n).to_string(),
+                Err(_) => false,
+            },
+            Call::Fetch => match session.call_tool_text("fetch", json!({"n": n})).await {
+                Ok(text) => text == format!("item {n}"),
                 Err(_) => false,
             },
         };

@@ -215,22 +215,38 @@ impl Berth {
 
     /// `GET path` of the REST API with the local operator's token; the JSON of a 200 answer.
     pub fn api_get(&self, path: &str) -> Result<serde_json::Value> {
+        self.api("GET", path, None)
+    }
+
+    /// `method path` of the REST API with the local operator's token and an optional JSON body; the
+    /// JSON of a 200 answer.
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
         let token = std::fs::read_to_string(self.data_path().join("operator-token"))?;
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
-            token.trim()
+            token.trim(),
+            body.len()
         )?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
         let (head, body) = response
             .split_once("\r\n\r\n")
-            .with_context(|| format!("GET {path}: not an HTTP response"))?;
+            .with_context(|| format!("{method} {path}: not an HTTP response"))?;
         if !head.starts_with("HTTP/1.1 200") {
-            bail!("GET {path}: {}\n{body}", head.lines().next().unwrap_or(""));
+            bail!(
+                "{method} {path}: {}\n{body}",
+                head.lines().next().unwrap_or("")
+            );
         }
         let body = if head
             .to_ascii_lowercase()

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use berth_e2e::mcp::Session;
-use berth_e2e::server::{free_port, http_get_text};
+use berth_e2e::server::http_get_text;
 use berth_e2e::tools::Tools;
 use berth_e2e::{Berth, Profile};
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ const PROJECT: &str = "egress";
 /// The API's key, kept as a Berth secret: the API answers 401 without it.
 const API_KEY: &str = "sk-egress-51f0c2d8a7";
 
-/// The server; `{API}` becomes the API's base URL and `{CLOSED}` a loopback address nothing allows.
+/// The server; `{API}` becomes the API's base URL and `{OTHER}` the same API at an address only the project's settings allow.
 const SERVER: &str = r#"import json
 import os
 import urllib.request
@@ -101,8 +101,8 @@ async def bounce() -> str:
 
 @mcp.tool
 def elsewhere() -> str:
-    """Calls an address berth.toml does not allow."""
-    return httpx.get("{CLOSED}/").text
+    """Calls an address berth.toml does not allow (the project's settings may)."""
+    return httpx.get("{OTHER}/").text
 "#;
 
 /// A server made from the API's OpenAPI document in the repository, as the FastMCP guides show.
@@ -225,6 +225,7 @@ async fn start_api() -> Result<SocketAddr> {
                 Json(json!({"got": body, "contentType": kind})).into_response()
             }),
         )
+        .route("/", get(|| async { "hello from the API" }))
         .route(
             "/bounce",
             get(|| async {
@@ -258,10 +259,10 @@ fn openapi_files(dir: &std::path::Path, api: SocketAddr) -> Result<()> {
     write_project(dir, api, &server, "httpx\n")
 }
 
-fn project_files(dir: &std::path::Path, api: SocketAddr, closed: SocketAddr) -> Result<()> {
+fn project_files(dir: &std::path::Path, api: SocketAddr, other: SocketAddr) -> Result<()> {
     let server = SERVER
         .replace("{API}", &format!("http://{api}"))
-        .replace("{CLOSED}", &format!("http://{closed}"));
+        .replace("{OTHER}", &format!("http://{other}"));
     write_project(dir, api, &server, "httpx\nrequests\n")
 }
 
@@ -336,12 +337,12 @@ fn text_of(result: &Value) -> (String, bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     let api = start_api().await?;
-    // A port that was free a moment ago: nothing allows it, so nothing connects to it.
-    let closed: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    // The same API at another address, which berth.toml does not allow.
+    let other = start_api().await?;
     let dir = tempfile::Builder::new()
         .prefix("berth-e2e-egress-")
         .tempdir()?;
-    project_files(dir.path(), api, closed)?;
+    project_files(dir.path(), api, other)?;
 
     let berth = tokio::task::spawn_blocking(|| {
         Berth::start_with_args(Profile::Debug, &["--allow-private-egress".to_string()])
@@ -390,7 +391,29 @@ async fn python_servers_reach_allowed_apis_and_nothing_else() -> Result<()> {
     // So is an address berth.toml does not name, even with private egress allowed.
     let (text, is_error) = text_of(&mcp.call_tool("elsewhere", json!({})).await?);
     assert!(is_error, "{text}");
-    assert!(text.contains(&closed.to_string()), "{text}");
+    assert!(text.contains(&other.to_string()), "{text}");
+    // Until the project's settings allow it: from the next call on, without a rebuild.
+    let allow = other.to_string();
+    berth.cli_ok(&[
+        "projects",
+        "set",
+        "--network-allow",
+        &allow,
+        "--project",
+        PROJECT,
+    ])?;
+    let (text, is_error) = text_of(&mcp.call_tool("elsewhere", json!({})).await?);
+    assert_eq!((text.as_str(), is_error), ("hello from the API", false));
+    berth.cli_ok(&[
+        "projects",
+        "set",
+        "--network-allow",
+        "",
+        "--project",
+        PROJECT,
+    ])?;
+    let (text, is_error) = text_of(&mcp.call_tool("elsewhere", json!({})).await?);
+    assert!(is_error, "cleared again: {text}");
 
     // The runtime log shows each request by method, host and status, never its headers.
     let events = berth.api_get(&format!("/api/v1/projects/{PROJECT}/logs?limit=500"))?;

@@ -88,6 +88,9 @@ async fn redeploy_switches_over_with_zero_failed_requests() -> Result<()> {
     let url = berth.mcp_url("lifecycle");
     let v1 = project(&versioned("v1"))?;
     berth.deploy_ok(v1.path(), "lifecycle")?;
+    // The clients send as fast as they can; what is measured is the switch, not the request rate.
+    let unlimited = json!({"limits": {"requestsPerSecond": 100_000}});
+    berth.api("PATCH", "/api/v1/projects/lifecycle", Some(&unlimited))?;
     assert_eq!(
         Session::connect(&url)
             .await?

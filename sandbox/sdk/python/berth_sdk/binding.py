@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from berth_sdk.context import Context
+from berth_sdk.dependencies import Dependency
 from berth_sdk.errors import DefinitionError, where
 from berth_sdk.schema import (
     MISSING,
@@ -75,6 +76,8 @@ def prepare(fn, kind):
                 f"{where(fn)}: {kind} '{fn.__name__}' has positional-only parameter '{p.name}'; "
                 "remove the '/' so it can be passed by name")
         annotation = hints.get(p.name, p.annotation)
+        if isinstance(p.default, Dependency):  # injected at each call (berth_sdk.dependencies), not an argument
+            continue
         if _is_context(annotation):
             contexts.append(p.name)
             continue
@@ -112,7 +115,7 @@ def _arguments_adapter(name, params):
     return found[1]
 
 
-def bind(name, params, arguments, from_strings=False):
+def bind(name, params, arguments, from_strings=False, strict=False):
     """The keyword arguments for a function ``name`` with ``params``, validated by pydantic.
 
     Missing optional arguments get their defaults (``default_factory`` is called). With ``from_strings``
@@ -125,9 +128,19 @@ def bind(name, params, arguments, from_strings=False):
         arguments = {k: _from_string(next((p for p in params if p.name == k), None), v)
                      for k, v in arguments.items()}
     try:
-        return _arguments_adapter(name, params).validate_python(arguments)
+        if strict and _is_json_data(arguments):
+            return _arguments_adapter(name, params).validate_json(json.dumps(arguments), strict=True)
+        return _arguments_adapter(name, params).validate_python(arguments, strict=True if strict else None)
     except ValidationError as exc:
         raise ArgumentValidationError(str(exc)) from None
+
+
+def _is_json_data(value):
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json_data(item) for item in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and _is_json_data(v) for k, v in value.items())
 
 
 def _from_string(param, value):
@@ -139,13 +152,84 @@ def _from_string(param, value):
         return value
 
 
-def coerce(param, value, from_string=False):
-    """One argument validated against its parameter's type; ArgumentError says what was expected."""
-    if from_string:
-        value = _from_string(param, value)
+class PromptArgumentsError(ValueError):
+    """A render's arguments fastmcp refuses before the prompt runs; the server words it as a failed render
+    (``Error rendering prompt 'x': ...``, JSON-RPC -32603), as fastmcp does."""
+
+
+def prompt_arguments(name, params, arguments, conversion_error, prompt_name=None):
+    """A fastmcp prompt's keyword arguments, as ``FunctionPrompt.render`` makes them: required names first
+    (``Missing required arguments: {'x'}``), then each string read by its parameter's type (as a Python value,
+    else as JSON; ``conversion_error(message)`` when neither fits), arguments the function does not take
+    dropped, and the whole validated by pydantic (``Error rendering prompt 'prompt_name': ...``)."""
+    if not isinstance(arguments, dict):
+        raise ArgumentError("arguments must be a JSON object")
+    missing = {p.name for p in params if p.required} - set(arguments)
+    if missing:
+        raise PromptArgumentsError(f"Missing required arguments: {missing}")
+    by_name = {p.name: p for p in params}
+    converted = {}
+    for key, value in arguments.items():
+        param = by_name.get(key)
+        if param is None:
+            continue
+        if param.annotation is inspect.Parameter.empty or not isinstance(value, str):
+            converted[key] = value
+            continue
+        try:
+            converted[key] = _prompt_value(adapter(for_pydantic(param.annotation)), value)
+        except (ValueError, TypeError) as exc:
+            raise conversion_error(f"Could not convert argument '{key}' with value '{value}' to expected type "
+                                   f"{param.annotation}. Error: {exc}") from None
     try:
-        return adapter(for_pydantic(param.annotation)).validate_python(value)
+        return _arguments_adapter(name, params).validate_python(converted)
+    except ValidationError as exc:  # inside fastmcp's render: worded as the prompt's own failure, never masked
+        raise conversion_error(f"Error rendering prompt {prompt_name!r}: {exc}") from None
+
+
+def _prompt_value(type_adapter, value):
+    try:
+        python_value = type_adapter.validate_python(value)
+    except (ValueError, TypeError):
+        return type_adapter.validate_json(value)
+    if isinstance(python_value, str):
+        return python_value
+    try:
+        return type_adapter.validate_json(value)
+    except (ValueError, TypeError):
+        return python_value
+
+
+class TemplateArgumentError(ValueError):
+    """A resource template's argument that does not fit its parameter; the read fails with this message
+    (``Error reading resource 'uri': ...``, JSON-RPC -32603), as fastmcp answers."""
+
+
+def template_arguments(name, params, arguments):
+    """A resource template's keyword arguments from the URI's strings, as fastmcp reads them: ``int``,
+    ``float`` and ``bool`` parameters converted by Python's rules first, then the whole validated by
+    pydantic as ``validate_call`` does (its error titled with the function's name)."""
+    by_name = {p.name: p for p in params}
+    converted = {}
+    for key, value in arguments.items():
+        param = by_name.get(key)
+        if param is None:
+            continue
+        if isinstance(value, str) and param.annotation in (int, float, bool):
+            if param.annotation is bool:
+                lowered = value.lower()
+                if lowered not in ("true", "1", "yes", "false", "0", "no"):
+                    raise TemplateArgumentError(f"Invalid boolean value for {key}: {value!r}")
+                value = lowered in ("true", "1", "yes")
+            else:
+                try:
+                    value = param.annotation(value)
+                except ValueError as exc:
+                    raise TemplateArgumentError(str(exc)) from None
+        converted[key] = value
+    try:
+        return _arguments_adapter(name, params).validate_python(converted)
     except ValidationError as exc:
-        raise ArgumentValidationError(f"argument '{param.name}': {exc}") from None
-    except SchemaError as exc:
-        raise ArgumentError(f"argument '{param.name}': {exc}") from None
+        text = str(exc)
+        first, _, rest = text.partition("\n")
+        raise TemplateArgumentError(first.replace(f"for call[{name}]", f"for {name}") + "\n" + rest) from None

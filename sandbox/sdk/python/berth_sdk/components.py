@@ -5,6 +5,7 @@ covers); running one returns MCP-shaped data (blocks as dicts, media bytes raw).
 """
 
 import asyncio
+import copy
 import inspect
 import json
 import re
@@ -12,8 +13,9 @@ import time
 import typing
 import urllib.parse
 
-from berth_sdk.binding import ArgumentValidationError, bind, coerce, prepare
+from berth_sdk.binding import ArgumentValidationError, bind, prepare, prompt_arguments, template_arguments
 from berth_sdk.content import as_block, jsonable, resource_contents
+from berth_sdk.dependencies import call_with, injected
 from berth_sdk.errors import DefinitionError, ToolError, where
 from berth_sdk.mcp_types import Annotations, ToolAnnotations
 from berth_sdk.schema import input_schema, output_schema, parse_docstring, raw_schema
@@ -35,14 +37,16 @@ class Hints(dict):
         return self.get(re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name))
 
 
-def _annotations(value, model):
-    """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras."""
+def _annotations(value, model, extras=True):
+    """Annotations as listed: the model's fields in its order (as pydantic validates a dict), then extras
+    (which a resource's ``Annotations`` model drops, as pydantic ignores them there)."""
     if value is None:
         return None
     data = value if isinstance(value, dict) else {k: v for k, v in vars(value).items() if v is not None}
     camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in data.items()}
     ordered = {k: camel[k] for k in model._fields if k in camel}
-    ordered.update({k: v for k, v in camel.items() if k not in ordered})
+    if extras:
+        ordered.update({k: v for k, v in camel.items() if k not in ordered})
     return Hints((k, v) for k, v in jsonable(ordered).items() if v is not None)
 
 
@@ -58,9 +62,11 @@ def _icons(icons, at):
     return out
 
 
-def _meta(meta, tags, version):
-    fastmcp = {"versions": [str(version)], "tags": tags, "version": str(version)} if version is not None \
-        else {"tags": tags}
+def _meta(meta, tags, version, versions=None):
+    """A listing's ``_meta``: the component's own, then fastmcp's tags and versions (every registered version
+    of the name, highest first: ``berth_sdk.versions``)."""
+    fastmcp = {"versions": list(versions or [str(version)]), "tags": tags, "version": str(version)} \
+        if version is not None else {"tags": tags}
     return {**(jsonable(meta) if meta else {}), "fastmcp": fastmcp}
 
 
@@ -120,14 +126,35 @@ def task_mode(task, fn, name, at):
 
 
 class Component:
-    """What tools, resources and prompts share: tags, version, visibility keys."""
+    """What tools, resources and prompts share: tags, version, visibility keys, injected dependencies."""
 
     kind = "component"
+    dependencies = {}
+
+    def _invoke(self, kwargs):
+        """``fn(**kwargs)``; with dependencies (``Depends``, ``CurrentContext()``), an awaitable that resolves
+        them first and exits their context managers after the call."""
+        if self.dependencies:
+            return call_with(self.fn, kwargs, self.dependencies)
+        return self.fn(**kwargs)
 
     @property
     def key(self):
         base = f"{self.kind}:{self.name if self.kind in ('tool', 'prompt') else self.uri}"
-        return base if self.version is None else f"{base}@{self.version}"
+        return f"{base}@" if self.version is None else f"{base}@{self.version}"
+
+    _ATTRIBUTES = {"parameters": "input_schema", "title": "_title"}
+
+    def model_copy(self, update=None, deep=False):
+        """A copy with some fields changed, as pydantic's ``model_copy`` gives one of fastmcp's components
+        (list middleware does ``tool.model_copy(update={"output_schema": None})``)."""
+        clone = copy.deepcopy(self) if deep else copy.copy(self)
+        for key, value in (update or {}).items():
+            if key == "tags":
+                value = sorted(value or [])
+            attribute = self._ATTRIBUTES.get(key, key)
+            setattr(clone, attribute if hasattr(clone, attribute) else key, value)
+        return clone
 
     def enable(self):
         raise DefinitionError(f"{self.kind}.enable() was removed in FastMCP 3.0; use mcp.enable(keys={{'{self.key}'}})")
@@ -150,6 +177,7 @@ class Tool(Component):
         self.task_mode = task_mode(task, fn, self.name, at)
         _check_context_annotations(fn, "tool", self.name)
         self.params, self.context_params = prepare(fn, kind="tool")
+        self.dependencies = injected(fn)
         self.hidden = self._exclude(exclude_args or (), at)
         summary, param_docs = parse_docstring(inspect.getdoc(fn))
         for p in self.params:
@@ -177,24 +205,45 @@ class Tool(Component):
                    "still ends it); make it `async def` to have it cut off on time")
         self.timeout = timeout
 
-    def _schemas(self, fn, output_schema_override, structured_output):
-        """``(inputSchema, outputSchema)`` as fastmcp 4.x derives them from the signature."""
+    def _schemas(self, fn, output_schema_override, structured_output, inline=True):
+        """``(inputSchema, outputSchema)`` as fastmcp 4.x derives them from the signature (``inline=False``:
+        with their ``$ref``s, for a server made with ``dereference_schemas=False``)."""
         if structured_output is False:
             output_schema_override = None
         hint = _return_hint(fn)
+        self.return_type = hint  # results are serialized for it, as fastmcp does
+        self._schema_inputs = (output_schema_override, structured_output)
         if output_schema_override is not ...:
             output = output_schema_override
         elif isinstance(hint, type) and hint.__name__ in ("ToolResult", "CallToolResult"):
             output = None  # the tool builds its whole result
         else:
-            output = output_schema(hint)
-        return input_schema(self.params), output
+            output = output_schema(hint, inline)
+        return input_schema(self.params, inline=inline), output
+
+    def _listed_schemas(self):
+        """The schemas as listed: with ``$ref``s when the serving server has ``dereference_schemas=False``."""
+        from berth_sdk.context import _active_server
+
+        if getattr(_active_server, "_dereference", True) or not hasattr(self, "_schema_inputs") or \
+                type(self)._schemas is not Tool._schemas:
+            return self.input_schema, self.output_schema
+        if getattr(self, "_with_refs", None) is None:
+            listed_input, listed_output = self._schemas(self.fn, *self._schema_inputs, inline=False)
+            self._with_refs = (listed_input, listed_output, self.input_schema, self.output_schema)
+        listed_input, listed_output, computed_input, computed_output = self._with_refs
+        # A schema assigned after the tool was made (tool.parameters = {...}) is listed as assigned.
+        return (listed_input if self.input_schema is computed_input else self.input_schema,
+                listed_output if self.output_schema is computed_output else self.output_schema)
 
     def bind_arguments(self, arguments):
         """The keyword arguments for a call; arguments pydantic refuses are the tool's error result (a
         ToolError with pydantic's message, as fastmcp answers), not a protocol error."""
+        from berth_sdk.context import _active_server  # the serving server decides strictness, as natively
+
         try:
-            kwargs = bind(_function_name(self), self.params, arguments if arguments is not None else {})
+            kwargs = bind(_function_name(self), self.params, arguments if arguments is not None else {},
+                          strict=bool(getattr(_active_server, "_strict_input", False)))
         except ArgumentValidationError as exc:
             raise ToolError(str(exc)) from None
         kwargs.update(self.hidden)
@@ -224,6 +273,14 @@ class Tool(Component):
         return cls(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                    timeout, exclude_args, task=task)
 
+    @classmethod
+    def from_tool(cls, tool, **kwargs):
+        """fastmcp's ``Tool.from_tool``: a new tool over ``tool`` (or a function), arguments transformed
+        (``berth_sdk.tool_transform``)."""
+        from berth_sdk.tool_transform import TransformedTool
+
+        return TransformedTool.from_tool(tool, **kwargs)
+
     @property
     def title(self):
         return self._title or _default_title(self.name)
@@ -245,24 +302,25 @@ class Tool(Component):
         item = {"name": name or self.name, "title": self._title or _default_title(name or self.name)}
         if self.description:
             item["description"] = self.description
-        item["inputSchema"] = self.input_schema
-        if self.output_schema is not None:
-            item["outputSchema"] = self.output_schema
+        listed_input, listed_output = self._listed_schemas()
+        item["inputSchema"] = listed_input
+        if listed_output is not None:
+            item["outputSchema"] = listed_output
         if self.icons:
             item["icons"] = self.icons
         if self.annotations:
             item["annotations"] = self.annotations
         meta = {**self.meta, TASK_SUPPORT: self.task_mode} if self.task_mode and self.meta else \
             ({TASK_SUPPORT: self.task_mode} if self.task_mode else self.meta)
-        item["_meta"] = _meta(meta, self.tags, self.version)
+        item["_meta"] = _meta(meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it (with the timeout applied) for async ones."""
         if self.timeout is None:
-            return self.fn(**kwargs)
+            return self._invoke(kwargs)
         started = time.monotonic()
-        value = self.fn(**kwargs)
+        value = self._invoke(kwargs)
         if inspect.isawaitable(value):
             return self._bounded(value)
         if time.monotonic() - started > self.timeout:
@@ -288,7 +346,7 @@ def _return_hint(fn):
 
 
 _TEMPLATE_PARAM = re.compile(r"{(\*?)(\w+)(\*?)}")
-_QUERY_PARAMS = re.compile(r"{\?([\w,]+)}")  # RFC 6570 form-style query: {?q,limit}
+_QUERY_PARAMS = re.compile(r"{\?([\w,*-]+)}")  # RFC 6570 form-style query: {?q,limit}, {?tags*}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -310,27 +368,35 @@ class Resource(Component):
         self.description = description if description is not None else summary
         self.mime_type = mime_type
         self.tags = sorted(tags or [])
-        self.annotations = _annotations(annotations, Annotations)
+        self.annotations = _annotations(annotations, Annotations, extras=False)
         self.meta = meta
         self.icons = _icons(icons, at)
         self.version = version
         _check_context_annotations(fn, "resource", self.name)
         self.params, self.context_params = prepare(fn, kind="resource")
+        self.dependencies = injected(fn)
         self.uri_params = [m.group(2) for m in _TEMPLATE_PARAM.finditer(uri)]
-        self.query_params = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
+        queried = [n for m in _QUERY_PARAMS.finditer(uri) for n in m.group(1).split(",") if n]
+        self.query_params = [n.rstrip("*") for n in queried]
+        self.exploded_params = {n.rstrip("*") for n in queried if n.endswith("*")}
         self.is_template = bool(self.uri_params) or bool(self.query_params) or bool(self.params)
         if self.is_template:
             self._check_template()
             self.regex = template_regex(uri)
 
     @classmethod
-    def from_function(cls, fn, uri, name=None, title=None, description=None, mime_type=None, tags=None,
-                      annotations=None, meta=None, icons=None, version=None, **options):
-        """fastmcp's ``Resource.from_function``: a resource to add with ``mcp.add_resource(resource)``."""
+    def from_function(cls, fn, uri=None, name=None, title=None, description=None, mime_type=None, tags=None,
+                      annotations=None, meta=None, icons=None, version=None, uri_template=None, **options):
+        """fastmcp's ``Resource.from_function`` (and ``ResourceTemplate.from_function(fn, uri_template=...)``):
+        a resource or template to add with ``mcp.add_resource(...)``/``mcp.add_template(...)``."""
         from berth_sdk import options as opts
 
         opts.check("Resource.from_function()", options, opts.caller(), opts.COMPONENT_NOTICES, opts.COMPONENT_ERRORS)
-        return cls(fn, uri, name, title, description, mime_type, tags, annotations, meta, icons, version)
+        if (uri is None) == (uri_template is None):
+            raise DefinitionError(f"{opts.caller()}: Resource.from_function() needs uri= (or, for a template, "
+                                  "uri_template=)")
+        return cls(fn, uri if uri is not None else uri_template, name, title, description, mime_type, tags,
+                   annotations, meta, icons, version)
 
     @property
     def kind(self):
@@ -367,36 +433,47 @@ class Resource(Component):
         item["mimeType"] = self.mime_type or "text/plain"
         if self.icons:
             item["icons"] = self.icons
-        if self.annotations:
+        if self.annotations is not None:
             item["annotations"] = self.annotations
-        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        item["_meta"] = _meta(self.meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
     async def read(self, uri, args, context, json_indent=None):
-        kwargs = {p.name: coerce(p, args[p.name]) for p in self.params if p.name in args}
+        kwargs = template_arguments(_function_name(self), self.params, args) if self.is_template else {}
         for name in self.context_params:
             kwargs[name] = context
-        value = self.fn(**kwargs)
+        value = self._invoke(kwargs)
         if inspect.isawaitable(value):
             value = await value
-        return resource_items(uri, value, self.mime_type, json_indent)
+        # Raw bytes carry the resource's MIME type, text/plain by default (as fastmcp and the SDKs list it).
+        return resource_items(uri, value, self.mime_type or "text/plain", json_indent)
 
 
     def match(self, uri):
-        """The template's arguments in ``uri`` (path parameters, then known query parameters), or None."""
-        found = self.regex.match(uri)
+        """The template's arguments in ``uri`` (path parameters, then known query parameters), or None.
+
+        As fastmcp matches: the path (before ``?``, without a ``#fragment``) against the template's path,
+        path values percent-decoded; then the template's ``{?name}`` query parameters (first value; every
+        value for an exploded ``{?name*}``)."""
+        if "#" not in self.uri:
+            uri = uri.partition("#")[0]
+        path, _, query = uri.partition("?")
+        found = self.regex.match(path)
         if found is None:
             return None
-        args = {k: v for k, v in found.groupdict().items() if k != "_query"}
-        if self.query_params and found.group("_query"):
-            for key, value in urllib.parse.parse_qsl(found.group("_query")):
-                if key in self.query_params and key not in args:
-                    args[key] = value
+        args = {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+        if query and self.query_params:
+            parsed = urllib.parse.parse_qs(query, keep_blank_values=True)
+            exploded = getattr(self, "exploded_params", ())
+            for name in self.query_params:
+                key = name.replace("-", "_")
+                if name in parsed and key not in args:
+                    args[key] = parsed[name] if name in exploded else parsed[name][0]
         return args
 
 
 def template_regex(uri):
-    has_query = bool(_QUERY_PARAMS.search(uri))
+    """The regex of a template's path (its ``{?query}`` part removed), as fastmcp builds it."""
     uri = _QUERY_PARAMS.sub("", uri)
     pattern = ""
     last = 0
@@ -405,8 +482,7 @@ def template_regex(uri):
         wildcard = m.group(1) or m.group(3)
         pattern += f"(?P<{m.group(2)}>{'.+' if wildcard else '[^/]+'})"
         last = m.end()
-    query = r"(?:\?(?P<_query>.*))?" if has_query else ""
-    return re.compile("^" + pattern + re.escape(uri[last:]) + query + "$")
+    return re.compile("^" + pattern + re.escape(uri[last:]) + "$")
 
 
 class ResourceContent:
@@ -500,6 +576,7 @@ class Prompt(Component):
         self.description = description if description is not None else summary
         _check_context_annotations(fn, "prompt", self.name)
         self.params, self.context_params = prepare(fn, kind="prompt")
+        self.dependencies = injected(fn)
         for p in self.params:
             p.description = param_docs.get(p.name)
         self.tags = sorted(tags or [])
@@ -516,13 +593,15 @@ class Prompt(Component):
         return [self._argument(p, properties[p.name]) for p in self.params]
 
     def bind_arguments(self, arguments):
-        """The keyword arguments for a render (MCP sends strings; one for a non-``str`` parameter is read
-        as JSON first, as fastmcp does); raises ArgumentValidationError with pydantic's message."""
-        return bind(_function_name(self), self.params, arguments, from_strings=True)
+        """The keyword arguments for a render, as fastmcp makes them (``binding.prompt_arguments``: MCP sends
+        strings, each read by its parameter's type); raises PromptError or PromptArgumentsError as it does."""
+        from berth_sdk.errors import PromptError
+
+        return prompt_arguments(_function_name(self), self.params, arguments, PromptError, self.name)
 
     def call(self, kwargs):
         """Calls the function: its value, or an awaitable of it."""
-        return self.fn(**kwargs)
+        return self._invoke(kwargs)
 
     @classmethod
     def from_function(cls, fn, name=None, title=None, description=None, tags=None, meta=None, icons=None,
@@ -556,7 +635,7 @@ class Prompt(Component):
         item["arguments"] = self.arguments
         if self.icons:
             item["icons"] = self.icons
-        item["_meta"] = _meta(self.meta, self.tags, self.version)
+        item["_meta"] = _meta(self.meta, self.tags, self.version, getattr(self, "all_versions", None))
         return item
 
 

@@ -7,8 +7,10 @@ lifespan starts with its parent's.
 import copy
 
 from berth_sdk import options as opts
+from berth_sdk import transforms
 from berth_sdk.components import template_regex
 from berth_sdk.errors import DefinitionError
+from berth_sdk.extra_middleware import injected_tools
 
 
 def namespaced_uri(uri, namespace):
@@ -44,12 +46,15 @@ class Exposed:
     def key(self):
         kind = self._component.kind
         base = f"{kind}:{self.name if kind in ('tool', 'prompt') else self.uri}"
-        return base if self._component.version is None else f"{base}@{self._component.version}"
+        return f"{base}@" if self._component.version is None else f"{base}@{self._component.version}"
 
-    def listing(self):
+    def model_copy(self, update=None, deep=False):
+        return Exposed(self._component.model_copy(update=update, deep=deep), self.name, self.uri)
+
+    def listing(self, uri=None, name=None):  # an Exposed of an Exposed: a mount of a mount
         if self._component.kind in ("resource", "template"):
-            return self._component.listing(uri=self.uri, name=self.name)
-        return self._component.listing(name=self.name)
+            return self._component.listing(uri=uri or self.uri, name=name or self.name)
+        return self._component.listing(name=name or self.name)
 
 
 class Composition:
@@ -117,12 +122,20 @@ class Composition:
         return list(out.values())
 
     def _all_tools(self):
-        return self._named(self._tools, lambda child: child._all_tools())
+        """Tools injected by middleware first (they take the place of registered ones of the same name)."""
+        injected = injected_tools(getattr(self, "_middleware", ()))
+        own = transforms.listed(self._transforms, "tool", self._named(self._tools, lambda child: child._all_tools()))
+        return list(injected.values()) + [t for t in own if t.name not in injected]
 
     def _all_prompts(self):
-        return self._named(self._prompts, lambda child: child._all_prompts())
+        return transforms.listed(self._transforms, "prompt",
+                                 self._named(self._prompts, lambda child: child._all_prompts()))
 
     def _all_resources(self, templates):
+        return transforms.listed(self._transforms, "template" if templates else "resource",
+                                 self._own_resources(templates))
+
+    def _own_resources(self, templates):
         out = {}
         for r in (self._templates if templates else self._resources).values():
             if self._visible(r):
@@ -146,17 +159,28 @@ class Composition:
         return None
 
     def _find_tool(self, name):
-        return self._find_named(self._tools, name, lambda child, n: child._find_tool(n))
+        injected = injected_tools(getattr(self, "_middleware", ())).get(name)
+        if injected is not None:
+            return injected, self, name
+        return transforms.find(self._transforms, "tool", name, lambda n: self._find_named(
+            self._tools, n, lambda child, m: child._find_tool(m)), self)
 
     def _find_prompt(self, name):
-        return self._find_named(self._prompts, name, lambda child, n: child._find_prompt(n))
+        return transforms.find(self._transforms, "prompt", name, lambda n: self._find_named(
+            self._prompts, n, lambda child, m: child._find_prompt(m)), self)
 
     def _find_resource(self, uri):
+        found = transforms.find(self._transforms, "resource", uri, self._find_own_resource, self)
+        return found
+
+    def _find_own_resource(self, uri):
         """``(resource, owner, uri as the owner knows it, template arguments)`` or None."""
         res = self._resources.get(uri)
         if res is not None and self._visible(res):
             return res, self, uri, {}
-        for template in self._templates.values():
+        # A disabled resource of this server hides its templates for that URI (mounted servers may still
+        # serve it), as fastmcp's local provider answers.
+        for template in self._templates.values() if res is None else ():
             args = template.match(uri)
             if args is not None and self._visible(template):
                 return template, self, uri, args
@@ -168,6 +192,9 @@ class Composition:
         return None
 
     def _find_template(self, uri_template):
+        return transforms.find(self._transforms, "template", uri_template, self._find_own_template, self)
+
+    def _find_own_template(self, uri_template):
         own = self._templates.get(uri_template)
         if own is not None and self._visible(own):
             return own, self

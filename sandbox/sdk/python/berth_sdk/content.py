@@ -5,10 +5,19 @@ Blocks are kept as MCP-shaped dicts (``{"type": "text", "text": ...}``) with med
 """
 
 import base64
+import inspect
 import json
 import mimetypes
 import os
+import pathlib
+import re
+import typing
+import urllib.parse
 
+from pydantic import PydanticSchemaGenerationError
+from pydantic_core import PydanticSerializationError
+
+from berth_sdk.errors import ToolError
 from berth_sdk.mcp_types import (
     AudioContent,
     BlobResourceContents,
@@ -20,18 +29,31 @@ from berth_sdk.mcp_types import (
     TextContent,
     TextResourceContents,
 )
-from berth_sdk.schema import to_jsonable
+from berth_sdk.schema import SchemaError, adapter, to_json_state, to_jsonable
 
 
-def jsonable(value):
-    """``to_jsonable`` that also knows ``mcp.types`` models (dumped by alias, without nulls)."""
+def jsonable(value, nested=False):
+    """``to_jsonable`` that also knows ``mcp.types`` models: one given as it is, dumped by alias without nulls;
+    one inside a dict or list, as pydantic dumps the ``mcp`` 2.x model there (snake_case field names, nulls
+    kept: ``{"image": img.to_image_content()}`` gives ``mime_type``, ``annotations``, ``meta``)."""
     if isinstance(value, Model):
+        if nested:
+            return {re.sub(r"(?<=[a-z])([A-Z])", lambda m: "_" + m.group(1).lower(), k): jsonable(v, True)
+                    for k, v in value.model_dump(mode="json").items()}
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Model) for v in value):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict) and any(isinstance(v, Model) for v in value.values()):
-        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and any(_has_model(v) for v in value):
+        return [jsonable(v, nested) for v in value]
+    if isinstance(value, dict) and any(_has_model(v) for v in value.values()):
+        return {str(k): jsonable(v, True) for k, v in value.items()}
     return to_jsonable(value)
+
+
+def _has_model(value):
+    if isinstance(value, Model):
+        return True
+    if isinstance(value, dict):
+        return any(_has_model(v) for v in value.values())
+    return isinstance(value, (list, tuple)) and any(_has_model(v) for v in value)
 
 
 def dumps(value):
@@ -95,10 +117,12 @@ class Audio(_Media):
 
 
 class File(_Media):
-    """A file result, embedded as a resource (text when it decodes as UTF-8, else a blob)."""
+    """A file result, embedded as a resource: text for a ``text/*`` type, else a base64 blob (as fastmcp)."""
 
     _kind = "file"
     _default_mime = "application/octet-stream"
+    _TEXT_FORMATS = {"plain": "text/plain", "txt": "text/plain", "text": "text/plain", "csv": "text/csv",
+                     "html": "text/html", "htm": "text/html", "md": "text/markdown", "markdown": "text/markdown"}
 
     def __init__(self, path=None, data=None, format=None, name=None, annotations=None):  # noqa: A002
         super().__init__(path=path, data=data, format=format, annotations=annotations)
@@ -107,12 +131,29 @@ class File(_Media):
     @property
     def mime_type(self):
         if self._format:
-            return self._format if "/" in self._format else mimetypes.types_map.get("." + self._format, self._default_mime)
+            fmt = self._format.lower()
+            return self._TEXT_FORMATS.get(fmt, fmt if "/" in fmt else f"application/{fmt}")
         return super().mime_type
 
+    def _uri(self):
+        if self.path:
+            return pathlib.Path(os.fspath(self.path)).resolve().as_uri()
+        mime = self.mime_type
+        extension = f".{self._format.lower()}" if self._format else f".{mime.split('/')[1]}"
+        if self.name:
+            name = self.name if pathlib.PurePosixPath(self.name).suffix else self.name + extension
+            return "file:///" + urllib.parse.quote(name)
+        return f"file:///resource{extension}"
+
     def block(self):
-        name = self.name or (os.path.basename(str(self.path)) if self.path else "resource")
-        return {"type": "resource", "resource": {"uri": f"file:///{name}", "mimeType": self.mime_type, "blob": self.raw()}}
+        raw, mime = self.raw(), self.mime_type
+        if mime.startswith("text/"):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            return {"type": "resource", "resource": {"uri": self._uri(), "mimeType": mime, "text": text}}
+        return {"type": "resource", "resource": {"uri": self._uri(), "mimeType": mime, "blob": raw}}
 
 
 UNSTRUCTURED_TYPES = CONTENT_TYPES + (_Media,)
@@ -266,7 +307,22 @@ def _own_meta(meta):
     return jsonable(meta) if meta else None
 
 
-def tool_result(value, output_schema, tool_name="tool"):
+def structured_of(value, return_type=None):
+    """A return value as JSON data, serialized as fastmcp does: by pydantic for the declared return type (a
+    subclass's extra fields or a TypedDict's extra keys are left out), with no fallback for unknown objects
+    (PydanticSerializationError). ``mcp.types`` records, which are not pydantic models here, as ``jsonable``."""
+    if _has_model(value):
+        return jsonable(value)
+    if return_type is not None and return_type is not inspect.Signature.empty and return_type is not typing.Any \
+            and return_type is not Ellipsis and not isinstance(return_type, str):
+        try:
+            return adapter(return_type).dump_python(value, mode="json")
+        except (PydanticSchemaGenerationError, SchemaError):
+            pass
+    return to_json_state(value)
+
+
+def tool_result(value, output_schema, tool_name="tool", return_type=None):
     """``(blocks, structured, is_error, meta)`` for a tool's return value, following fastmcp's rules; ``meta``
     is the result's own ``_meta`` (a ToolResult's, or fastmcp's wrap marker)."""
     if isinstance(value, ToolResult):
@@ -279,7 +335,14 @@ def tool_result(value, output_schema, tool_name="tool"):
     )
     if output_schema is None and has_content:
         return to_blocks(value), None, False, None
-    structured = jsonable(value) if not has_content else None
+    try:
+        structured = structured_of(value, return_type) if not has_content else None
+    except (PydanticSerializationError, UnicodeDecodeError) as exc:
+        if output_schema is not None:  # the schema obliges structured content: fastmcp makes it an error
+            raise ToolError(f"Could not serialize the return value of tool {tool_name!r} for its output schema: "
+                            f"{exc}. If this is unexpected, set the tool's output_schema to None to disable "
+                            "automatic serialization.") from exc
+        return to_blocks(value), None, False, None
     blocks = to_blocks(value) if has_content else to_blocks(structured)
     if output_schema is None:
         return blocks, structured if isinstance(structured, dict) else None, False, None

@@ -11,7 +11,7 @@ import json
 import sys
 import typing
 
-from berth_sdk import runtime
+from berth_sdk import elicitation, runtime
 from berth_sdk.content import as_block, dumps
 from berth_sdk.schema import _Generator, finish, strip_annotated, to_json_state, to_jsonable
 
@@ -112,9 +112,21 @@ class RequestContext:
 
     @property
     def session(self):
-        raise AttributeError("ctx.request_context.session is not available in Berth: the platform holds the MCP "
-                             "session; use the Context's methods (ctx.info, ctx.report_progress, ctx.elicit, "
-                             "ctx.read_resource, ...) instead")
+        """A stand-in for the MCP session: sampling and roots through the host (``berth_sdk.session``)."""
+        from berth_sdk.session import Session
+
+        return Session(self._ctx)
+
+
+_SESSION_VISIBILITY = ("Berth lists a project's components once, when it is built, so they cannot change per "
+                      "session; show or hide them for everyone with mcp.enable(...)/mcp.disable(...) at module level")
+_UNAVAILABLE = {
+    "enable_components": _SESSION_VISIBILITY, "disable_components": _SESSION_VISIBILITY,
+    "reset_visibility": _SESSION_VISIBILITY,
+    "elicit_url": "URL-mode elicitation is not part of Berth's guest contract yet; ask with ctx.elicit(message, "
+                  "response_type) or return the URL in the tool's result",
+    "close_sse_stream": "Berth's edge owns the client's streams",
+}
 
 
 class Context:
@@ -144,11 +156,14 @@ class Context:
         if name.startswith("_"):
             raise AttributeError(name)
         if name == "session":
-            return self.request_context.session  # raises, saying why
+            return self.request_context.session
+        why = _UNAVAILABLE.get(name)
+        if why:
+            raise AttributeError(f"ctx.{name} is not available in Berth: {why}")
         raise AttributeError(
             f"ctx.{name} is not available in Berth's SDK; the Context offers log/debug/info/warning/error, "
-            "report_progress, get_state/set_state/delete_state, read_resource, elicit, sample, list_roots and "
-            "lifespan_context")
+            "report_progress, get_state/set_state/delete_state, read_resource, list_resources, list_prompts, "
+            "get_prompt, elicit, sample, list_roots and lifespan_context")
 
     @property
     def request_id(self):
@@ -162,10 +177,54 @@ class Context:
     def client_id(self):
         return None
 
+    @property
+    def transport(self):
+        """How the client is connected: Berth serves every project over Streamable HTTP."""
+        return "streamable-http"
+
+    def is_background_task(self):
+        return False
+
+    async def send_notification(self, notification):
+        """List-changed notifications mean nothing in Berth (listings are fixed at build time): said once in
+        the project's log, not sent."""
+        kind = type(notification).__name__
+        if kind not in _noted:
+            _noted.add(kind)
+            print(f"berth: notice: ctx.send_notification({kind}) was not sent: Berth's listings are fixed when the "
+                  "project is built, so clients are never told they changed", file=sys.stderr)
+
+    # The server's own components, as listed and rendered for clients --------------------------
+
+    async def list_resources(self):
+        """This server's resources (``mcp.types.Resource``), as ``resources/list`` lists them."""
+        from berth_sdk.mcp_types import Resource
+
+        return [Resource(**r.listing()) for r in self.fastmcp._all_resources(False)]
+
+    async def list_prompts(self):
+        """This server's prompts (``mcp.types.Prompt``), as ``prompts/list`` lists them."""
+        from berth_sdk.mcp_types import Prompt
+
+        return [Prompt(**p.listing()) for p in self.fastmcp._all_prompts()]
+
+    async def get_prompt(self, name, arguments=None):
+        """Renders one of this server's prompts: a ``GetPromptResult`` with ``.messages`` and ``.description``."""
+        from berth_sdk.components import prompt_messages
+        from berth_sdk.content import block_model
+        from berth_sdk.mcp_types import GetPromptResult, PromptMessage
+
+        result = await self.fastmcp._get_prompt(name, arguments or {})
+        messages = [PromptMessage(role=m["role"], content=block_model(m["content"])) for m in prompt_messages(result)]
+        return GetPromptResult(description=getattr(result, "description", None), messages=messages)
+
     # Logging -------------------------------------------------------------------------------
 
     async def log(self, message, level=None, logger_name=None, extra=None):
-        data = {"msg": message, "extra": to_jsonable(extra)} if extra else message
+        """A log message to the client: fastmcp 4.x sends ``{"msg": ..., "extra": ...}``, the official SDKs
+        the message itself (with ``extra``, the same envelope)."""
+        envelope = extra or getattr(self.fastmcp, "_log_envelope", True)
+        data = {"msg": message, "extra": to_jsonable(extra) if extra else None} if envelope else message
         runtime.host.log(level or "info", logger_name, dumps(data))
 
     async def debug(self, message, logger_name=None, extra=None):
@@ -238,8 +297,26 @@ class Context:
 
     # Client requests -----------------------------------------------------------------------
 
-    async def elicit(self, message, response_type=None):
-        """Asks the user through the client; returns Accepted/Declined/CancelledElicitation."""
+    async def elicit(self, message, response_type=None, *, schema=None, response_title=None,
+                     response_description=None):
+        """Asks the user through the client; returns Accepted/Declined/CancelledElicitation. The schema and
+        the reading of the answer follow fastmcp 4.x (``berth_sdk.elicitation``); the official SDKs' spellings
+        keep their own (``elicitation_schema`` below), and their ``schema=Model`` form sends pydantic's schema
+        of the model and validates the answer with it, as those SDKs do."""
+        if schema is not None:
+            requested = schema.model_json_schema() if hasattr(schema, "model_json_schema") else \
+                elicitation_schema(schema)[0]
+            action, content = runtime.host.elicit(message, dumps(requested))
+            if action == "accept" and content is not None:
+                return AcceptedElicitation(schema.model_validate(content) if hasattr(schema, "model_validate")
+                                           else content)
+            return DeclinedElicitation() if action == "decline" else CancelledElicitation()
+        if getattr(self.fastmcp, "_elicit_needs_type", True):
+            config = elicitation.parse(response_type, response_title, response_description)
+            action, content = runtime.host.elicit(message, dumps(config.schema))
+            if action == "accept":
+                return AcceptedElicitation(elicitation.accepted_data(config, content or {}))
+            return DeclinedElicitation() if action == "decline" else CancelledElicitation()
         schema, unwrap, build = elicitation_schema(response_type)
         action, content = runtime.host.elicit(message, dumps(schema))
         if action == "decline":
@@ -383,3 +460,10 @@ def get_context():
         raise RuntimeError("No active context found: get_context() works only during a tool, resource or "
                            "prompt call")
     return Context(_active_server)
+
+
+def get_server():
+    """fastmcp's ``get_server()``: the server serving the call in progress."""
+    if _active_server is None:
+        raise RuntimeError("No active server found: get_server() works only during a tool, resource or prompt call")
+    return _active_server

@@ -1,7 +1,9 @@
 """Errors the SDK raises, and how it points at the user's code in messages."""
 
+import errno
 import inspect
 import os
+import sys
 
 
 class ToolError(Exception):
@@ -44,6 +46,21 @@ def where(fn):
             return getattr(target, "__qualname__", repr(target))
         path, line = code.co_filename, code.co_firstlineno
     return f"{os.path.basename(path)}:{line}"
+
+
+# What a guest sees when it opens a file: Berth gives components no directories at run time.
+_NO_FILE_ERRNOS = (errno.ENOENT, errno.EBADF, errno.EACCES, errno.EPERM, getattr(errno, "ENOTCAPABLE", -1))
+
+
+def sandbox_hint(exc, platform=None):
+    """The advice to add to a failure to open a file inside the sandbox (empty elsewhere): the component has
+    no files at run time, but the module's top level runs at build time, where the project's files are."""
+    if (platform or sys.platform) != "wasi" or not isinstance(exc, OSError) or exc.errno not in _NO_FILE_ERRNOS:
+        return ""
+    name = exc.filename if exc.filename is not None else "the file"
+    return (f" (Berth runs the server without files at run time: read {name!r} at module top level, which "
+            "runs at build time, e.g. DATA = pathlib.Path(__file__).with_name(...).read_bytes(), and use DATA; "
+            "for Image/Audio/File pass data= instead of path=)")
 
 
 class McpError(Exception):

@@ -8,7 +8,7 @@ import json
 
 from berth_sdk.content import CONTENT_TYPES, ToolResult, _Media, as_block, jsonable, tool_result
 from berth_sdk.binding import ArgumentError
-from berth_sdk.errors import McpError, NotFound, PromptError, ReportedError, ResourceError, ToolError
+from berth_sdk.errors import McpError, NotFound, PromptError, ReportedError, ResourceError, ToolError, sandbox_hint
 from berth_sdk.mcp_types import INTERNAL_ERROR, INVALID_PARAMS, CallToolResult
 from berth_sdk.official import OfficialPrompt, OfficialTool, Sdk2Tool
 from berth_sdk.server import FastMCP
@@ -33,6 +33,9 @@ class _Official(FastMCP):
     """What both official SDK spellings share: result conversion and JSON text."""
 
     _json_indent = 2
+    _log_envelope = False  # ctx.info("x") sends "x" itself
+    _fastmcp4 = False
+    _elicit_needs_type = False
     _tool_class = OfficialTool
     _prompt_class = OfficialPrompt
 
@@ -86,19 +89,22 @@ class OfficialFastMCP(_Official):
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):
             return str(exc)
-        return f"Error executing tool {name}: {exc}"
+        return f"Error executing tool {name}: {exc}{sandbox_hint(exc)}"
 
     def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
         if template:
-            return f"Error creating resource from template: {exc}"
-        return f"Error reading resource {uri}: {exc}"
+            return f"Error creating resource from template: {exc}{sandbox_hint(exc)}"
+        return f"Error reading resource {uri}: {exc}{sandbox_hint(exc)}"
 
     def _prompt_error_text(self, name, exc):
         if isinstance(exc, PromptError):
             return str(exc)
-        return f"Error rendering prompt {name}: {exc}"
+        return f"Error rendering prompt {name}: {exc}{sandbox_hint(exc)}"
+
+    def _prompt_failure_text(self, name, exc):
+        return self._prompt_error_text(name, exc)
 
     def read_resource(self, uri):
         try:

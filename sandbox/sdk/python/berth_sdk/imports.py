@@ -21,7 +21,8 @@ _HINTS = {
     "fastmcp.experimental": "experimental fastmcp features are not part of Berth's SDK",
     "fastmcp.server.providers": "Berth's SDK has only fastmcp.server.providers.openapi (OpenAPIProvider); add "
                                 "other components with the decorators or mcp.mount(server, namespace=...)",
-    "fastmcp.server.transforms": "rename with name= and hide with mcp.disable(names=...)",
+    "fastmcp.server.transforms": "Berth's SDK has Namespace, ToolTransform and Visibility there "
+                                 "(from fastmcp.server.transforms import ...)",
     "fastmcp.server.http": "Berth serves HTTP itself; remove the import",
     "fastmcp.apps": "MCP apps are not part of Berth's SDK",
     "fastmcp.server.dependencies.get_http_headers": "Berth does not pass the client's HTTP headers to the server "

@@ -162,6 +162,12 @@ CreateMessageResult = _model("CreateMessageResult", "The client's model's reply.
 Root = _model("Root", "One of the client's roots.", uri=_MISSING, name=None, meta=None)
 Implementation = _model("Implementation", "A server's or client's name and version.", name=_MISSING,
                         title=None, version=_MISSING, websiteUrl=None, icons=None)
+ToolListChangedNotification = _model("ToolListChangedNotification", "Tells clients the tool list changed.",
+                                     method="notifications/tools/list_changed", params=None)
+ResourceListChangedNotification = _model("ResourceListChangedNotification", "Tells clients the resource list changed.",
+                                         method="notifications/resources/list_changed", params=None)
+PromptListChangedNotification = _model("PromptListChangedNotification", "Tells clients the prompt list changed.",
+                                       method="notifications/prompts/list_changed", params=None)
 ErrorData = _model("ErrorData", "A JSON-RPC error.", code=_MISSING, message=_MISSING, data=None)
 
 PARSE_ERROR = -32700

@@ -14,12 +14,14 @@ in ``<function>Output``), which both lists the output schema and validates and d
 import collections.abc
 import inspect
 import json
+import sys
 import types
 import typing
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, RootModel, TypeAdapter, ValidationError, \
     WithJsonSchema, create_model, validate_call
 from pydantic.json_schema import GenerateJsonSchema
+import typing_extensions
 from pydantic_core import SchemaError
 from typing_extensions import is_typeddict
 
@@ -111,6 +113,21 @@ def _typeddict_model(td):
     return create_model(td.__name__, **{k: tp if k in required else (tp, None) for k, tp in hints.items()})
 
 
+def _extensions_typeddict(td):
+    """SDK 2.x: before Python 3.12 pydantic reads only ``typing_extensions.TypedDict``; the SDK rebuilds a
+    ``typing.TypedDict`` as one (its keys, required or not, docstring and names). The guest's Python is newer."""
+    if sys.version_info >= (3, 12) or type(td).__module__ != "typing":
+        return td
+    hints = typing.get_type_hints(td, include_extras=True)
+    required = getattr(td, "__required_keys__", set(hints))
+    rebuilt = typing_extensions.TypedDict(td.__name__, {k: tp if k in required else typing_extensions.NotRequired[tp]
+                                                        for k, tp in hints.items()})
+    for attr in ("__doc__", "__module__", "__qualname__", "__pydantic_config__"):
+        if hasattr(td, attr):
+            setattr(rebuilt, attr, getattr(td, attr))
+    return rebuilt
+
+
 def _dict_model(func_name, tp):
     """SDK 1.x: ``dict[str, T]`` as a root model named ``<function>DictOutput``."""
     return type(f"{func_name}DictOutput", (RootModel[tp],), {"__module__": __name__})
@@ -172,7 +189,7 @@ def _output_model(sdk, func_name, annotation, tp):
         if issubclass(tp, BaseModel):
             return tp, False
         if is_typeddict(tp):
-            return (_typeddict_model(tp) if sdk == 1 else tp), False
+            return (_typeddict_model(tp) if sdk == 1 else _extensions_typeddict(tp)), False
         if tp in _SCALARS:
             return create_model(f"{func_name}Output", result=annotation), True
         if issubclass(tp, (_Media, Model)):  # Berth's records: the SDK's own classes have no annotations

@@ -50,7 +50,8 @@ _DEPS = "Berth installs what requirements.txt or pyproject.toml lists"
 SERVER_SUPPORTED = (
     "name", "instructions", "version", "title", "description", "website_url", "icons", "lifespan",
     "mask_error_details", "on_duplicate", "on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts",
-    "middleware", "include_tags", "exclude_tags", "tools", "tasks",
+    "middleware", "include_tags", "exclude_tags", "tools", "tasks", "transforms",
+    "strict_input_validation", "dereference_schemas",
 )
 TOOL_SUPPORTED = ("name_or_fn", "name", "title", "description", "tags", "annotations", "output_schema", "meta",
                   "icons", "version", "timeout", "enabled", "exclude_args", "structured_output", "app", "task")
@@ -71,8 +72,6 @@ SERVER_NOTICES = {
     "dependencies": _DEPS,
     "list_page_size": "Berth lists every component in one page",
     "cache_ttl": "Berth computes listings once, at build time", "cache_scope": "Berth computes listings once, at build time",
-    "dereference_schemas": "Berth always inlines $ref in listed schemas, as dereference_schemas=True does",
-    "strict_input_validation": "Berth coerces arguments as pydantic's lax mode does",
     "resource_security": "templated resources read no files in Berth, so there are no paths to screen",
     "session_state_store": "Berth keeps each session's ctx.set_state values in the project's key-value state",
 }
@@ -82,8 +81,8 @@ SERVER_ERRORS = {
     "providers": "add tools, resources and prompts with the decorators, or mount another FastMCP server with "
                  "mcp.mount(server, namespace=...) (an OpenAPIProvider is supported: "
                  "fastmcp.server.providers.openapi)",
-    "transforms": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
-    "tool_transformations": "rename or hide components with the decorators' name= and mcp.disable(names=...)",
+    "tool_transformations": "fastmcp 4 removed it: use server.add_transform(ToolTransform({...})) "
+                            "(from fastmcp.server.transforms import ToolTransform)",
     "sampling_handler": "call a model's API from the tool instead (name its host under [network] allow in berth.toml)",
     "sampling_handler_behavior": "call a model's API from the tool instead",
     "tool_serializer": "return a ToolResult (fastmcp.tools.ToolResult) from the tool to control its content",

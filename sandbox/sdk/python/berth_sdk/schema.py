@@ -186,13 +186,14 @@ def _resolve_root(schema):
     return {**schema["$defs"][name], **rest}
 
 
-def clean(schema):
-    """fastmcp's clean-up of a pydantic schema: titles pruned, ``$ref`` inlined (kept when recursive)."""
+def clean(schema, inline=True):
+    """fastmcp's clean-up of a pydantic schema: titles pruned, ``$ref`` inlined (kept when recursive, or with
+    ``inline=False``: a server made with ``dereference_schemas=False``), unused ``$defs`` dropped."""
     schema = _prune_titles(_resolve_root(schema))
     defs = schema.get("$defs")
     if not defs:
         return schema
-    if not _recursive(defs):
+    if inline and not _recursive(defs):
         return _inline(schema, defs)
     used = _refs({k: v for k, v in schema.items() if k != "$defs"}, set())
     pending = list(used)
@@ -200,8 +201,10 @@ def clean(schema):
         for name in _refs(defs.get(pending.pop(), {}), set()) - used:
             used.add(name)
             pending.append(name)
-    out = {k: v for k, v in schema.items() if k != "$defs"}
     kept = {k: v for k, v in defs.items() if k in used}
+    if not inline:  # as stored by fastmcp: the definitions where pydantic put them
+        return {k: (kept if k == "$defs" else v) for k, v in schema.items() if k != "$defs" or kept}
+    out = {k: v for k, v in schema.items() if k != "$defs"}
     if kept:
         out["$defs"] = kept
     return out
@@ -273,10 +276,10 @@ def arguments_adapter(name, params):
         raise _unsupported(exc) from None
 
 
-def input_schema(params, name="arguments"):
+def input_schema(params, name="arguments", inline=True):
     """The ``inputSchema`` of a tool whose parameters are ``params`` (context parameters excluded)."""
     raw = arguments_adapter(name, params).json_schema()
-    schema = clean(raw)
+    schema = clean(raw, inline)
     properties = schema.get("properties", {})
     for p in params:
         title = raw.get("properties", {}).get(p.name, {}).get("title")
@@ -339,7 +342,7 @@ def _serialization_schema(tp):
     return adapter(tp).json_schema(mode="serialization", by_alias=False, schema_generator=_OutputGenerator)
 
 
-def output_schema(annotation):
+def output_schema(annotation, inline=True):
     """The ``outputSchema`` for a return annotation, or None when fastmcp would not declare one."""
     if annotation in (inspect.Signature.empty, None, NoneType, typing.Any, Ellipsis):
         return None
@@ -353,7 +356,7 @@ def output_schema(annotation):
             schema["x-fastmcp-wrap-result"] = True
     except SchemaError:
         return None
-    return clean(schema)
+    return clean(schema, inline)
 
 
 def _mentions_unserializable(tp):

@@ -12,26 +12,29 @@ import inspect
 import typing
 
 from berth_sdk import options as opts
-from berth_sdk import runtime
-from berth_sdk.binding import ArgumentError
+from berth_sdk import runtime, standalone, versions
+from berth_sdk.binding import ArgumentError, PromptArgumentsError
 from berth_sdk.components import Message, Prompt, PromptMessage, PromptResult, Resource, Tool, prompt_messages, \
     read_items, read_result
 from berth_sdk.compose import Composition, Exposed
 from berth_sdk.content import ToolResult, block_model, tool_result
 from berth_sdk.context import Context, activate
 from berth_sdk.errors import DefinitionError, McpError, NotFound, PromptError, ReportedError, ResourceError, \
-    ToolError
+    ToolError, sandbox_hint
+from berth_sdk.global_settings import settings
+from berth_sdk.local_provider import LocalProvider
 from berth_sdk.mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, \
     ResourceTemplateReference
 from berth_sdk.middleware import CallToolRequestParams, GetPromptRequestParams, Middleware, \
     MiddlewareContext, ReadResourceRequestParams, run_chain
 from berth_sdk.openapi import OpenAPIProvider
 from berth_sdk.schema import strip_annotated, to_jsonable
+from berth_sdk.visibility import VisibilityRules
 
 _DUPLICATES = ("warn", "error", "replace", "ignore")
 
 
-class FastMCP(Composition):
+class FastMCP(Composition, VisibilityRules):
     """An MCP server: ``mcp = FastMCP("name")``, then ``@mcp.tool``, ``@mcp.resource``, ``@mcp.prompt``."""
 
     _api = "FastMCP()"
@@ -40,6 +43,7 @@ class FastMCP(Composition):
     _json_indent = None  # how a resource's non-text value is written as JSON text
     _tool_class = Tool  # what a tool of this spelling is (its schemas, arguments and results)
     _prompt_class = Prompt
+    _fastmcp4 = True  # fastmcp 4's own behaviours (not the official SDKs' spellings): notices, decorator marks
 
     def __init__(self, *args, **kwargs):
         at = opts.caller()
@@ -64,9 +68,18 @@ class FastMCP(Composition):
             raise DefinitionError(f"{at}: lifespan= must be a function taking the server and returning an async "
                                   "context manager (decorate an async generator with @asynccontextmanager)")
         self._mask_errors = kwargs.pop("mask_error_details", None)
+        self._strict_input = kwargs.pop("strict_input_validation", None)
+        if self._fastmcp4:  # unset: fastmcp.settings' value, as fastmcp 4 reads it
+            self._mask_errors = settings.mask_error_details if self._mask_errors is None else self._mask_errors
+            self._strict_input = settings.strict_input_validation if self._strict_input is None else self._strict_input
+        self._strict_input = bool(self._strict_input)
+        self._dereference = kwargs.pop("dereference_schemas", True) is not False  # listed schemas' $refs inlined
         self._tasks_default = kwargs.pop("tasks", None)
         on_duplicate = kwargs.pop("on_duplicate", None)
         for legacy in ("on_duplicate_tools", "on_duplicate_resources", "on_duplicate_prompts"):
+            if kwargs.get(legacy) and self._fastmcp4:
+                opts.notice(f"{at}: {self._api}'s {legacy}= was removed in fastmcp 4 (which refuses it); Berth "
+                            "applies it as fastmcp 3 did: use on_duplicate=")
             on_duplicate = kwargs.pop(legacy, None) or on_duplicate
         self._on_duplicate = on_duplicate or "warn"
         if self._on_duplicate not in _DUPLICATES:
@@ -77,27 +90,37 @@ class FastMCP(Composition):
         include_tags = kwargs.pop("include_tags", None)
         exclude_tags = kwargs.pop("exclude_tags", None)
         tools = kwargs.pop("tools", None) or []
+        added_transforms = kwargs.pop("transforms", None) or []
         openapi_providers = []
         if kwargs.get("providers") and all(isinstance(p, OpenAPIProvider) for p in kwargs["providers"]):
             openapi_providers = kwargs.pop("providers")
         opts.check(self._api, kwargs, at, opts.SERVER_NOTICES, opts.SERVER_ERRORS)
         self._tools = {}
+        self._versions = {}
         self._resources = {}
         self._templates = {}
         self._prompts = {}
         self._completion = None
         self._visibility = []
+        self._transforms = []
         Composition.__init__(self)
         self._started = False
         self._start_error = None
         self._lifespan_result = None
         self._lifespan_cm = None
+        for key, value, fix in (("include_tags", include_tags, "server.enable(tags=..., only=True)"),
+                                ("exclude_tags", exclude_tags, "server.disable(tags=...)")):
+            if value and self._fastmcp4:
+                opts.notice(f"{at}: {self._api}'s {key}= was removed in fastmcp 4 (which refuses it); Berth applies "
+                            f"it as fastmcp 3 did: use {fix} after creating the server")
         if include_tags:
             self.enable(tags=set(include_tags), only=True)
         if exclude_tags:
             self.disable(tags=set(exclude_tags))
         for tool in tools:
             self.add_tool(tool)
+        for transform in added_transforms:
+            self.add_transform(transform)
         for provider in openapi_providers:
             provider.add_to(self)
 
@@ -141,6 +164,10 @@ class FastMCP(Composition):
     # Registration --------------------------------------------------------------------------
 
     def _register(self, table, key, component, kind, at):
+        groups = self._versions.setdefault(id(table), {})  # several versions of one name (berth_sdk.versions)
+        if (key in groups or versions.is_versioned(table, key, component)) and \
+                versions.register(table, groups, key, component):
+            return
         if key in table:
             if self._on_duplicate == "error":
                 raise DefinitionError(f"{at}: a {kind} named {key!r} is already registered; rename one "
@@ -150,6 +177,9 @@ class FastMCP(Composition):
             if self._on_duplicate == "warn":
                 opts.notice(f"{at}: {kind} {key!r} replaces an earlier one of the same name")
         table[key] = component
+        if key in groups:
+            groups[key][component.version] = component
+            versions.refresh(table, groups, key)
 
     def tool(self, name_or_fn=None, *, name=None, title=None, description=None, tags=None, annotations=None,
              output_schema=..., meta=None, icons=None, version=None, timeout=None, enabled=True,
@@ -164,11 +194,20 @@ class FastMCP(Composition):
             name = name_or_fn
 
         def decorator(fn):
+            if self._fastmcp4:
+                _refuse_unbound_method(fn, at)
+                if exclude_args:
+                    opts.notice(f"{at}: @mcp.tool's exclude_args= was removed in fastmcp 4 (which refuses it); Berth "
+                                "hides the arguments as fastmcp 2 did: give them a Depends(...) default instead")
             tool = self._tool_class(fn, name, title, description, tags, annotations, meta, output_schema, icons, version,
                         timeout, exclude_args, structured_output, at=at,
                         task=self._tasks_default if task is None else task)
             if enabled is not False:
                 self._register(self._tools, tool.name, tool, "tool", at)
+            if self._fastmcp4:  # as fastmcp 4, the decorator's arguments stay on the function (mcp.add_tool(fn))
+                standalone.mark(fn, "tool", name=name, title=title, description=description, tags=tags,
+                                annotations=annotations, meta=meta, icons=icons, version=version, timeout=timeout,
+                                output_schema=output_schema)
             return fn
 
         if callable(name_or_fn):
@@ -177,7 +216,8 @@ class FastMCP(Composition):
 
     def add_tool(self, fn, **options):
         at = opts.caller()
-        tool = fn if isinstance(fn, Tool) else self._tool_class.from_function(fn, **options)
+        tool = fn if isinstance(fn, Tool) else self._tool_class.from_function(
+            fn, **{**standalone.recorded(fn, "tool"), **options})
         self._register(self._tools, tool.name, tool, "tool", at)
         return fn
 
@@ -235,7 +275,8 @@ class FastMCP(Composition):
     def add_prompt(self, prompt, **options):
         """Adds a ``Prompt`` (``Prompt.from_function(fn, ...)``) or a function."""
         at = opts.caller()
-        prompt = prompt if isinstance(prompt, Prompt) else self._prompt_class.from_function(prompt, **options)
+        prompt = prompt if isinstance(prompt, Prompt) else self._prompt_class.from_function(
+            prompt, **{**standalone.recorded(prompt, "prompt"), **options})
         self._register(self._prompts, prompt.name, prompt, "prompt", at)
         return prompt
 
@@ -243,6 +284,7 @@ class FastMCP(Composition):
         """Adds a ``Resource`` (``Resource.from_function(fn, uri, ...)``); a function needs ``uri=``."""
         at = opts.caller()
         if not isinstance(resource, Resource):
+            options = {**standalone.recorded(resource, "resource"), **options}
             if "uri" not in options:
                 raise DefinitionError(f"{at}: add_resource(fn) needs uri=; or build it with "
                                       "Resource.from_function(fn, uri=...)")
@@ -252,6 +294,11 @@ class FastMCP(Composition):
         return resource
 
     add_template = add_resource
+
+    @property
+    def local_provider(self):
+        """fastmcp 4.x's provider of the server's own components (``mcp.local_provider.remove_tool(...)``)."""
+        return LocalProvider(self)
 
     def remove_prompt(self, name):
         self._prompts.pop(name, None)
@@ -327,27 +374,6 @@ class FastMCP(Composition):
     def custom_route(self, path, methods=None, **_kwargs):
         raise DefinitionError(f"{opts.caller()}: @mcp.custom_route({path!r}) is not supported: Berth serves only "
                               "the MCP endpoint of a project; move the route to another service")
-
-    # Visibility ----------------------------------------------------------------------------
-
-    def enable(self, *, names=None, keys=None, version=None, tags=None, components=None, only=False):
-        """Shows matching components again; with ``only=True``, shows only them."""
-        if only:
-            self._visibility.append((False, None, True))
-        self._visibility.append((True, _Match(names, keys, version, tags, components), False))
-        return self
-
-    def disable(self, *, names=None, keys=None, version=None, tags=None, components=None):
-        """Hides matching components: they are neither listed nor callable."""
-        self._visibility.append((False, _Match(names, keys, version, tags, components), False))
-        return self
-
-    def _visible(self, component):
-        shown = True
-        for enabled, match, everything in self._visibility:
-            if everything or match.matches(component):
-                shown = enabled
-        return shown
 
     # Lifespan ------------------------------------------------------------------------------
 
@@ -470,7 +496,7 @@ class FastMCP(Composition):
         name, arguments = context.message.name, context.message.arguments
         found = self._find_tool(name)
         if found is None:
-            raise NotFound(f"unknown tool '{name}'")
+            raise NotFound(f"Unknown tool: {name!r}")
         tool, owner, original = found
         if owner is not self:
             return _as_tool_result(await owner._call_tool(original, arguments))
@@ -487,12 +513,12 @@ class FastMCP(Composition):
         return ToolResult._of(blocks, structured, is_error, meta)
 
     def _tool_result(self, value, tool):
-        return tool_result(value, tool.output_schema, tool.name)
+        return tool_result(value, tool.output_schema, tool.name, getattr(tool, "return_type", None))
 
     def _tool_error_text(self, name, exc, outer=False):
         if outer and isinstance(exc, ToolError):
             return str(exc)
-        message = str(exc) or type(exc).__name__
+        message = (str(exc) or type(exc).__name__) + sandbox_hint(exc)
         if isinstance(exc, ToolError):
             return message
         return f"Error calling tool {name!r}" if self._mask_errors else f"Error calling tool {name!r}: {message}"
@@ -519,7 +545,7 @@ class FastMCP(Composition):
         uri = context.message.uri
         found = self._find_resource(uri)
         if found is None:
-            raise NotFound(f"unknown resource '{uri}'")
+            raise NotFound(repr(uri))  # the edge sends "Resource not found: 'uri'", as fastmcp words it
         resource, owner, original, args = found
         if owner is not self:
             items = await owner._read_resource(original)
@@ -535,7 +561,8 @@ class FastMCP(Composition):
     def _resource_error_text(self, uri, exc, template=False):
         if isinstance(exc, ResourceError):
             return str(exc)
-        return f"Error reading resource {uri!r}" if self._mask_errors else f"Error reading resource {uri!r}: {exc}"
+        return f"Error reading resource {uri!r}" if self._mask_errors else \
+            f"Error reading resource {uri!r}: {exc}{sandbox_hint(exc)}"
 
     def get_prompt(self, name, arguments):
         """Renders a prompt: ``(description, messages)``."""
@@ -562,11 +589,14 @@ class FastMCP(Composition):
         name, arguments = context.message.name, context.message.arguments or {}
         found = self._find_prompt(name)
         if found is None:
-            raise NotFound(f"unknown prompt '{name}'")
+            raise NotFound(f"Unknown prompt: {name!r}")
         prompt, owner, original = found
         if owner is not self:
             return await owner._get_prompt(original, arguments)
-        kwargs = prompt.bind_arguments(arguments)
+        try:
+            kwargs = prompt.bind_arguments(arguments)
+        except PromptArgumentsError as exc:  # fastmcp's refusals read as a failed render
+            raise PromptError(self._prompt_error_text(name, exc)) from None
         for ctx_name in prompt.context_params:
             kwargs[ctx_name] = context.fastmcp_context or self._context()
         try:
@@ -579,12 +609,17 @@ class FastMCP(Composition):
         except PromptError:
             raise
         except Exception as exc:
-            raise PromptError(self._prompt_error_text(name, exc)) from exc
+            raise PromptError(self._prompt_failure_text(name, exc)) from exc
+
+    def _prompt_failure_text(self, name, exc):
+        """A prompt function's own failure: fastmcp's ``FunctionPrompt.render`` words it, never masked."""
+        return f"Error rendering prompt {name!r}: {exc}{sandbox_hint(exc)}"
 
     def _prompt_error_text(self, name, exc):
         if isinstance(exc, PromptError):
             return str(exc)
-        return f"Error rendering prompt {name!r}" if self._mask_errors else f"Error rendering prompt {name!r}: {exc}"
+        return f"Error rendering prompt {name!r}" if self._mask_errors else \
+            f"Error rendering prompt {name!r}: {exc}{sandbox_hint(exc)}"
 
     def complete(self, kind, ref, argument, value, context_arguments):
         """Suggests values: the registered completion handler, else Literal/Enum choices, else none."""
@@ -607,6 +642,20 @@ class FastMCP(Composition):
 
     def list_tools(self):
         return self.describe()["tools"]
+
+
+def _refuse_unbound_method(fn, at):
+    """fastmcp 4 refuses a method decorated in its class (its ``self`` would be an argument clients send)."""
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return
+    if params and params[0] in ("self", "cls"):
+        name = getattr(fn, "__name__", "function")
+        raise DefinitionError(
+            f"{at}: the function '{name}' has '{params[0]}' as its first parameter. Use the standalone @tool "
+            f"decorator and register the bound method: from fastmcp.tools import tool; decorate the method with "
+            f"@tool in the class, then mcp.add_tool(obj.{name}) (https://gofastmcp.com/servers/tools#using-with-methods)")
 
 
 class _ListRequest:
@@ -645,26 +694,6 @@ class _Settings:
             return
         raise DefinitionError(f"{at}: mcp.settings.{name} cannot be set in Berth; pass it to FastMCP(...) if it "
                               "is one of its arguments")
-
-
-class _Match:
-    def __init__(self, names, keys, version, tags, components):
-        self.names = set(names) if names else None
-        self.keys = set(keys) if keys else None
-        self.version = version
-        self.tags = set(tags) if tags else None
-        self.components = set(components) if components else None
-
-    def matches(self, c):
-        if self.names is not None and c.name not in self.names and getattr(c, "uri", None) not in self.names:
-            return False
-        if self.keys is not None and c.key not in self.keys:
-            return False
-        if self.version is not None and str(c.version) != str(getattr(self.version, "eq", self.version)):
-            return False
-        if self.tags is not None and not self.tags & set(c.tags):
-            return False
-        return self.components is None or c.kind in self.components
 
 
 def _with_app(meta, app):

@@ -3,13 +3,14 @@
 from berth_sdk import imports as _imports
 from berth_sdk.content import Audio, File, Image
 from berth_sdk.context import Context
+from berth_sdk.global_settings import settings
 from berth_sdk.server import FastMCP
 
 _imports.install()
 
 __version__ = "4.1.2+berth"
 
-__all__ = ["Audio", "Context", "FastMCP", "File", "Image"]
+__all__ = ["Audio", "Context", "FastMCP", "File", "Image", "settings"]
 
 
 def __getattr__(name):

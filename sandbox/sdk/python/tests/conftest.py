@@ -191,3 +191,50 @@ def load_project(bindings, fake_host, tmp_path, monkeypatch):
 
 def call_context(types_module, request_id="req-1", session_id="sess-1"):
     return types_module.CallContext(request_id, session_id)
+
+
+# WIT values back to MCP JSON, and guest errors to the JSON-RPC errors the edge sends (services/edge/src/wire.rs),
+# for tests that drive the guest export and compare with a native server's answers.
+
+def wit_media(block, kind):
+    import base64
+
+    return {"type": kind, "data": base64.b64encode(bytes(block.value.data)).decode(), "mimeType": block.value.mime_type}
+
+
+def wit_contents(c, types):
+    import base64
+
+    out = {"uri": c.uri}
+    if c.mime_type is not None:
+        out["mimeType"] = c.mime_type
+    if isinstance(c.body, types.ResourceBody_Blob):
+        out["blob"] = base64.b64encode(bytes(c.body.value)).decode()
+    else:
+        out["text"] = c.body.value
+    return out
+
+
+def wit_block(b, types):
+    """A WIT content block as MCP JSON."""
+    if isinstance(b, types.ContentBlock_Text):
+        return {"type": "text", "text": b.value}
+    if isinstance(b, types.ContentBlock_Image):
+        return wit_media(b, "image")
+    if isinstance(b, types.ContentBlock_Audio):
+        return wit_media(b, "audio")
+    if isinstance(b, types.ContentBlock_Resource):
+        return {"type": "resource", "resource": wit_contents(b.value, types)}
+    link = {"type": "resource_link", "uri": b.value.uri, "name": b.value.name}
+    link.update({k: v for k, v in (("description", b.value.description), ("mimeType", b.value.mime_type)) if v})
+    return link
+
+
+def edge_error(method, error, types):
+    """The JSON-RPC error the edge answers for a guest error (wire.rs ``invoke_error``/``not_found``)."""
+    message = error.value
+    if isinstance(error, types.GuestError_NotFound):
+        return {"code": -32602, "message": f"Resource not found: {message}" if method == "resources/read" else message}
+    if isinstance(error, types.GuestError_InvalidParams):
+        return {"code": -32602, "message": message}
+    return {"code": -32603, "message": message}

@@ -10,6 +10,16 @@ import json
 import sys
 
 
+async def _or_error(request, dump):
+    """The request's result dumped, or ``{"error": {"code", "message"}}`` for the JSON-RPC error it got."""
+    from mcp.shared.exceptions import MCPError
+
+    try:
+        return dump(await request())
+    except MCPError as exc:
+        return {"error": {"code": exc.error.code, "message": exc.error.message}}
+
+
 async def main(module_name):
     from fastmcp import Client
     from mcp.client.session import ClientSession
@@ -27,18 +37,30 @@ async def main(module_name):
         for tool in await client.list_tools():
             out["tools"].append(tool.model_dump(mode="json", by_alias=True, exclude_none=True))
         for name, args in getattr(corpus, "CALLS", []):
-            result = await client.call_tool_mcp(name, args)
-            dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-            out["calls"].append({k: dumped.get(k) for k in ("content", "structuredContent", "isError")})
+            out["calls"].append(await _or_error(
+                lambda: client.call_tool_mcp(name, args),
+                lambda r: {k: v for k, v in r.model_dump(mode="json", by_alias=True, exclude_none=True).items()
+                           if k in ("content", "structuredContent", "isError")}))
         dump = lambda items: [i.model_dump(mode="json", by_alias=True, exclude_none=True) for i in items]
         out["resources"] = dump(await client.list_resources())
         out["resourceTemplates"] = dump(await client.list_resource_templates())
         out["prompts"] = dump(await client.list_prompts())
-        out["reads"] = [dump((await client.read_resource_mcp(uri)).contents) for uri in getattr(corpus, "READS", [])]
+        out["reads"] = [await _or_error(lambda: client.read_resource_mcp(uri), lambda r: dump(r.contents))
+                        for uri in getattr(corpus, "READS", [])]
         out["renders"] = [
-            (await client.get_prompt_mcp(name, args)).model_dump(mode="json", by_alias=True, exclude_none=True)
+            await _or_error(lambda: client.get_prompt_mcp(name, args),
+                            lambda r: r.model_dump(mode="json", by_alias=True, exclude_none=True))
             for name, args in getattr(corpus, "PROMPTS", [])
         ]
+        out["completions"] = []
+        for kind, ref, argument, value, context in getattr(corpus, "COMPLETIONS", []):
+            from mcp.types import PromptReference, ResourceTemplateReference
+
+            reference = PromptReference(type="ref/prompt", name=ref) if kind == "prompt" else \
+                ResourceTemplateReference(type="ref/resource", uri=ref)
+            out["completions"].append(await _or_error(
+                lambda: client.complete_mcp(reference, {"name": argument, "value": value}, context or None),
+                lambda r: r.completion.model_dump(mode="json", by_alias=True, exclude_none=True)))
     json.dump(out, sys.stdout)
 
 

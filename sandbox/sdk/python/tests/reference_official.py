@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-METHODS = ("tools/call", "resources/read", "prompts/get")
+METHODS = ("tools/call", "resources/read", "prompts/get", "completion/complete")
 
 
 def dump(model):
@@ -27,13 +27,23 @@ async def answer(session, call):
         return dump(await session.call_tool(call["name"], call.get("arguments")))
     if method == "resources/read":
         return dump(await session.read_resource(call["uri"]))
+    if method == "completion/complete":
+        from mcp.types import PromptReference, ResourceTemplateReference
+
+        ref = call["ref"]
+        ref = PromptReference(type="ref/prompt", name=ref["name"]) if ref["type"] == "ref/prompt" else \
+            ResourceTemplateReference(type="ref/resource", uri=ref["uri"])
+        result = await session.complete(ref, call["argument"], call.get("context") or None)
+        return dump(result.completion)
     return dump(await session.get_prompt(call["name"], call.get("arguments")))
 
 
 async def run(session, calls):
     out = {"tools": [dump(t) for t in (await session.list_tools()).tools], "calls": []}
     for call in calls:
-        entry = {"id": call.get("id") or f"{call['method']} {call.get('name') or call.get('uri')}"}
+        target = call.get("name") or call.get("uri") or (call.get("ref") or {}).get("name") or \
+            (call.get("ref") or {}).get("uri")
+        entry = {"id": call.get("id") or f"{call['method']} {target}"}
         try:
             entry["result"] = await answer(session, call)
         except Exception as exc:  # an error answer: its code and message are what is compared

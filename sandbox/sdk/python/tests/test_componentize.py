@@ -194,3 +194,29 @@ def test_pydantic_models_validate_inside_the_component(tmp_path):
     proc, out = _build(tmp_path, _project(tmp_path, MODELS_PROJECT), MODELS_SMOKE + APP)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert out.read_bytes()[:4] == b"\0asm"
+
+
+def test_the_docs_corpus_answers_as_fastmcp_inside_the_component(tmp_path):
+    """The docs_* parity corpus run at build time inside WASI (tests/wasi_docs_smoke.py): real pydantic-core for
+    WebAssembly and CPython 3.14 give the answers real fastmcp gives (test_fastmcp_parity's references)."""
+    import json
+    import shutil
+
+    import test_fastmcp_parity as parity
+
+    staging = tmp_path / "smoke"
+    staging.mkdir()
+    shutil.copy(SDK_DIR / "tests" / "wasi_docs_smoke.py", staging / "wasi_docs_smoke.py")
+    modules = [m for m in parity.MODULES if m.startswith("docs_")]
+    (staging / "docs_expected.json").write_text(json.dumps({m: parity.REFERENCES[m] for m in modules}))
+    app = "import wasi_docs_smoke\n" + APP
+    project = _project(tmp_path, "from fastmcp import FastMCP\nmcp = FastMCP('x')\n")
+    out = tmp_path / "out.wasm"
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "berth_app.py").write_text(app)
+    proc = subprocess.run(
+        [componentize_py(), "-d", str(WIT_DIR), "-w", "server", "componentize", "berth_app",
+         "-p", str(tmp_path / "app"), "-p", str(staging), "-p", str(SDK_DIR / "tests" / "corpus"), "-p", str(SDK_DIR),
+         "-p", str(guest_site()), "-p", str(project), "-o", str(out)],
+        capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]

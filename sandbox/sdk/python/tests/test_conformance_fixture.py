@@ -73,7 +73,7 @@ def test_embedded_and_mixed(fixture, bindings):
 
 def test_logging_and_progress(fixture, bindings):
     _call(fixture, bindings, "test_tool_with_logging")
-    assert [c[3] for c in fixture[1].of("log")] == [
+    assert [c[3]["msg"] for c in fixture[1].of("log")] == [
         "Tool execution started", "Tool processing data", "Tool execution completed"]
     _call(fixture, bindings, "test_tool_with_progress")
     assert [(c[1], c[2]) for c in fixture[1].of("progress")] == [(0.0, 100.0), (50.0, 100.0), (100.0, 100.0)]

@@ -11,7 +11,6 @@ One difference is by contract: the SDK 1.x (and 2.x on 2025 sessions) answers a 
 code 0, which the guest contract cannot carry, so Berth's code there is -32603 with the same message.
 """
 
-import base64
 import json
 import os
 import pathlib
@@ -21,7 +20,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, call_context
+from conftest import REPO, call_context, edge_error, wit_block, wit_contents
 
 HERE = pathlib.Path(__file__).resolve().parent
 SERVER_DIRS = {p.name: p for root in (REPO / "tests" / "compat" / "servers", HERE / "corpus")
@@ -57,46 +56,6 @@ def berth(load_project):
     return load
 
 
-def _media(block, kind):
-    return {"type": kind, "data": base64.b64encode(bytes(block.value.data)).decode(), "mimeType": block.value.mime_type}
-
-
-def _contents(c, types):
-    out = {"uri": c.uri}
-    if c.mime_type is not None:
-        out["mimeType"] = c.mime_type
-    if isinstance(c.body, types.ResourceBody_Blob):
-        out["blob"] = base64.b64encode(bytes(c.body.value)).decode()
-    else:
-        out["text"] = c.body.value
-    return out
-
-
-def _block(b, types):
-    """A WIT content block as MCP JSON."""
-    if isinstance(b, types.ContentBlock_Text):
-        return {"type": "text", "text": b.value}
-    if isinstance(b, types.ContentBlock_Image):
-        return _media(b, "image")
-    if isinstance(b, types.ContentBlock_Audio):
-        return _media(b, "audio")
-    if isinstance(b, types.ContentBlock_Resource):
-        return {"type": "resource", "resource": _contents(b.value, types)}
-    link = {"type": "resource_link", "uri": b.value.uri, "name": b.value.name}
-    link.update({k: v for k, v in (("description", b.value.description), ("mimeType", b.value.mime_type)) if v})
-    return link
-
-
-def _edge_error(method, target, error, types):
-    """The JSON-RPC error the edge answers for a guest error (wire.rs ``invoke_error``/``not_found``)."""
-    message = error.value
-    if isinstance(error, types.GuestError_NotFound):
-        return {"code": -32602, "message": f"Resource not found: {message}" if method == "resources/read" else message}
-    if isinstance(error, types.GuestError_InvalidParams):
-        return {"code": -32602, "message": message}
-    return {"code": -32603, "message": message}
-
-
 def _answer(guest, call, bindings):
     import componentize_py_types
 
@@ -106,20 +65,32 @@ def _answer(guest, call, bindings):
     try:
         if method == "tools/call":
             r = guest.call_tool(ctx, call["name"], json.dumps(call.get("arguments") or {}))
-            out = {"content": [_block(b, types) for b in r.content]}
+            out = {"content": [wit_block(b, types) for b in r.content]}
             if r.structured_json is not None:
                 out["structuredContent"] = json.loads(r.structured_json)
             out["isError"] = r.is_error
             return {"result": out}
         if method == "resources/read":
-            return {"result": {"contents": [_contents(c, types) for c in guest.read_resource(ctx, call["uri"])]}}
+            return {"result": {"contents": [wit_contents(c, types) for c in guest.read_resource(ctx, call["uri"])]}}
+        if method == "completion/complete":
+            ref = call["ref"]
+            target = wit_guest.CompletionRef_Prompt(ref["name"]) if ref["type"] == "ref/prompt" else \
+                wit_guest.CompletionRef_ResourceTemplate(ref["uri"])
+            c = guest.complete(ctx, target, call["argument"]["name"], call["argument"]["value"],
+                               list((call.get("context") or {}).items()))
+            out = {"values": c.values}
+            if c.total is not None:
+                out["total"] = c.total
+            if c.has_more:  # the edge says hasMore only when true (wire.rs)
+                out["hasMore"] = True
+            return {"result": out}
         r = guest.get_prompt(ctx, call["name"], [(k, v) for k, v in (call.get("arguments") or {}).items()])
-        messages = [{"role": "assistant" if m.role == wit_guest.Role.ASSISTANT else "user", "content": _block(m.content, types)}
+        messages = [{"role": "assistant" if m.role == wit_guest.Role.ASSISTANT else "user", "content": wit_block(m.content, types)}
                     for m in r.messages]
         return {"result": {**({"description": r.description} if r.description is not None else {}),
                            "messages": messages}}
     except componentize_py_types.Err as err:
-        return {"error": _edge_error(method, call.get("uri") or call.get("name"), err.value, types)}
+        return {"error": edge_error(method, err.value, types)}
 
 
 def _native(outcome):
@@ -129,7 +100,8 @@ def _native(outcome):
     if "error" in outcome:
         code = outcome["error"]["code"]
         return {"error": {"code": -32603 if code == 0 else code, "message": outcome["error"]["message"]}}
-    result = {k: v for k, v in outcome["result"].items() if k not in ("_meta", "resultType", "ttlMs", "cacheScope")}
+    result = {k: v for k, v in outcome["result"].items() if k not in ("_meta", "resultType", "ttlMs", "cacheScope")
+              and not (k == "hasMore" and v is False)}  # the edge says hasMore only when true
     return {"result": json.loads(ADDRESS.sub(" object at <address>>", json.dumps(result)))}
 
 
@@ -145,7 +117,7 @@ def test_tools_list_as_the_sdk_lists_them(server, berth):
 def test_calls_answer_as_the_sdk_answers(server, berth, bindings):
     guest = berth(server)
     calls = [c for c in json.loads((SERVER_DIRS[server] / "calls.json").read_text())["calls"]
-             if c["method"] in ("tools/call", "resources/read", "prompts/get")]
+             if c["method"] in ("tools/call", "resources/read", "prompts/get", "completion/complete")]
     assert len(calls) == len(REFERENCES[server]["calls"])
     for call, expected in zip(calls, REFERENCES[server]["calls"]):
         got = json.dumps(_answer(guest, call, bindings))

@@ -470,9 +470,16 @@ mcp.add_resource(lambda key: key.upper(), uri="data://upper/{key}", name="upper"
 
 
 def test_unknown_server_attributes_say_they_are_not_part_of_the_sdk(load_project):
-    with pytest.raises(AttributeError, match=r"FastMCP.add_transform is not part of Berth's SDK"):
-        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_transform(None)\n")
+    with pytest.raises(AttributeError, match=r"FastMCP.add_gadget is not part of Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_gadget(None)\n")
     from berth_sdk.errors import DefinitionError
+
+    # add_transform takes the transforms Berth has (Namespace, ToolTransform, Visibility); VersionFilter is refused.
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: add_transform takes a transform"):
+        load_project("from fastmcp import FastMCP\nmcp = FastMCP('x')\nmcp.add_transform(None)\n")
+    with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: VersionFilter is not supported by Berth's SDK"):
+        load_project("from fastmcp import FastMCP\nfrom fastmcp.server.transforms import VersionFilter\n"
+                     "mcp = FastMCP('x', transforms=[VersionFilter(version_lt='2.0')])\n")
 
     # add_provider exists for OpenAPIProvider only; anything else is a definition error naming it.
     with pytest.raises(DefinitionError, match=r"server_\d+\.py:3: add_provider takes an OpenAPIProvider"):
@@ -518,7 +525,8 @@ async def lists_changed(ctx: Context) -> str:
 
 @mcp.tool
 async def session(ctx: Context) -> str:
-    return str(ctx.session)
+    await ctx.session.send_ping()
+    return "never"
 
 @mcp.tool
 async def sample_tools(ctx: Context) -> str:
@@ -528,7 +536,8 @@ async def sample_tools(ctx: Context) -> str:
     failed = _call(pair, bindings, "lists_changed")
     assert failed.is_error and "ctx.send_tool_list_changed is not available in Berth's SDK" in _texts(failed)[0]
     failed = _call(pair, bindings, "session")
-    assert failed.is_error and "the platform holds the MCP session" in _texts(failed)[0]
+    assert failed.is_error and "ctx.session.send_ping is not available in Berth: the platform holds the MCP " \
+        "session" in _texts(failed)[0]
     assert _texts(_call(pair, bindings, "sample_tools")) == ["model says hi"]
     assert "ctx.sample(tools=...) is not supported by Berth's SDK and was not sent" in capsys.readouterr().err
 

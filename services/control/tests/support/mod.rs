@@ -35,8 +35,15 @@ impl BuildRunner for ReadingBuilds {
         if code.contains("FAIL") {
             return Err("server.py, line 1: FAIL".into());
         }
+        // `allow:<host>` words stand for berth.toml's `[network] allow` entries.
+        let network_allow = code
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("allow:"))
+            .map(str::to_string)
+            .collect();
         let description = ServerDescription {
             name: code.trim().to_string(),
+            network_allow,
             ..Default::default()
         };
         Ok((format!("artifact:{}", code.trim()), description))

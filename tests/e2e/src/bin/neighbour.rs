@@ -63,6 +63,10 @@ fn main() -> Result<()> {
     let examples = repo_root().join("sandbox/examples");
     let good = berth.deploy_ok(&examples.join("bench"), "good")?;
     let bad = berth.deploy_ok(&examples.join("hostile"), "neighbour")?;
+    // The good project may send as fast as the benchmark's clients can (the load measured is Berth's,
+    // not its rate limit); the neighbour keeps the default `requestsPerSecond`.
+    let unlimited = json!({"limits": {"requestsPerSecond": 100_000}});
+    berth.api("PATCH", "/api/v1/projects/good", Some(&unlimited))?;
 
     eprintln!("neighbour: the good project alone ...");
     let alone = runtime.block_on(load(&good, GOOD_CLIENTS, measure, Call::Add))?;

@@ -1,8 +1,12 @@
-"""``from fastmcp.server.dependencies import get_context``: the Context of the call in progress."""
+"""``fastmcp.server.dependencies``: the call in progress (``get_context``, ``get_server``) and the
+dependency defaults (``CurrentContext``, ...) under their other import path."""
 
-from berth_sdk.context import get_context
+from berth_sdk.context import get_context, get_server
+from berth_sdk.dependencies import CurrentAccessToken, CurrentContext, CurrentFastMCP, CurrentHeaders, \
+    CurrentRequest, Depends, OptionalCurrentContext, TokenClaim
 
-__all__ = ["get_context"]
+__all__ = ["CurrentAccessToken", "CurrentContext", "CurrentFastMCP", "CurrentHeaders", "CurrentRequest",
+           "Depends", "OptionalCurrentContext", "TokenClaim", "get_context", "get_server"]
 
 
 def __getattr__(name):

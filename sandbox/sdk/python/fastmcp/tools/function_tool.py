@@ -2,7 +2,8 @@
 
 from berth_sdk.components import Tool
 from berth_sdk.content import ToolResult
+from berth_sdk.standalone import tool
 
 FunctionTool = Tool
 
-__all__ = ["FunctionTool", "Tool", "ToolResult"]
+__all__ = ["FunctionTool", "Tool", "ToolResult", "tool"]

@@ -202,6 +202,28 @@ pub async fn projects_are_listed_and_updated(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(unchanged, updated);
+    assert!(
+        updated.network_allow.is_empty(),
+        "new projects allow no extra hosts"
+    );
+    let allow = vec![
+        "api.example.com".to_string(),
+        "*.example.org:8443".to_string(),
+    ];
+    let with_hosts = ProjectUpdate {
+        network_allow: Some(allow.clone()),
+        ..Default::default()
+    };
+    let updated = store.update_project(&zeta.id, with_hosts).await.unwrap();
+    assert_eq!(updated.network_allow, allow);
+    let listed = store.project_by_id(&zeta.id).await.unwrap().unwrap();
+    assert_eq!(listed.network_allow, allow, "read back from the database");
+    let cleared = ProjectUpdate {
+        network_allow: Some(Vec::new()),
+        ..Default::default()
+    };
+    let updated = store.update_project(&zeta.id, cleared).await.unwrap();
+    assert!(updated.network_allow.is_empty());
     let err = store
         .update_project("p-missing", ProjectUpdate::default())
         .await

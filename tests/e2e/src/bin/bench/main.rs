@@ -15,6 +15,7 @@
 //! prints its figures: for profiling.
 
 mod bare;
+mod egress;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use berth_e2e::server::free_port;
 use berth_e2e::{Berth, Profile, Tools, berth_bin, repo_root, run_json};
 
 /// Concurrency levels measured, in clients.
-const LEVELS: [usize; 2] = [1, 16];
+pub(crate) const LEVELS: [usize; 2] = [1, 16];
 /// How long a native server may take to start answering.
 const NATIVE_STARTUP: Duration = Duration::from_secs(30);
 
@@ -72,7 +73,7 @@ fn main() -> Result<()> {
 
     eprintln!("bench: fastmcp 4.1.2 (native, uvicorn) ...");
     let native = {
-        let mut server = NativeServer::start(&tools, &project)?;
+        let mut server = NativeServer::start(&tools, &project, &[])?;
         let url = server.url.clone();
         runtime.block_on(server.wait_ready())?;
         let figures = runtime.block_on(load_levels(&url, measure));
@@ -94,9 +95,14 @@ fn main() -> Result<()> {
 
     eprintln!("bench: Berth (release build) ...");
     let bin = berth_bin(Profile::Release)?;
-    let berth = {
-        let berth = Berth::start_with(Profile::Release)?;
+    let (berth, egress) = {
+        // Private egress: the egress benchmark's upstream is on loopback.
+        let flags = ["--allow-private-egress".to_string()];
+        let berth = Berth::start_with_args(Profile::Release, &flags)?;
         let url = berth.deploy_ok(&project, "bench")?;
+        // The benchmark measures what Berth serves, not the default per-project request rate.
+        let unlimited = serde_json::json!({"limits": {"requestsPerSecond": 100_000}});
+        berth.api("PATCH", "/api/v1/projects/bench", Some(&unlimited))?;
         let ping = runtime.block_on(load(&url, 1, measure, Call::Ping))?;
         eprintln!("   ping, 1 client: p50 {:.0} us", us(ping.p50));
         let before = report::Inside::scrape(berth.admin_port())?;
@@ -104,20 +110,14 @@ fn main() -> Result<()> {
         let inside = report::Inside::scrape(berth.admin_port())?.since(&before);
         let sixteen = runtime.block_on(load(&url, 16, measure, Call::Add))?;
         for f in [&one, &sixteen] {
-            eprintln!(
-                "  {:>2} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
-                f.clients,
-                f.rps,
-                us(f.p50),
-                us(f.p99),
-                f.errors
-            );
+            print_level(f);
         }
-        report::BerthRun {
+        let run = report::BerthRun {
             ping,
             levels: vec![one, sixteen],
             inside,
-        }
+        };
+        (run, egress::run(&runtime, &tools, &berth, measure)?)
     };
 
     eprintln!("bench: berth bench-sandbox ...");
@@ -130,17 +130,23 @@ fn main() -> Result<()> {
     )?;
 
     report::print(&native, &floor, &berth, &sandbox, measure);
+    egress::print(&egress);
     Ok(())
 }
 
 /// `server.py` under real fastmcp, on a free port.
-struct NativeServer {
+pub(crate) struct NativeServer {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl NativeServer {
-    fn start(tools: &Tools, project: &Path) -> Result<NativeServer> {
+    /// Starts the project's server with `env` added to this program's environment.
+    pub(crate) fn start(
+        tools: &Tools,
+        project: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<NativeServer> {
         let port = free_port()?;
         let script = format!(
             "from server import mcp\n\
@@ -151,6 +157,7 @@ impl NativeServer {
             .args(["-c", &script])
             .current_dir(project)
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -162,7 +169,7 @@ impl NativeServer {
         })
     }
 
-    async fn wait_ready(&mut self) -> Result<()> {
+    pub(crate) async fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + NATIVE_STARTUP;
         loop {
             if let Some(status) = self.child.try_wait()? {
@@ -181,7 +188,7 @@ impl NativeServer {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .stderr(Stdio::null())
@@ -210,14 +217,20 @@ async fn load_levels(url: &str, measure: Duration) -> Result<Vec<Figures>> {
     let mut out = Vec::new();
     for clients in LEVELS {
         let f = load(url, clients, measure, Call::Add).await?;
-        eprintln!(
-            "  {clients:>2} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
-            f.rps,
-            us(f.p50),
-            us(f.p99),
-            f.errors
-        );
+        print_level(&f);
         out.push(f);
     }
     Ok(out)
+}
+
+/// One level's figures, as they are measured.
+pub(crate) fn print_level(f: &Figures) {
+    eprintln!(
+        "  {:>2} clients: {:.0} req/s, p50 {:.0} us, p99 {:.0} us, {} errors",
+        f.clients,
+        f.rps,
+        us(f.p50),
+        us(f.p99),
+        f.errors
+    );
 }
