@@ -312,7 +312,7 @@ mod tests {
                         vec!["a.example".to_string(), "*.b.example:8443".to_string()]
                     );
                 }
-                None => panic!("no subcommand"),
+                other => panic!("not `projects set`: {other:?}"),
             },
             other => panic!("{other:?}"),
         }
