@@ -192,8 +192,13 @@ async function main() {
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Time limit per call (seconds)").fill("10");
   await page.getByLabel(/fresh instance/).check();
+  await page.getByLabel("Outbound HTTP: more hosts to allow").fill("https://api.example.com/v1");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  check((await page.locator(".field.invalid").textContent()).includes("is a URL"), "a URL as a host is refused, saying so");
+  await page.getByLabel("Outbound HTTP: more hosts to allow").fill("api.example.com\n*.example.org:8443");
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.getByText("Saved.").waitFor();
+  check((await page.getByLabel("Outbound HTTP: more hosts to allow").inputValue()) === "api.example.com\n*.example.org:8443", "the allowed hosts are kept");
   check((await page.getByLabel("Time limit per call (seconds)").inputValue()) === "10", "the new time limit is kept");
   check(await page.getByLabel(/fresh instance/).isChecked(), "fresh instances are on");
   check((await page.locator("#delete-button").isDisabled()), "delete waits for the name");
