@@ -12,13 +12,15 @@ use crate::mcp::Session;
 pub const WARMUP: Duration = Duration::from_secs(1);
 
 /// Figures for one server at one concurrency level.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Figures {
     pub clients: usize,
     pub rps: f64,
     pub p50: Duration,
     pub p99: Duration,
     pub errors: usize,
+    /// What the first failed call answered (or why it failed), to say what the errors are.
+    pub first_error: Option<String>,
 }
 
 /// What each client calls.
@@ -47,10 +49,12 @@ pub async fn load(url: &str, clients: usize, measure: Duration, call: Call) -> R
         .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut first_error = None;
     for task in tasks {
-        let (mut l, e) = task.await?;
+        let (mut l, e, first) = task.await?;
         latencies.append(&mut l);
         errors += e;
+        first_error = first_error.or(first);
     }
     latencies.sort_unstable();
     let pct = |p: f64| {
@@ -63,6 +67,7 @@ pub async fn load(url: &str, clients: usize, measure: Duration, call: Call) -> R
         p50: pct(0.50),
         p99: pct(0.99),
         errors,
+        first_error,
     })
 }
 
@@ -73,9 +78,10 @@ async fn client_loop(
     i: i64,
     start: Instant,
     end: Instant,
-) -> (Vec<Duration>, usize) {
+) -> (Vec<Duration>, usize, Option<String>) {
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut first_error = None;
     let mut n: i64 = 0;
     loop {
         let sent = Instant::now();
@@ -83,26 +89,41 @@ async fn client_loop(
             break;
         }
         n += 1;
-        let ok = match call {
-            Call::Ping => session.request("ping", json!({})).await.is_ok(),
-            Call::Add => match session.call_tool_text("add", json!({"a": i, "b": n})).await {
-                Ok(text) => text == (i + n).to_string(),
-                Err(_) => false,
-            },
-            Call::Fetch => match session.call_tool_text("fetch", json!({"n": n})).await {
-                Ok(text) => text == format!("item {n}"),
-                Err(_) => false,
-            },
+        // `Err(what)` for a failed call: its error, or the answer that was not the expected one.
+        let outcome: Result<(), String> = match call {
+            Call::Ping => session
+                .request("ping", json!({}))
+                .await
+                .map(drop)
+                .map_err(|e| format!("{e:#}")),
+            Call::Add => expect(
+                session.call_tool_text("add", json!({"a": i, "b": n})).await,
+                &(i + n).to_string(),
+            ),
+            Call::Fetch => expect(
+                session.call_tool_text("fetch", json!({"n": n})).await,
+                &format!("item {n}"),
+            ),
         };
         if sent >= start {
-            if ok {
-                latencies.push(sent.elapsed());
-            } else {
-                errors += 1;
+            match outcome {
+                Ok(()) => latencies.push(sent.elapsed()),
+                Err(what) => {
+                    errors += 1;
+                    first_error.get_or_insert(what);
+                }
             }
         }
     }
-    (latencies, errors)
+    (latencies, errors, first_error)
+}
+
+fn expect(answer: Result<String>, want: &str) -> Result<(), String> {
+    match answer {
+        Ok(text) if text == want => Ok(()),
+        Ok(text) => Err(format!("answered {text:?}, not {want:?}")),
+        Err(e) => Err(format!("{e:#}")),
+    }
 }
 
 pub fn us(d: Duration) -> f64 {

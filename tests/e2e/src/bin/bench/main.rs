@@ -233,4 +233,7 @@ pub(crate) fn print_level(f: &Figures) {
         us(f.p99),
         f.errors
     );
+    if let Some(first) = &f.first_error {
+        eprintln!("     the first error: {first}");
+    }
 }
