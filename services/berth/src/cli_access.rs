@@ -23,12 +23,8 @@ pub async fn projects(command: ProjectsCommand) -> anyhow::Result<()> {
                 body["private"] = private.into();
             }
             if let Some(hosts) = &network_allow {
-                let hosts: Vec<&str> = hosts
-                    .iter()
-                    .map(|h| h.trim())
-                    .filter(|h| !h.is_empty())
-                    .collect();
-                body["networkAllow"] = hosts.into();
+                // The server trims and drops blanks (`--network-allow ""` sends [""]: no hosts).
+                body["networkAllow"] = hosts.clone().into();
             }
             let saved = client
                 .send(

@@ -217,18 +217,14 @@ fn network_allow(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> 
             "a list of hosts, e.g. [\"api.example.com\", \"*.example.org\"], not {value}"
         )));
     };
-    let mut entries: Vec<String> = Vec::with_capacity(items.len());
-    for item in items {
+    let mut entries: Vec<&str> = Vec::with_capacity(items.len());
+    for item in &items {
         let Value::String(entry) = item else {
             return Err(bad(format!("each host is a string, not {item}")));
         };
-        let entry = entry.trim().to_string();
-        if !entries.contains(&entry) {
-            entries.push(entry);
-        }
+        entries.push(entry);
     }
-    AllowList::parse(&entries).map_err(bad)?;
-    Ok(Some(entries))
+    AllowList::typed_entries(entries).map(Some).map_err(bad)
 }
 
 /// The `private` setting: `true` or `false`, nothing else.

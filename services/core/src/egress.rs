@@ -190,6 +190,21 @@ impl AllowList {
         self.0.is_empty()
     }
 
+    /// Entries as a person typed them (a project's settings): each trimmed, blank ones and repeats
+    /// dropped, then all checked as [`AllowList::parse`] does. Returned as typed, for storing.
+    pub fn typed_entries<'a>(
+        entries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<String>, String> {
+        let mut out: Vec<String> = Vec::new();
+        for entry in entries.into_iter().map(str::trim) {
+            if !entry.is_empty() && !out.iter().any(|e| e == entry) {
+                out.push(entry.to_string());
+            }
+        }
+        AllowList::parse(&out)?;
+        Ok(out)
+    }
+
     /// The entries in their written form (lowercased, normalized).
     pub fn entries(&self) -> Vec<String> {
         self.0.iter().map(ToString::to_string).collect()

@@ -314,15 +314,11 @@ fn parse_settings(
             "Write the entry point as file.py:object, e.g. server.py:mcp.".to_string(),
         ));
     }
-    let mut hosts: Vec<String> = Vec::new();
-    for line in form.network_allow.lines().map(str::trim) {
-        if !line.is_empty() && !hosts.iter().any(|h| h == line) {
-            hosts.push(line.to_string());
-        }
-    }
-    if let Err(e) = berth_core::AllowList::parse(&hosts) {
-        errors.push(("network_allow", e));
-    }
+    let hosts =
+        berth_core::AllowList::typed_entries(form.network_allow.lines()).unwrap_or_else(|e| {
+            errors.push(("network_allow", e));
+            Vec::new()
+        });
     let limits = limit_form::parse(&form.limits, current, policy);
     match limits {
         Ok(limits) if errors.is_empty() => Ok(ProjectUpdate {

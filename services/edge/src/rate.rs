@@ -16,8 +16,8 @@ use crate::routes::Route;
 use axum::http::StatusCode;
 use rmcp::model::ErrorCode;
 use std::collections::HashMap;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// The JSON-RPC error code of a request refused for its project's rate (in the range JSON-RPC leaves to
@@ -35,7 +35,7 @@ pub struct RateLimiter {
 }
 
 struct Buckets {
-    map: HashMap<String, Arc<AtomicU64>>,
+    map: HashMap<String, AtomicU64>,
     /// Prune again when the map reaches this size.
     prune_at: usize,
 }
@@ -68,29 +68,22 @@ impl RateLimiter {
         let interval = 1_000_000_000 / rate.max(1);
         // One second's worth of requests may come at once: the bucket holds `rate` of them.
         let tolerance = interval.saturating_mul(rate.max(1).saturating_sub(1));
-        let cell = self.cell(project, now_ns);
-        let mut tat = cell.load(Ordering::Relaxed);
-        loop {
-            let start = tat.max(now_ns);
-            if start - now_ns > tolerance {
-                return Err(Duration::from_nanos(start - now_ns - tolerance));
-            }
-            match cell.compare_exchange_weak(
-                tat,
-                start + interval,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                Err(now_tat) => tat = now_tat,
-            }
+        // The project's cell is used under the shared lock: no reference count is touched per request.
+        if let Some(cell) = self.read().map.get(project) {
+            return admit(cell, now_ns, interval, tolerance);
         }
+        self.insert_and_admit(project, now_ns, interval, tolerance)
     }
 
-    fn cell(&self, project: &str, now_ns: u64) -> Arc<AtomicU64> {
-        if let Some(cell) = self.read().map.get(project) {
-            return cell.clone();
-        }
+    /// Adds `project`'s cell (or finds the one another request just added) and admits from it.
+    #[cold]
+    fn insert_and_admit(
+        &self,
+        project: &str,
+        now_ns: u64,
+        interval: u64,
+        tolerance: u64,
+    ) -> Result<(), Duration> {
         let mut buckets = self
             .buckets
             .write()
@@ -102,11 +95,11 @@ impl RateLimiter {
                 .retain(|_, cell| cell.load(Ordering::Relaxed) > now_ns);
             buckets.prune_at = (buckets.map.len() * 2).max(PRUNE_AT);
         }
-        buckets
+        let cell = buckets
             .map
             .entry(project.to_string())
-            .or_insert_with(|| Arc::new(AtomicU64::new(0)))
-            .clone()
+            .or_insert_with(|| AtomicU64::new(0));
+        admit(cell, now_ns, interval, tolerance)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Buckets> {
@@ -117,6 +110,27 @@ impl RateLimiter {
 
     fn now_ns(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Takes one request from the cell (its theoretical arrival time) at `now_ns`: `Err(wait)` when the
+/// bucket is empty.
+fn admit(cell: &AtomicU64, now_ns: u64, interval: u64, tolerance: u64) -> Result<(), Duration> {
+    let mut tat = cell.load(Ordering::Relaxed);
+    loop {
+        let start = tat.max(now_ns);
+        if start - now_ns > tolerance {
+            return Err(Duration::from_nanos(start - now_ns - tolerance));
+        }
+        match cell.compare_exchange_weak(
+            tat,
+            start + interval,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(now_tat) => tat = now_tat,
+        }
     }
 }
 
@@ -194,7 +208,7 @@ mod tests {
 
     #[test]
     fn racing_requests_never_get_more_than_the_burst() {
-        let limiter = Arc::new(RateLimiter::default());
+        let limiter = std::sync::Arc::new(RateLimiter::default());
         let admitted: usize = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
                 .map(|_| {

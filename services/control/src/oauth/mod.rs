@@ -161,19 +161,5 @@ pub(crate) fn no_store(response: &mut Response) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// A fresh random token: 32 bytes, URL-safe Base64 without padding.
-pub(crate) fn random_token() -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Whether `a` equals `b`, in time that does not depend on where they differ.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+// Tokens, times and comparisons as the sign-in sessions make them.
+pub(crate) use crate::session::{constant_time_eq, now_ms, random_token};

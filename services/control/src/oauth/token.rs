@@ -20,7 +20,9 @@ use serde::Serialize;
 use super::access::may_use;
 use super::authorize::{project_of_resource, s256};
 use super::clients::{Client, resolve};
-use super::{ACCESS_TOKEN_TTL, MAX_OAUTH_BODY_BYTES, OauthError, REFRESH_TOKEN_TTL, same};
+use super::{
+    ACCESS_TOKEN_TTL, MAX_OAUTH_BODY_BYTES, OauthError, REFRESH_TOKEN_TTL, constant_time_eq,
+};
 use crate::api::ApiState;
 
 pub(crate) fn routes() -> Router<ApiState> {
@@ -139,7 +141,9 @@ async fn authenticate(
     };
     let client = resolve(&state.oauth, state.queue.store(), &client_id).await?;
     match (&client.secret_hash, secret) {
-        (Some(hash), Some(secret)) if same(hash_token(&secret).as_bytes(), hash.as_bytes()) => {
+        (Some(hash), Some(secret))
+            if constant_time_eq(hash_token(&secret).as_bytes(), hash.as_bytes()) =>
+        {
             Ok(client)
         }
         (Some(_), _) => Err(invalid_client("the client secret is missing or wrong")),
@@ -220,7 +224,7 @@ async fn exchange_code(
             "redirect_uri must be the one the authorization request used",
         ));
     }
-    if !same(
+    if !constant_time_eq(
         s256(verifier).as_bytes(),
         redeemed.code_challenge.as_bytes(),
     ) {
